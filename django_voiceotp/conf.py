@@ -1,0 +1,296 @@
+"""The one reader of ``settings.VOICEOTP``.
+
+Everything else asks :func:`get_settings` for a typed, validated snapshot. It is rebuilt whenever Django
+says a setting changed (``override_settings`` in tests), and read lazily, so importing the app never
+touches settings. Every problem names the key and what it accepts, because the person reading it is
+configuring a site, not debugging this app.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+DEFAULT_BASE_URL = "http://210.211.108.20:8080/onsmsapivoice"
+
+DEFAULT_RATE_LIMITS: dict[str, str | None] = {
+    "request_per_ip": "20/h",
+    "request_per_phone": "5/h",
+    "verify_per_ip": "60/h",
+    "resend_per_ip": "20/h",
+    "verify_failures_per_phone": "20/d",
+}
+
+PREFIX_GUARD_KEYS = ("min_calls", "max_unverified_ratio", "window", "block_for", "prefix_digits")
+
+DEFAULTS: dict[str, Any] = {
+    "BASE_URL": DEFAULT_BASE_URL,
+    "USERNAME": None,
+    "PASSWORD": None,
+    "KEY": None,
+    "SENDER": "DAUSO1",
+    "CODE_LENGTH": 6,
+    "CODE_TTL": 300,
+    "MAX_ATTEMPTS": 5,
+    "MAX_SENDS": 3,
+    "RESEND_COOLDOWN": 60,
+    "REPEAT_WINDOW": 900,
+    "RATE_LIMITS": DEFAULT_RATE_LIMITS,
+    "TIMEOUT": (3.05, 15),
+    "DEFAULT_REGION": "VN",
+    "BALANCE_CACHE_TTL": 60,
+    "LOW_BALANCE": 0,
+    "ALLOWED_REGIONS": ["VN"],
+    "DAILY_CALL_LIMIT": None,
+    "PREFIX_GUARD": None,
+    "CACHE": "default",
+    "TRUSTED_PROXY_HEADER": None,
+    "TOKEN_MAX_AGE": 600,
+}
+
+_RATE = re.compile(r"\d+/\d*[smhd]")
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PrefixGuard:
+    min_calls: int
+    max_unverified_ratio: float
+    window: int
+    block_for: int
+    prefix_digits: int
+
+
+@dataclass(frozen=True)
+class VoiceOtpSettings:
+    """A validated snapshot of ``settings.VOICEOTP`` with defaults filled in."""
+
+    BASE_URL: str
+    USERNAME: str | None
+    PASSWORD: str | None = field(repr=False)
+    KEY: str | None = field(repr=False)
+    SENDER: str
+    CODE_LENGTH: int
+    CODE_TTL: int
+    MAX_ATTEMPTS: int
+    MAX_SENDS: int
+    RESEND_COOLDOWN: int
+    REPEAT_WINDOW: int
+    RATE_LIMITS: Mapping[str, str | None]
+    TIMEOUT: tuple[float, float]
+    DEFAULT_REGION: str
+    BALANCE_CACHE_TTL: int
+    LOW_BALANCE: float
+    ALLOWED_REGIONS: tuple[str, ...]
+    DAILY_CALL_LIMIT: int | None
+    PREFIX_GUARD: PrefixGuard | None
+    CACHE: str
+    TRUSTED_PROXY_HEADER: str | None
+    TOKEN_MAX_AGE: int
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.USERNAME and self.PASSWORD and self.KEY)
+
+    def rate(self, name: str) -> str | None:
+        return self.RATE_LIMITS.get(name)
+
+
+class _Reader:
+    """Collects every problem in one pass, so a site sees them all at once."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[SettingProblem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(SettingProblem(key, message))
+
+    def get(self, key: str) -> Any:
+        return self.raw.get(key, DEFAULTS[key])
+
+    def integer(self, key: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(key, f"must be a whole number, got {type(value).__name__}")
+            return int(DEFAULTS[key] or 0)
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            self.problem(key, f"must be {bound}, got {value}")
+        return value
+
+    def optional_integer(self, key: str, *, minimum: int = 0) -> int | None:
+        return None if self.get(key) is None else self.integer(key, minimum=minimum)
+
+    def text(self, key: str, *, optional: bool = False) -> str | None:
+        value = self.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            self.problem(key, "must be a non-empty string")
+            return None
+        return value
+
+    def number(self, key: str) -> float:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(key, f"must be a number, got {type(value).__name__}")
+            return float(DEFAULTS[key])
+        return float(value)
+
+    def timeout(self) -> tuple[float, float]:
+        value = self.get("TIMEOUT")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            pair: Any = (value, value)
+        else:
+            pair = value
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in pair)
+        ):
+            self.problem("TIMEOUT", "must be a positive number or a (connect, read) pair of them")
+            return (3.05, 15.0)
+        return (float(pair[0]), float(pair[1]))
+
+    def rate_limits(self) -> dict[str, str | None]:
+        value = self.get("RATE_LIMITS")
+        if not isinstance(value, Mapping):
+            self.problem("RATE_LIMITS", "must be a dict of rate names to rates like '5/h' or None")
+            return dict(DEFAULT_RATE_LIMITS)
+        merged = dict(DEFAULT_RATE_LIMITS)
+        for name, rate in value.items():
+            if name not in DEFAULT_RATE_LIMITS:
+                known = ", ".join(sorted(DEFAULT_RATE_LIMITS))
+                self.problem("RATE_LIMITS", f"unknown limit {name!r}; known limits: {known}")
+            elif rate is not None and (not isinstance(rate, str) or not _RATE.fullmatch(rate)):
+                self.problem("RATE_LIMITS", f"{name}: {rate!r} is not a rate like '5/h', '20/10m' or None")
+            else:
+                merged[name] = rate
+        return merged
+
+    def regions(self) -> tuple[str, ...]:
+        value = self.get("ALLOWED_REGIONS")
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+            self.problem("ALLOWED_REGIONS", "must be a non-empty list of region codes like ['VN']")
+            return ("VN",)
+        if not all(isinstance(r, str) and re.fullmatch(r"[A-Za-z]{2}", r) for r in value):
+            self.problem("ALLOWED_REGIONS", "every entry must be a two-letter region code like 'VN'")
+            return ("VN",)
+        return tuple(r.upper() for r in value)
+
+    def prefix_guard(self) -> PrefixGuard | None:
+        value = self.get("PREFIX_GUARD")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or set(value) - set(PREFIX_GUARD_KEYS):
+            self.problem("PREFIX_GUARD", f"must be None or a dict with keys {', '.join(PREFIX_GUARD_KEYS)}")
+            return None
+        defaults = {
+            "min_calls": 50,
+            "max_unverified_ratio": 0.9,
+            "window": 3600,
+            "block_for": 43200,
+            "prefix_digits": 6,
+        }
+        merged = {**defaults, **value}
+        ratio = merged["max_unverified_ratio"]
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            self.problem("PREFIX_GUARD", "max_unverified_ratio must be a number from 0 to 1")
+            return None
+        for key in ("min_calls", "window", "block_for", "prefix_digits"):
+            v = merged[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                self.problem("PREFIX_GUARD", f"{key} must be a whole number of at least 1")
+                return None
+        return PrefixGuard(
+            min_calls=merged["min_calls"],
+            max_unverified_ratio=float(ratio),
+            window=merged["window"],
+            block_for=merged["block_for"],
+            prefix_digits=merged["prefix_digits"],
+        )
+
+
+def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
+    raw = getattr(settings, "VOICEOTP", None) or {}
+    if not isinstance(raw, Mapping):
+        raise ImproperlyConfigured("VOICEOTP must be a dict")
+    r = _Reader(raw)
+    for key in sorted(set(raw) - set(DEFAULTS)):
+        r.problem(key, f"is not a VOICEOTP setting; known settings: {', '.join(DEFAULTS)}")
+    base_url = r.text("BASE_URL") or DEFAULT_BASE_URL
+    if not re.match(r"https?://", base_url):
+        r.problem("BASE_URL", "must start with http:// or https://")
+    values = VoiceOtpSettings(
+        BASE_URL=base_url.rstrip("/"),
+        USERNAME=r.text("USERNAME", optional=True),
+        PASSWORD=r.text("PASSWORD", optional=True),
+        KEY=r.text("KEY", optional=True),
+        SENDER=r.text("SENDER") or "DAUSO1",
+        CODE_LENGTH=r.integer("CODE_LENGTH", minimum=4, maximum=6),
+        CODE_TTL=r.integer("CODE_TTL", minimum=30),
+        MAX_ATTEMPTS=r.integer("MAX_ATTEMPTS", minimum=1, maximum=100),
+        MAX_SENDS=r.integer("MAX_SENDS", minimum=1, maximum=20),
+        RESEND_COOLDOWN=r.integer("RESEND_COOLDOWN", minimum=0),
+        REPEAT_WINDOW=r.integer("REPEAT_WINDOW", minimum=0),
+        RATE_LIMITS=r.rate_limits(),
+        TIMEOUT=r.timeout(),
+        DEFAULT_REGION=(r.text("DEFAULT_REGION") or "VN").upper(),
+        BALANCE_CACHE_TTL=r.integer("BALANCE_CACHE_TTL", minimum=0),
+        LOW_BALANCE=r.number("LOW_BALANCE"),
+        ALLOWED_REGIONS=r.regions(),
+        DAILY_CALL_LIMIT=r.optional_integer("DAILY_CALL_LIMIT", minimum=0),
+        PREFIX_GUARD=r.prefix_guard(),
+        CACHE=r.text("CACHE") or "default",
+        TRUSTED_PROXY_HEADER=r.text("TRUSTED_PROXY_HEADER", optional=True),
+        TOKEN_MAX_AGE=r.integer("TOKEN_MAX_AGE", minimum=1),
+    )
+    return values, r.problems
+
+
+_lock = threading.Lock()
+_cached: tuple[VoiceOtpSettings, list[SettingProblem]] | None = None
+
+
+def _load() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
+    global _cached
+    cached = _cached
+    if cached is None:
+        with _lock:
+            cached = _cached = _read()
+    return cached
+
+
+def problems() -> list[SettingProblem]:
+    """Every problem with ``settings.VOICEOTP``; the system checks report these."""
+    return list(_load()[1])
+
+
+def get_settings() -> VoiceOtpSettings:
+    """The validated settings; raises ImproperlyConfigured listing every problem."""
+    values, found = _load()
+    if found:
+        listed = "; ".join(f"VOICEOTP[{p.key!r}] {p.message}" for p in found)
+        raise ImproperlyConfigured(listed)
+    return values
+
+
+@receiver(setting_changed)
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    global _cached
+    if setting in {"VOICEOTP", "CACHES", "DEBUG"}:
+        _cached = None

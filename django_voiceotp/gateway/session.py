@@ -1,0 +1,98 @@
+"""One pooled HTTP session per process, with retries only where a retry cannot cost money.
+
+``checkVoice`` and ``checkBalance`` only read, so they are retried on connection errors, dropped lines
+and 5xx answers. ``postSMS`` places a paid call: it is retried only when the connection itself could not
+be opened (nothing reached the gateway), never after the request may have been sent, because a second
+call is charged and trips the gateway's repeat rule (code 6). Both policies live on one
+:class:`requests.Session`; the send policy is mounted on each gateway's ``postSMS`` URL, which
+``requests`` prefers over the shorter ``http://`` prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .. import __version__
+
+USER_AGENT = f"django-voiceotp/{__version__} python-requests/{requests.__version__}"
+POOL_SIZE = 32
+
+READ_RETRY = Retry(
+    total=3,
+    connect=2,
+    read=1,
+    status=2,
+    other=0,
+    redirect=0,
+    backoff_factor=0.2,
+    status_forcelist=(500, 502, 503, 504),
+    allowed_methods=frozenset({"POST"}),
+    raise_on_status=False,
+    respect_retry_after_header=False,
+)
+
+SEND_RETRY = Retry(
+    total=2,
+    connect=2,
+    read=0,
+    status=0,
+    other=0,
+    redirect=0,
+    backoff_factor=0.1,
+    allowed_methods=frozenset({"GET"}),  # never POST: a read error on postSMS is not retried
+    raise_on_status=False,
+)
+
+_lock = threading.Lock()
+_session: requests.Session | None = None
+_session_pid: int | None = None
+
+
+def _build() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.trust_env = False  # the gateway is reached directly; no .netrc or proxy surprises
+    adapter = HTTPAdapter(max_retries=READ_RETRY, pool_connections=4, pool_maxsize=POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def get_session() -> requests.Session:
+    """The process's session; a forked worker builds its own instead of sharing sockets with its parent."""
+    global _session, _session_pid
+    pid = os.getpid()
+    if _session is None or _session_pid != pid:
+        with _lock:
+            if _session is None or _session_pid != pid:
+                _session = _build()
+                _session_pid = pid
+    return _session
+
+
+def send_url(session: requests.Session, base_url: str) -> str:
+    """The ``postSMS`` URL for ``base_url``, with the no-retry policy mounted on it."""
+    url = f"{base_url.rstrip('/')}/postSMS"
+    if url not in session.adapters:
+        with _lock:
+            if url not in session.adapters:
+                session.mount(
+                    url,
+                    HTTPAdapter(max_retries=SEND_RETRY, pool_connections=1, pool_maxsize=POOL_SIZE),
+                )
+    return url
+
+
+def reset_session() -> None:
+    """Drop the pooled session (tests, and after the gateway's address changes)."""
+    global _session, _session_pid
+    with _lock:
+        if _session is not None:
+            _session.close()
+        _session = None
+        _session_pid = None

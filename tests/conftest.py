@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from django_voiceotp.gateway import Credentials, GatewayClient
+from django_voiceotp.gateway.session import reset_session
+from django_voiceotp.simulator import GatewaySimulator
+
+USERNAME = settings.VOICEOTP["USERNAME"]
+PASSWORD = settings.VOICEOTP["PASSWORD"]
+KEY = settings.VOICEOTP["KEY"]
+SECRETS = (PASSWORD, KEY)
+
+
+@pytest.fixture(scope="session")
+def _simulator_server() -> Iterator[GatewaySimulator]:
+    sim = GatewaySimulator(
+        host="127.0.0.1",
+        port=0,
+        username=USERNAME,
+        password=PASSWORD,
+        key=KEY,
+        sender="DAUSO1",
+        balance=1_000_000,
+        answer_after=0.3,
+        hang_seconds=5.0,
+    )
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def simulator(_simulator_server: GatewaySimulator) -> Iterator[GatewaySimulator]:
+    """The gateway simulator over loopback, reset for each test, with the site pointed at it."""
+    sim = _simulator_server
+    sim.reset()
+    sim.set_balance(1_000_000)
+    voiceotp = {**settings.VOICEOTP, "BASE_URL": sim.base_url}
+    with override_settings(VOICEOTP=voiceotp):
+        yield sim
+    sim.clear_faults()
+
+
+@pytest.fixture
+def client_for(simulator: GatewaySimulator):
+    def build(*, timeout: tuple[float, float] = (1.0, 2.0), base_url: str | None = None):
+        return GatewayClient(
+            base_url=base_url or simulator.base_url,
+            credentials=Credentials(USERNAME, PASSWORD, KEY),
+            sender="DAUSO1",
+            timeout=timeout,
+        )
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _fresh_http_session() -> Iterator[None]:
+    yield
+    reset_session()

@@ -1,0 +1,161 @@
+"""Settings are read in one place, validated, re-read under override_settings, and checked."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from django_voiceotp import checks, conf
+
+
+def voiceotp(**changes):
+    return override_settings(VOICEOTP={**settings.VOICEOTP, **changes})
+
+
+def check_ids(*, cache_warning: bool = False):
+    """The ids the app's checks report; the cache warning only where a test is about it (the suite
+    itself runs on the local memory cache with DEBUG off)."""
+    ids = sorted(str(message.id) for message in checks.check_settings())
+    return ids if cache_warning else [i for i in ids if i != "voiceotp.W002"]
+
+
+def test_defaults_fill_what_the_site_leaves_out():
+    values = conf.get_settings()
+    assert values.CODE_LENGTH == 6
+    assert values.CODE_TTL == 300
+    assert values.MAX_ATTEMPTS == 5
+    assert values.MAX_SENDS == 3
+    assert values.RESEND_COOLDOWN == 60
+    assert values.REPEAT_WINDOW == 900
+    assert values.SENDER == "DAUSO1"
+    assert values.DEFAULT_REGION == "VN"
+    assert values.ALLOWED_REGIONS == ("VN",)
+    assert values.DAILY_CALL_LIMIT is None
+    assert values.PREFIX_GUARD is None
+    assert values.CACHE == "default"
+    assert values.rate("request_per_phone") == "5/h"
+    assert values.rate("verify_failures_per_phone") == "20/d"
+
+
+def test_override_settings_is_seen_at_once():
+    assert conf.get_settings().CODE_TTL == 300
+    with voiceotp(CODE_TTL=120):
+        assert conf.get_settings().CODE_TTL == 120
+    assert conf.get_settings().CODE_TTL == 300
+
+
+def test_rate_limits_merge_and_none_switches_one_off():
+    with voiceotp(RATE_LIMITS={"request_per_phone": "50/h", "verify_per_ip": None}):
+        values = conf.get_settings()
+    assert values.rate("request_per_phone") == "50/h"
+    assert values.rate("verify_per_ip") is None
+    assert values.rate("request_per_ip") == "20/h"
+
+
+def test_timeout_takes_a_pair_or_one_number():
+    with voiceotp(TIMEOUT=[1, 5]):
+        assert conf.get_settings().TIMEOUT == (1.0, 5.0)
+    with voiceotp(TIMEOUT=4):
+        assert conf.get_settings().TIMEOUT == (4.0, 4.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("CODE_TTL", "300"),
+        ("CODE_TTL", True),
+        ("MAX_ATTEMPTS", 0),
+        ("TIMEOUT", [1, 2, 3]),
+        ("TIMEOUT", [0, 2]),
+        ("RATE_LIMITS", {"request_per_phone": "lots"}),
+        ("RATE_LIMITS", {"no_such_limit": "5/h"}),
+        ("ALLOWED_REGIONS", "VN"),
+        ("PREFIX_GUARD", {"min_calls": 0}),
+        ("PREFIX_GUARD", {"max_unverified_ratio": 2}),
+        ("BASE_URL", "ftp://gateway"),
+    ],
+)
+def test_a_bad_value_names_its_key(key, value):
+    with voiceotp(**{key: value}):
+        with pytest.raises(ImproperlyConfigured, match=key):
+            conf.get_settings()
+        assert check_ids() == ["voiceotp.E003"]
+
+
+def test_an_unknown_key_is_reported():
+    with voiceotp(CODE_TTLL=100):
+        assert check_ids() == ["voiceotp.E003"]
+
+
+def test_prefix_guard_defaults_fill_the_missing_keys():
+    with voiceotp(PREFIX_GUARD={"min_calls": 10}):
+        guard = conf.get_settings().PREFIX_GUARD
+    assert guard is not None
+    assert guard.min_calls == 10
+    assert guard.prefix_digits == 6
+    assert guard.block_for == 43200
+
+
+def test_settings_repr_hides_credentials():
+    text = repr(conf.get_settings())
+    assert settings.VOICEOTP["PASSWORD"] not in text
+    assert settings.VOICEOTP["KEY"] not in text
+
+
+def test_the_test_settings_pass_every_check():
+    assert check_ids() == []
+
+
+@pytest.mark.parametrize("missing", ["USERNAME", "PASSWORD", "KEY"])
+def test_missing_credentials_are_an_error(missing):
+    with voiceotp(**{missing: None}):
+        messages = [m for m in checks.check_settings() if m.id == "voiceotp.E001"]
+        assert check_ids() == ["voiceotp.E001"]
+    assert missing in messages[0].msg
+
+
+@pytest.mark.parametrize("length", [3, 7, 0])
+def test_code_length_outside_4_to_6_is_an_error(length):
+    with voiceotp(CODE_LENGTH=length):
+        assert check_ids() == ["voiceotp.E002"]
+
+
+@pytest.mark.parametrize("length", [4, 5, 6])
+def test_code_length_4_to_6_passes(length):
+    with voiceotp(CODE_LENGTH=length):
+        assert check_ids() == []
+
+
+def test_a_code_living_over_ten_minutes_is_a_warning():
+    with voiceotp(CODE_TTL=601):
+        assert check_ids() == ["voiceotp.W001"]
+    with voiceotp(CODE_TTL=600):
+        assert check_ids() == []
+
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+
+
+def test_a_per_process_cache_in_production_is_a_warning():
+    with override_settings(CACHES=LOCMEM, DEBUG=False):
+        assert check_ids(cache_warning=True) == ["voiceotp.W002"]
+    with override_settings(CACHES=LOCMEM, DEBUG=True):
+        assert check_ids(cache_warning=True) == []
+    with override_settings(CACHES=REDIS, DEBUG=False):
+        assert check_ids(cache_warning=True) == []
+
+
+def test_a_cache_alias_that_does_not_exist_is_an_error():
+    with voiceotp(CACHE="ratelimits"):
+        assert check_ids() == ["voiceotp.E004"]
+
+
+def test_checks_run_through_djangos_framework():
+    from django.core.checks import run_checks
+
+    with voiceotp(KEY=None):
+        ids = [m.id for m in run_checks()]
+    assert "voiceotp.E001" in ids

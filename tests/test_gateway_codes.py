@@ -1,0 +1,82 @@
+"""The code tables: every documented code, its meanings, and what the app makes of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_voiceotp.gateway.codes import (
+    BALANCE_CODES,
+    CHECK_CODES,
+    SEND_CODES,
+    Endpoint,
+    Kind,
+    check_code,
+    send_code,
+)
+
+SEND_KINDS = {
+    1: Kind.TAKEN,
+    27: Kind.PENDING,
+    6: Kind.REPEAT,
+    7: Kind.RECIPIENT_REFUSED,
+    -4: Kind.BAD_NUMBER,
+    10: Kind.BAD_NUMBER,
+    31: Kind.BAD_NUMBER,
+    -1: Kind.ACCOUNT,
+    -2: Kind.ACCOUNT,
+    5: Kind.ACCOUNT,
+    9: Kind.ACCOUNT,
+    11: Kind.ACCOUNT,
+    15: Kind.ACCOUNT,
+    16: Kind.ACCOUNT,
+    20: Kind.ACCOUNT,
+    22: Kind.ACCOUNT,
+    23: Kind.ACCOUNT,
+    -8: Kind.MONEY,
+    14: Kind.MONEY,
+    -5: Kind.GATEWAY_FAULT,
+    -6: Kind.GATEWAY_FAULT,
+}
+
+
+def test_every_documented_send_code_is_in_the_table_and_nothing_else():
+    assert set(SEND_CODES) == set(SEND_KINDS)
+
+
+@pytest.mark.parametrize(("value", "kind"), sorted(SEND_KINDS.items()))
+def test_send_code_classification(value, kind):
+    code = send_code(value)
+    assert code.kind is kind
+    assert code.documented
+    assert code.endpoint is Endpoint.SEND
+    assert code.title_en
+    assert code.title_vi
+
+
+def test_check_codes():
+    assert set(CHECK_CODES) == {1, 27, 23}
+    assert check_code(1).kind is Kind.TAKEN
+    assert check_code(27).kind is Kind.PENDING
+    assert check_code(23).kind is Kind.FAILED
+    assert "BUSY" in check_code(23).title_vi
+
+
+def test_balance_codes():
+    assert BALANCE_CODES[1].kind is Kind.TAKEN
+    assert BALANCE_CODES[0].kind is Kind.ACCOUNT
+
+
+def test_vietnamese_meanings_are_the_gateway_operators_words():
+    assert send_code(6).title_vi == "Lặp nội dung"
+    assert "đầu số 11 số" in send_code(31).title_vi
+    assert send_code(14).meaning_vi.startswith("Tài khoản không đủ (tiền): ")
+    assert send_code(-1).meaning_en == "User not found"
+
+
+@pytest.mark.parametrize("value", [0, 2, 99, -3, -7, 1000])
+def test_an_undocumented_code_is_kept_and_treated_as_a_gateway_fault(value):
+    code = send_code(value)
+    assert code.value == value
+    assert code.kind is Kind.GATEWAY_FAULT
+    assert not code.documented
+    assert check_code(value + 100).kind is Kind.GATEWAY_FAULT
