@@ -63,3 +63,20 @@ def client_for(simulator: GatewaySimulator):
 def _fresh_http_session() -> Iterator[None]:
     yield
     reset_session()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Rate-limit counters and cooldowns live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()

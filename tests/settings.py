@@ -93,4 +93,8 @@ VOICEOTP: dict[str, Any] = {
     "TIMEOUT": (1.0, 2.0),
 }
 
-REST_FRAMEWORK = {"TEST_REQUEST_DEFAULT_FORMAT": "json"}
+REST_FRAMEWORK = {
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "django-voiceotp", "COMPONENT_SPLIT_REQUEST": True}

@@ -25,7 +25,7 @@ from .session import get_session, send_url
 
 logger = logging.getLogger("django_voiceotp.gateway")
 
-_LOCAL_NUMBER = re.compile(r"0\d{8,10}")
+_LOCAL_NUMBER = re.compile(r"\d{9,15}")
 _MESSAGE = re.compile(r"\d{1,6}")
 
 
@@ -130,7 +130,7 @@ class GatewayClient:
         Never retried once the request may have reached the gateway: see :mod:`.session`.
         """
         if not _LOCAL_NUMBER.fullmatch(phone):
-            raise ValueError("phone must be in the gateway's local form, digits only, e.g. 0361234567")
+            raise ValueError("phone must be in the gateway's local form: digits only, e.g. 0361234567")
         if not _MESSAGE.fullmatch(code):
             raise ValueError("the gateway reads out 1 to 6 digits only")
         payload = {

@@ -1,0 +1,107 @@
+"""OpenAPI annotations for drf-spectacular, when it is installed; without it they do nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+try:
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+
+    HAVE_SPECTACULAR = True
+except ImportError:  # pragma: no cover - the optional extra is not installed
+    HAVE_SPECTACULAR = False
+
+
+def _error(description: str) -> Any:
+    from .serializers import ErrorSerializer
+
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+def _operations() -> dict[str, dict[str, Any]]:
+    from .serializers import (
+        ChallengeRequestSerializer,
+        ChallengeSerializer,
+        VerifiedSerializer,
+        VerifySerializer,
+    )
+
+    limited = _error(
+        "rate_limited: a rate limit, the resend cooldown, MAX_SENDS or the gateway's code 6 "
+        "(header Retry-After)"
+    )
+    not_found = _error("not_found: no such challenge")
+    invalid = _error("invalid_request (field errors under `errors`)")
+    challenge_id = [
+        OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The challenge")
+    ]
+    too_large = _error("request_too_large")
+    return {
+        "request": {
+            "summary": "Start a challenge: call the number and read out a fresh code",
+            "request": ChallengeRequestSerializer,
+            "responses": {
+                201: ChallengeSerializer,
+                400: _error("invalid_request, invalid_phone or recipient_refused"),
+                413: too_large,
+                429: limited,
+                502: _error("provider_rejected: the gateway refused for account reasons"),
+                503: _error("provider_unavailable: the gateway did not answer or answered nonsense"),
+            },
+            "examples": [
+                OpenApiExample("Login", value={"phone": "0361234567", "purpose": "login"}, request_only=True)
+            ],
+        },
+        "read": {
+            "summary": "Read a challenge (the call's status is refreshed when it is stale)",
+            "parameters": challenge_id,
+            "responses": {200: ChallengeSerializer, 404: not_found},
+        },
+        "verify": {
+            "summary": "Check the code the person typed",
+            "parameters": challenge_id,
+            "request": VerifySerializer,
+            "responses": {
+                200: VerifiedSerializer,
+                400: _error("invalid_request, or invalid_code with attempts_left"),
+                403: _error("locked: attempts used up"),
+                404: not_found,
+                409: _error("already_verified"),
+                410: _error("expired"),
+                413: too_large,
+                429: limited,
+            },
+        },
+        "resend": {
+            "summary": "Call again with a new code (the old one stops working)",
+            "parameters": challenge_id,
+            "request": None,
+            "responses": {
+                200: ChallengeSerializer,
+                400: invalid,
+                403: _error("locked"),
+                404: not_found,
+                409: _error("already_verified"),
+                410: _error("expired: the challenge was replaced or failed; start again"),
+                429: limited,
+                502: _error("provider_rejected"),
+                503: _error("provider_unavailable"),
+            },
+        },
+    }
+
+
+def document(operation: str) -> Callable[[F], F]:
+    if not HAVE_SPECTACULAR:
+        return lambda view: view
+
+    def decorate(view: F) -> F:
+        return extend_schema(
+            tags=["voice OTP"], operation_id=f"voiceotp_{operation}", **_operations()[operation]
+        )(view)
+
+    return decorate

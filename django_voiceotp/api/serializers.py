@@ -1,0 +1,89 @@
+"""Serializers validate and shape; they decide nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import OtpChallenge
+
+_PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+
+class ChallengeRequestSerializer(serializers.Serializer[Any]):
+    phone = serializers.CharField(
+        max_length=32,
+        trim_whitespace=True,
+        help_text=_("The number to call, as typed: 0361234567, +84 36 123 4567"),
+    )
+    purpose = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="default",
+        help_text=_(
+            "What the number is verified for (login, signup, ...); a code verifies only its own purpose."
+        ),
+    )
+
+    def validate_purpose(self, value: str) -> str:
+        if not _PURPOSE.fullmatch(value):
+            raise serializers.ValidationError(_("Use letters, digits and . _ : - only (at most 64)."))
+        return value
+
+
+class VerifySerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=16, help_text=_("The digits the call read out."))
+
+    def validate_code(self, value: str) -> str:
+        digits = re.sub(r"[\s\-]", "", value)
+        if not digits.isascii() or not digits.isdigit() or not 1 <= len(digits) <= 10:
+            raise serializers.ValidationError(_("The code is digits only."))
+        return digits
+
+
+class ChallengeSerializer(serializers.ModelSerializer[OtpChallenge]):
+    phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked: 036****567"))
+    status = serializers.SerializerMethodField()
+    attempts_left = serializers.IntegerField(read_only=True)
+    sends_left = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = OtpChallenge
+        fields = (
+            "id",
+            "phone",
+            "purpose",
+            "status",
+            "call_status",
+            "created_at",
+            "expires_at",
+            "resend_available_at",
+            "attempts_left",
+            "sends_left",
+        )
+        read_only_fields = fields
+
+    def get_status(self, challenge: OtpChallenge) -> str:
+        return challenge.effective_status(timezone.now())
+
+
+class VerifiedSerializer(serializers.Serializer[Any]):
+    verified = serializers.BooleanField()
+    token = serializers.CharField(
+        help_text=_("Signed proof; read it with django_voiceotp.tokens.read_token().")
+    )
+    challenge = ChallengeSerializer()
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False)  # type: ignore[assignment]
+    attempts_left = serializers.IntegerField(required=False)
+    retry_after = serializers.IntegerField(required=False)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "django_voiceotp"
+
+urlpatterns = [
+    path("challenges/", views.ChallengeListView.as_view(), name="challenge-list"),
+    path("challenges/<str:pk>/", views.ChallengeDetailView.as_view(), name="challenge-detail"),
+    path("challenges/<str:pk>/verify/", views.ChallengeVerifyView.as_view(), name="challenge-verify"),
+    path("challenges/<str:pk>/resend/", views.ChallengeResendView.as_view(), name="challenge-resend"),
+]

@@ -1,0 +1,118 @@
+"""Views translate HTTP to service calls and back; nothing else.
+
+They opt out of ``ATOMIC_REQUESTS``: the services manage their own short transactions and call the
+gateway outside them, and a refusal must not roll back the counters it moved.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..conf import get_settings
+from ..exceptions import VoiceOtpError
+from .errors import error_response, exception_handler
+from .parsers import LimitedJSONParser
+from .schema import document
+from .serializers import (
+    ChallengeRequestSerializer,
+    ChallengeSerializer,
+    VerifiedSerializer,
+    VerifySerializer,
+)
+
+
+def client_ip(request: Request) -> str | None:
+    """``REMOTE_ADDR``, or the last address in ``VOICEOTP['TRUSTED_PROXY_HEADER']``: the one your own
+    proxy appended. Earlier addresses in that header are whatever the client chose to send."""
+    header = get_settings().TRUSTED_PROXY_HEADER
+    candidates = []
+    if header:
+        value = request.META.get(header, "")
+        if value:
+            candidates.append(value.split(",")[-1].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class VoiceOtpView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []  # our own limits, keyed on the number as well as the IP
+    parser_classes = [LimitedJSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    def answer(self, call: Any, *args: Any, status_code: int = 200, **kwargs: Any) -> Response:
+        """Run a service call; a refusal becomes its error answer without being raised through DRF."""
+        try:
+            result = call(*args, **kwargs)
+        except VoiceOtpError as exc:
+            return error_response(exc)
+        return Response(result, status=status_code)
+
+
+class ChallengeListView(VoiceOtpView):
+    @document("request")
+    def post(self, request: Request) -> Response:
+        serializer = ChallengeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def start() -> dict[str, Any]:
+            challenge = services.request_challenge(
+                serializer.validated_data["phone"],
+                purpose=serializer.validated_data["purpose"],
+                client_ip=client_ip(request),
+                user=request.user,
+            )
+            return ChallengeSerializer(challenge).data
+
+        return self.answer(start, status_code=status.HTTP_201_CREATED)
+
+
+class ChallengeDetailView(VoiceOtpView):
+    @document("read")
+    def get(self, request: Request, pk: str) -> Response:
+        return self.answer(lambda: ChallengeSerializer(services.read_challenge(pk)).data)
+
+
+class ChallengeVerifyView(VoiceOtpView):
+    @document("verify")
+    def post(self, request: Request, pk: str) -> Response:
+        serializer = VerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def check() -> dict[str, Any]:
+            verification = services.verify(
+                pk, serializer.validated_data["code"], client_ip=client_ip(request)
+            )
+            return VerifiedSerializer(
+                {"verified": True, "token": verification.token, "challenge": verification.challenge}
+            ).data
+
+        return self.answer(check)
+
+
+class ChallengeResendView(VoiceOtpView):
+    @document("resend")
+    def post(self, request: Request, pk: str) -> Response:
+        return self.answer(
+            lambda: ChallengeSerializer(services.resend(pk, client_ip=client_ip(request))).data
+        )

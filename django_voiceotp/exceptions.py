@@ -1,0 +1,89 @@
+"""The app's refusals, each with the HTTP status and machine code of contract section 3.
+
+Services raise these; the API turns them into ``{"code", "detail", ...}`` answers. ``detail`` is a
+lazy translation so that it follows the request's language. No message here ever carries a code, a
+credential or a full phone number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class VoiceOtpError(Exception):
+    status_code: int = 400
+    code: str = "invalid_request"
+    default_detail: str | Promise = _("The request is not valid.")
+
+    def __init__(self, detail: str | Promise | None = None, **extra: Any) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        self.extra = extra
+        super().__init__(str(self.detail))
+
+
+class InvalidRequest(VoiceOtpError):
+    pass
+
+
+class InvalidPhone(VoiceOtpError):
+    code = "invalid_phone"
+    default_detail = _("This is not a phone number we can call.")
+
+
+class RecipientRefused(VoiceOtpError):
+    code = "recipient_refused"
+    default_detail = _("This number does not accept such calls.")
+
+
+class InvalidCode(VoiceOtpError):
+    code = "invalid_code"
+    default_detail = _("The code is not right.")
+
+
+class Locked(VoiceOtpError):
+    status_code = 403
+    code = "locked"
+    default_detail = _("Too many wrong codes. Ask for a new call.")
+
+
+class NotFound(VoiceOtpError):
+    status_code = 404
+    code = "not_found"
+    default_detail = _("No such challenge.")
+
+
+class AlreadyVerified(VoiceOtpError):
+    status_code = 409
+    code = "already_verified"
+    default_detail = _("This code has already been used.")
+
+
+class Expired(VoiceOtpError):
+    status_code = 410
+    code = "expired"
+    default_detail = _("The code has expired. Ask for a new call.")
+
+
+class RateLimited(VoiceOtpError):
+    status_code = 429
+    code = "rate_limited"
+    default_detail = _("Too many requests. Try again later.")
+
+    def __init__(self, retry_after: int, detail: str | Promise | None = None) -> None:
+        self.retry_after = max(int(retry_after), 1)
+        super().__init__(detail, retry_after=self.retry_after)
+
+
+class ProviderRejected(VoiceOtpError):
+    status_code = 502
+    code = "provider_rejected"
+    default_detail = _("The call service refused the call. Try again later.")
+
+
+class ProviderUnavailable(VoiceOtpError):
+    status_code = 503
+    code = "provider_unavailable"
+    default_detail = _("The call service is not answering. Try again in a moment.")

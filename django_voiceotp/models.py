@@ -1,0 +1,165 @@
+"""Challenges and the calls placed for them: state only, no HTTP and no rules.
+
+Every call the app tries is a row, written *before* the gateway is asked, so that a process that dies
+mid-request, a timeout or an unreadable answer still leaves a record of what happened.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .gateway.codes import GatewayCode, check_code, send_code
+from .phones import local_from_e164, mask
+
+
+class ChallengeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    VERIFIED = "verified", _("Verified")
+    EXPIRED = "expired", _("Expired")
+    LOCKED = "locked", _("Locked")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    CALLING = "calling", _("Calling")
+    ANSWERED = "answered", _("Answered")
+    UNANSWERED = "unanswered", _("Unanswered")
+    REJECTED = "rejected", _("Rejected")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+OPEN_CALL_STATUSES = (CallStatus.CALLING, CallStatus.UNKNOWN)
+
+
+class OtpChallenge(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    phone = models.CharField(_("phone (E.164)"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=64, default="default")
+    code_hash = models.CharField(max_length=64, editable=False)
+    code_salt = models.CharField(max_length=32, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ChallengeStatus.choices, default=ChallengeStatus.PENDING
+    )
+    call_status = models.CharField(
+        _("call status"), max_length=16, choices=CallStatus.choices, blank=True, default=""
+    )
+    failure = models.CharField(
+        _("failure"), max_length=200, blank=True, default="", help_text=_("Why no call was placed.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("wrong codes allowed"))
+    sends = models.PositiveSmallIntegerField(_("calls placed"), default=0)
+    max_sends = models.PositiveSmallIntegerField(_("calls allowed"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    resend_available_at = models.DateTimeField(_("resend available"))
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=["phone", "purpose", "status"], name="voiceotp_ch_phone_purpose"),
+            models.Index(fields=["status", "created_at"], name="voiceotp_ch_status_created"),
+            models.Index(fields=["created_at"], name="voiceotp_ch_created"),
+        ]
+        constraints = [
+            # One live code per number and purpose, held by the database itself.
+            models.UniqueConstraint(
+                fields=["phone", "purpose"],
+                condition=Q(status="pending"),
+                name="voiceotp_one_pending_per_phone_purpose",
+            ),
+        ]
+        permissions = [("view_gateway", _("Can see the gateway page and its balance"))]
+
+    def __str__(self) -> str:
+        return f"{self.masked_phone} {self.purpose} ({self.status})"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(local_from_e164(self.phone))
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.max_attempts - self.attempts, 0)
+
+    @property
+    def sends_left(self) -> int:
+        return max(self.max_sends - self.sends, 0)
+
+    def effective_status(self, now: object = None) -> str:
+        """The status a reader should see: a pending code past its time is expired, written or not."""
+        moment = now or timezone.now()
+        if self.status == ChallengeStatus.PENDING and self.expires_at <= moment:  # type: ignore[operator]
+            return ChallengeStatus.EXPIRED
+        return self.status
+
+
+class VoiceCall(models.Model):
+    challenge = models.ForeignKey(
+        OtpChallenge, verbose_name=_("challenge"), on_delete=models.CASCADE, related_name="calls"
+    )
+    phone = models.CharField(_("phone (E.164)"), max_length=20)
+    sent_digest = models.CharField(max_length=64, editable=False)
+    # NULL, not "": calls the gateway never took have no id, and the unique constraint skips NULLs.
+    request_id = models.CharField(_("request id"), max_length=100, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(
+        _("call status"), max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED
+    )
+    send_code = models.IntegerField(_("send code"), null=True, blank=True)
+    send_error = models.CharField(_("send error"), max_length=200, blank=True, default="")
+    send_raw = models.TextField(_("send answer"), blank=True, default="")
+    send_ms = models.PositiveIntegerField(_("send time (ms)"), null=True, blank=True)
+    check_code = models.IntegerField(_("check code"), null=True, blank=True)
+    check_raw = models.TextField(_("check answer"), blank=True, default="")
+    check_ms = models.PositiveIntegerField(_("check time (ms)"), null=True, blank=True)
+    checks = models.PositiveIntegerField(_("status checks"), default=0)
+    created_at = models.DateTimeField(_("placed"), default=timezone.now)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="voiceotp_call_phone_created"),
+            models.Index(fields=["status", "created_at"], name="voiceotp_call_status_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request_id"],
+                condition=Q(request_id__isnull=False),
+                name="voiceotp_call_unique_request_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask(local_from_e164(self.phone))} {self.status} {self.request_id or ''}".strip()
+
+    @property
+    def send_meaning(self) -> GatewayCode | None:
+        return None if self.send_code is None else send_code(self.send_code)
+
+    @property
+    def check_meaning(self) -> GatewayCode | None:
+        return None if self.check_code is None else check_code(self.check_code)

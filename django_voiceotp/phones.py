@@ -1,0 +1,130 @@
+"""Phone numbers: parsing, region rules, the gateway's local form, and masking.
+
+``phonenumbers`` does the parsing. What is ours is the policy: which regions and number types may be
+called (premium-rate and shared-cost numbers are what toll fraud pumps, so they are never called),
+the pre-2018 Vietnamese 11-digit mobile numbers, and the form the gateway wants (``0361234567``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+MAX_INPUT_LENGTH = 32
+
+# Vietnam moved its 11-digit mobile numbers to 10 digits in 2018 (Circular 22/2017/TT-BTTTT). The
+# gateway answers 31 for the old form; we convert instead, so the person is called and not refused.
+LEGACY_VN_PREFIXES = {
+    "120": "70", "121": "79", "122": "77", "126": "76", "128": "78",  # MobiFone
+    "123": "83", "124": "84", "125": "85", "127": "81", "129": "82",  # VinaPhone
+    "162": "32", "163": "33", "164": "34", "165": "35", "166": "36",  # Viettel
+    "167": "37", "168": "38", "169": "39",  # Viettel
+    "186": "56", "188": "58",  # Vietnamobile
+    "199": "59",  # Gmobile
+}  # fmt: skip
+
+CALLABLE_TYPES = frozenset(
+    {
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+)
+
+_LEGACY_LOCAL = re.compile(r"0(1\d\d)(\d{7})")
+_LEGACY_INTL = re.compile(r"(?:\+|00)?84(1\d\d)(\d{7})")
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+class InvalidPhone(ValueError):
+    """The input is not a number the gateway can call. ``reason`` is a fixed phrase, safe to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    region: str
+    local: str
+    """The gateway's form: the national number with its trunk prefix, digits only."""
+
+    @property
+    def masked(self) -> str:
+        return mask(self.local)
+
+
+def _convert_legacy(compact: str) -> str:
+    for pattern, prefix in ((_LEGACY_LOCAL, "0"), (_LEGACY_INTL, "+84")):
+        match = pattern.fullmatch(compact)
+        if match:
+            new = LEGACY_VN_PREFIXES.get(match[1])
+            if new is None:
+                raise InvalidPhone("an 11-digit Vietnamese number that no longer exists")
+            return f"{prefix}{new}{match[2]}"
+    return compact
+
+
+def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ...]) -> Phone:
+    """Parse what a person typed into a callable number, or raise :class:`InvalidPhone`."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidPhone("no phone number given")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidPhone("too long to be a phone number")
+    compact = _SEPARATORS.sub("", raw.strip())
+    if default_region == "VN" or "VN" in allowed_regions:
+        compact = _convert_legacy(compact)
+    try:
+        number = phonenumbers.parse(compact, default_region)
+    except NumberParseException:
+        raise InvalidPhone("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("not a valid phone number")
+    region = phonenumbers.region_code_for_number(number) or ""
+    if region not in allowed_regions:
+        raise InvalidPhone("numbers in this region cannot be called")
+    if phonenumbers.number_type(number) not in CALLABLE_TYPES:
+        raise InvalidPhone("this kind of number cannot be called")
+    return Phone(
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        region=region,
+        local=gateway_form(number),
+    )
+
+
+def mask(number: str) -> str:
+    """``0361234567`` -> ``036****567``: enough for a person to recognise, too little to reuse."""
+    digits = number.lstrip("+")
+    if len(digits) <= 6:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
+
+
+def gateway_form(number: phonenumbers.PhoneNumber) -> str:
+    """Vietnamese numbers as the gateway documents them (``0361234567``); a number of another region
+    (a site may allow some) as its international digits without ``+``, the only unambiguous form."""
+    if number.country_code == 84:
+        return re.sub(r"\D", "", phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+")
+
+
+def local_from_e164(e164: str) -> str:
+    """The gateway's form of a stored E.164 number (the E.164 text itself if it does not parse)."""
+    try:
+        return gateway_form(phonenumbers.parse(e164, None))
+    except NumberParseException:
+        return e164
+
+
+def search_forms(text: str, default_region: str) -> list[str]:
+    """Every stored form a person may have meant by ``text``: used by the admin's search box."""
+    try:
+        number = phonenumbers.parse(_convert_legacy(_SEPARATORS.sub("", text.strip())), default_region)
+    except (NumberParseException, InvalidPhone):
+        return []
+    return [phonenumbers.format_number(number, PhoneNumberFormat.E164)]

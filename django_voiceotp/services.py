@@ -1,0 +1,460 @@
+"""The rules: request a challenge, resend its call, verify a code, refresh a call's outcome.
+
+This is the only module that knows them. Views translate HTTP to these functions and their exceptions
+back to HTTP; the admin and the commands call them too.
+
+Three habits hold throughout:
+
+- Counters move by conditional ``UPDATE ... WHERE`` statements, never read-modify-write, so they hold
+  under any number of parallel requests and processes.
+- The gateway is never called inside a database transaction: a slow gateway must not hold row locks.
+- A call row is written before the gateway is asked and completed after, whatever happened, so that
+  nothing is lost; refusals are *returned* as state before being raised, and the API answers them
+  without rolling anything back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import codes, ratelimits
+from .conf import VoiceOtpSettings, get_settings
+from .exceptions import (
+    AlreadyVerified,
+    Expired,
+    InvalidCode,
+    InvalidPhone,
+    Locked,
+    NotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientRefused,
+    VoiceOtpError,
+)
+from .gateway import (
+    CallOutcome,
+    GatewayClient,
+    GatewayProtocolError,
+    GatewayUnavailable,
+    Kind,
+    get_client,
+)
+from .models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
+from .phones import InvalidPhone as UnparsablePhone
+from .phones import Phone, parse_phone
+from .signals import call_status_changed, phone_verified
+from .tokens import make_token
+
+logger = logging.getLogger("django_voiceotp")
+
+SEND_REFUSALS: dict[Kind, type[VoiceOtpError]] = {
+    Kind.RECIPIENT_REFUSED: RecipientRefused,
+    Kind.BAD_NUMBER: InvalidPhone,
+    Kind.ACCOUNT: ProviderRejected,
+    Kind.MONEY: ProviderRejected,
+    Kind.GATEWAY_FAULT: ProviderUnavailable,
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    challenge: OtpChallenge
+    token: str
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def normalize_phone(raw: str, values: VoiceOtpSettings | None = None) -> Phone:
+    """Parse what a person typed, under the site's region rules, or raise ``InvalidPhone``."""
+    values = values or get_settings()
+    try:
+        return parse_phone(raw, default_region=values.DEFAULT_REGION, allowed_regions=values.ALLOWED_REGIONS)
+    except UnparsablePhone as exc:
+        raise InvalidPhone(_reason_detail(exc.reason)) from None
+
+
+def _reason_detail(reason: str) -> Any:
+    return {
+        "an 11-digit Vietnamese number that no longer exists": _(
+            "This 11-digit number was retired in 2018 and has no 10-digit form."
+        ),
+        "numbers in this region cannot be called": _("Numbers in this country cannot be called."),
+        "this kind of number cannot be called": _("This kind of number cannot be called."),
+    }.get(reason, InvalidPhone.default_detail)
+
+
+# --- requesting and resending --------------------------------------------------------------------
+
+
+def request_challenge(
+    phone: str,
+    *,
+    purpose: str = "default",
+    client_ip: str | None = None,
+    user: Any = None,
+) -> OtpChallenge:
+    """Start a challenge for ``phone`` and call it with a fresh code.
+
+    Any older pending challenge for the same number and purpose is canceled: one live code per
+    number and purpose. Raises a ``VoiceOtpError`` when the number, a limit or the gateway refuses;
+    the challenge, if one was created, is kept with what happened.
+    """
+    values = get_settings()
+    number = normalize_phone(phone, values)
+    ratelimits.hit("request_per_ip", ratelimits.ip_key(client_ip))
+    ratelimits.hit("request_per_phone", number.e164)
+    ratelimits.check("verify_failures_per_phone", number.e164)
+    ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
+
+    now = timezone.now()
+    code = _fresh_code(number, values, now)
+    salt = codes.new_salt()
+    try:
+        with transaction.atomic():
+            OtpChallenge.objects.filter(
+                phone=number.e164, purpose=purpose, status=ChallengeStatus.PENDING
+            ).update(status=ChallengeStatus.CANCELED)
+            challenge = OtpChallenge.objects.create(
+                phone=number.e164,
+                purpose=purpose,
+                code_hash=codes.hash_code(code, salt),
+                code_salt=salt,
+                max_attempts=values.MAX_ATTEMPTS,
+                max_sends=values.MAX_SENDS,
+                sends=1,
+                created_at=now,
+                expires_at=now + timedelta(seconds=values.CODE_TTL),
+                resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
+                client_ip=client_ip,
+                user=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        # Another request for this number and purpose won the race the cooldown should have stopped
+        # (a cache that is not shared across processes): the database constraint still holds.
+        raise RateLimited(values.RESEND_COOLDOWN) from None
+    _call(challenge, number, code, values)
+    return challenge
+
+
+def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
+    """Call again with a new code; the old code dies at once. An expired code may be resent."""
+    values = get_settings()
+    ratelimits.hit("resend_per_ip", ratelimits.ip_key(client_ip))
+    challenge = get_challenge(challenge_id)
+    _refuse_unless_resendable(challenge)
+    number = normalize_phone(challenge.phone, values)
+    if challenge.sends >= challenge.max_sends:
+        raise RateLimited(_seconds_until(challenge.expires_at), _("No more calls for this code."))
+    ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
+
+    now = timezone.now()
+    code = _fresh_code(number, values, now)
+    salt = codes.new_salt()
+    resendable = (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED)
+    try:
+        with transaction.atomic():
+            taken = OtpChallenge.objects.filter(
+                pk=challenge.pk, status__in=resendable, sends__lt=F("max_sends")
+            ).update(
+                status=ChallengeStatus.PENDING,
+                sends=F("sends") + 1,
+                code_hash=codes.hash_code(code, salt),
+                code_salt=salt,
+                expires_at=now + timedelta(seconds=values.CODE_TTL),
+                resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
+            )
+    except IntegrityError:
+        # An expired code cannot come back to life once a newer one is live for this number.
+        ratelimits.release_cooldown(number.e164)
+        raise Expired(_("A newer code was sent to this number. Use the latest one.")) from None
+    if not taken:
+        ratelimits.release_cooldown(number.e164)
+        challenge.refresh_from_db()
+        _refuse_unless_resendable(challenge)
+        raise RateLimited(_seconds_until(challenge.expires_at), _("No more calls for this code."))
+    challenge.refresh_from_db()
+    _call(challenge, number, code, values)
+    return challenge
+
+
+def _fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
+    """A code this number was not sent within the repeat window (the gateway would refuse it: 6)."""
+    recent = set(
+        VoiceCall.objects.filter(
+            phone=number.e164, created_at__gte=now - timedelta(seconds=values.REPEAT_WINDOW)
+        ).values_list("sent_digest", flat=True)
+    )
+    return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
+
+
+def _call(challenge: OtpChallenge, number: Phone, code: str, values: VoiceOtpSettings) -> None:
+    """Place the call; on the gateway's repeat refusal (6) try once more at once with a new code."""
+    client = get_client()
+    for attempt in (1, 2):
+        call = VoiceCall.objects.create(
+            challenge=challenge, phone=number.e164, sent_digest=codes.sent_digest(number.e164, code)
+        )
+        kind = _place(client, challenge, call, number, code)
+        if kind is not Kind.REPEAT:
+            return
+        if attempt == 1:
+            code = _fresh_code(number, values, timezone.now())
+            salt = codes.new_salt()
+            OtpChallenge.objects.filter(pk=challenge.pk).update(
+                code_hash=codes.hash_code(code, salt), code_salt=salt
+            )
+    _fail(challenge, "the gateway refused the same content twice (code 6)")
+    raise RateLimited(values.RESEND_COOLDOWN)
+
+
+def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, number: Phone, code: str) -> Kind:
+    """Ask the gateway for one call and record its answer on ``call`` and ``challenge``.
+
+    Returns the answer's kind when the app may go on (taken, pending, repeat); raises otherwise,
+    after the challenge is marked failed with what happened.
+    """
+    try:
+        result = client.place_call(number.local, code)
+    except GatewayUnavailable as exc:
+        status = CallStatus.UNKNOWN if exc.may_have_reached else CallStatus.REJECTED
+        _finish_send(call, status, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)
+        _fail(challenge, exc.message, call_status=status)
+        if not exc.may_have_reached:
+            ratelimits.release_cooldown(number.e164)
+        raise ProviderUnavailable() from None
+    except GatewayProtocolError as exc:
+        _finish_send(call, CallStatus.UNKNOWN, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)
+        _fail(challenge, exc.message, call_status=CallStatus.UNKNOWN)
+        raise ProviderUnavailable() from None
+
+    kind = result.code.kind
+    if kind is Kind.TAKEN or kind is Kind.PENDING:
+        status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
+        _finish_send(
+            call,
+            status,
+            code=result.code.value,
+            request_id=result.request_id,
+            raw=result.raw,
+            elapsed_ms=result.elapsed_ms,
+        )
+        OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
+        challenge.call_status = status
+        _after_call_placed(call)
+        return kind
+    _finish_send(
+        call,
+        CallStatus.REJECTED,
+        code=result.code.value,
+        raw=result.raw,
+        elapsed_ms=result.elapsed_ms,
+    )
+    if kind is Kind.REPEAT:
+        return kind
+    _fail(challenge, f"gateway {result.code}", call_status=CallStatus.REJECTED)
+    ratelimits.release_cooldown(number.e164)
+    logger.warning("postSMS refused: %s", result.code)
+    raise SEND_REFUSALS[kind]()
+
+
+def _finish_send(
+    call: VoiceCall,
+    status: str,
+    *,
+    code: int | None = None,
+    request_id: str | None = None,
+    error: str = "",
+    raw: str = "",
+    elapsed_ms: int | None = None,
+) -> None:
+    call.status = status
+    call.send_code = code
+    call.request_id = request_id
+    call.send_error = error[:200]
+    call.send_raw = raw
+    call.send_ms = elapsed_ms
+    if status == CallStatus.REJECTED:
+        call.completed_at = timezone.now()
+    call.save(
+        update_fields=[
+            "status",
+            "send_code",
+            "request_id",
+            "send_error",
+            "send_raw",
+            "send_ms",
+            "completed_at",
+        ]
+    )
+
+
+def _fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> None:
+    OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
+        status=ChallengeStatus.FAILED, failure=failure[:200], call_status=call_status
+    )
+    challenge.refresh_from_db()
+
+
+def _after_call_placed(call: VoiceCall) -> None:
+    """Hook for background polling (the operators' issue adds a task here)."""
+
+
+# --- verifying -----------------------------------------------------------------------------------
+
+
+def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Verification:
+    """Check ``code`` against the challenge; a right code verifies it exactly once.
+
+    A wrong guess is counted by ``UPDATE ... SET attempts = attempts + 1 WHERE attempts < max AND
+    status = 'pending'``: of any number of parallel guesses at most ``max_attempts`` are judged.
+    A right guess flips ``pending`` to ``verified`` with one conditional update: of parallel right
+    guesses exactly one wins, the others see ``already_verified``.
+    """
+    ratelimits.hit("verify_per_ip", ratelimits.ip_key(client_ip))
+    challenge = get_challenge(challenge_id)
+    ratelimits.check("verify_failures_per_phone", challenge.phone)
+    now = timezone.now()
+    _refuse_if_finished(challenge, now=now)
+
+    live = OtpChallenge.objects.filter(
+        pk=challenge.pk,
+        status=ChallengeStatus.PENDING,
+        code_hash=challenge.code_hash,
+        expires_at__gt=now,
+    )
+    if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
+        if live.filter(attempts__lt=F("max_attempts")).update(
+            status=ChallengeStatus.VERIFIED, verified_at=now
+        ):
+            challenge.refresh_from_db()
+            phone_verified.send(
+                sender=OtpChallenge,
+                challenge=challenge,
+                phone=challenge.phone,
+                purpose=challenge.purpose,
+            )
+            token = make_token(
+                phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk)
+            )
+            return Verification(challenge, token)
+        return _explain_lost_race(challenge)
+
+    # The guess that uses the last attempt locks the challenge in the same statement, so there is
+    # no moment at which the attempts are spent and the challenge is still open.
+    judged = live.filter(attempts__lt=F("max_attempts")).update(
+        attempts=F("attempts") + 1,
+        status=Case(
+            When(attempts__gte=F("max_attempts") - 1, then=Value(ChallengeStatus.LOCKED)),
+            default=Value(ChallengeStatus.PENDING),
+        ),
+    )
+    if not judged:
+        return _explain_lost_race(challenge)
+    ratelimits.hit_quietly("verify_failures_per_phone", challenge.phone)
+    challenge.refresh_from_db()
+    if challenge.status == ChallengeStatus.LOCKED:
+        raise Locked()
+    raise InvalidCode(attempts_left=challenge.attempts_left)
+
+
+def _explain_lost_race(challenge: OtpChallenge) -> Verification:
+    """Another request changed the challenge between our read and our update: say what it became."""
+    challenge.refresh_from_db()
+    _refuse_if_finished(challenge)
+    if challenge.attempts >= challenge.max_attempts:
+        raise Locked()
+    # The code was replaced by a resend between our read and our update: the code given was for
+    # the old call, which is dead.
+    raise InvalidCode(attempts_left=challenge.attempts_left)
+
+
+def _refuse_unless_resendable(challenge: OtpChallenge) -> None:
+    if challenge.status not in (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED):
+        _refuse_if_closed(challenge)
+
+
+def _refuse_if_closed(challenge: OtpChallenge) -> None:
+    status = challenge.status
+    if status == ChallengeStatus.VERIFIED:
+        raise AlreadyVerified()
+    if status == ChallengeStatus.LOCKED:
+        raise Locked()
+    if status == ChallengeStatus.CANCELED:
+        raise Expired(_("A newer code was sent to this number. Use the latest one."))
+    if status == ChallengeStatus.FAILED:
+        raise Expired(_("No call could be placed for this code. Ask for a new call."))
+
+
+def _refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None) -> None:
+    _refuse_if_closed(challenge)
+    if challenge.status == ChallengeStatus.EXPIRED or challenge.expires_at <= (now or timezone.now()):
+        OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.EXPIRED
+        )
+        raise Expired()
+
+
+# --- reading and refreshing ----------------------------------------------------------------------
+
+
+def get_challenge(challenge_id: Any) -> OtpChallenge:
+    try:
+        return OtpChallenge.objects.get(pk=challenge_id)
+    except (OtpChallenge.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFound() from None
+
+
+CHECK_OUTCOMES = {
+    CallOutcome.ANSWERED: CallStatus.ANSWERED,
+    CallOutcome.FAILED: CallStatus.UNANSWERED,
+}
+
+
+def refresh_call(call: VoiceCall, client: GatewayClient | None = None) -> bool:
+    """Ask the gateway how ``call`` went; True when its status changed.
+
+    Raises ``GatewayError`` when the gateway cannot say; the call is left as it was.
+    """
+    if call.status not in OPEN_CALL_STATUSES or not call.request_id:
+        return False
+    result = (client or get_client()).call_outcome(call.request_id)
+    now = timezone.now()
+    new_status = CHECK_OUTCOMES.get(result.outcome, call.status)
+    old_status = call.status
+    updated = VoiceCall.objects.filter(pk=call.pk, status=old_status).update(
+        status=new_status,
+        check_code=result.code.value,
+        check_raw=result.raw,
+        check_ms=result.elapsed_ms,
+        checks=F("checks") + 1,
+        checked_at=now,
+        completed_at=now if new_status != old_status else None,
+    )
+    if not updated or new_status == old_status:
+        return False
+    call.refresh_from_db()
+    latest = VoiceCall.objects.filter(challenge_id=call.challenge_id).order_by("-created_at", "-pk")
+    if latest.values_list("pk", flat=True).first() == call.pk:
+        OtpChallenge.objects.filter(pk=call.challenge_id).update(call_status=new_status)
+    call_status_changed.send(sender=VoiceCall, call=call, old_status=old_status, new_status=new_status)
+    return True
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(int((moment - timezone.now()).total_seconds()), 1)
+
+
+def read_challenge(challenge_id: Any) -> OtpChallenge:
+    """A challenge for display."""
+    return get_challenge(challenge_id)

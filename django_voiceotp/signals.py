@@ -1,0 +1,10 @@
+"""What a site can listen to.
+
+``phone_verified(sender=OtpChallenge, challenge, phone, purpose)``: a code was right. ``phone`` is E.164.
+``call_status_changed(sender=VoiceCall, call, old_status, new_status)``: the gateway told us more.
+"""
+
+from django.dispatch import Signal
+
+phone_verified = Signal()
+call_status_changed = Signal()

@@ -1,0 +1,163 @@
+"""Races: real threads on separate database connections (PostgreSQL), and real processes sharing
+PostgreSQL and Redis. SQLite cannot take parallel writers, so the default run skips these; the
+services run (``make test-services``, ``.ci/run``) runs them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.test import Client
+
+from django_voiceotp.models import ChallengeStatus, OtpChallenge
+
+from .helpers import PHONE, voiceotp, wrong
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel writers need PostgreSQL (VOICEOTP_TEST_POSTGRES=1)"
+)
+needs_redis = pytest.mark.skipif(
+    "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
+    reason="a cache shared across processes needs Redis (VOICEOTP_TEST_REDIS=1)",
+)
+
+pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
+
+
+def in_parallel(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run ``action`` in ``count`` threads released at the same moment; each has its own connection."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = action(i)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def post(path: str, body: dict[str, Any], **extra: Any) -> tuple[int, dict[str, Any], str | None]:
+    response = Client().post(path, body, content_type="application/json", **extra)
+    return response.status_code, response.json(), response.headers.get("Retry-After")
+
+
+def test_ten_parallel_requests_for_one_number_place_exactly_one_call(simulator):
+    results = in_parallel(10, lambda i: post("/api/otp/challenges/", {"phone": PHONE}))
+    statuses = Counter(status for status, _, _ in results)
+    assert statuses == {201: 1, 429: 9}
+    for status, body, retry_after in results:
+        if status == 429:
+            assert body["code"] == "rate_limited"
+            assert retry_after is not None
+            assert int(retry_after) >= 1
+    assert simulator.count("postSMS") == 1
+    assert OtpChallenge.objects.count() == 1
+
+
+def test_parallel_requests_for_one_number_and_purpose_leave_one_pending_even_without_cooldown(simulator):
+    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS={"request_per_phone": None, "request_per_ip": None}):
+        results = in_parallel(8, lambda i: post("/api/otp/challenges/", {"phone": PHONE}))
+    assert {status for status, _, _ in results} <= {201, 429}
+    assert OtpChallenge.objects.filter(status=ChallengeStatus.PENDING).count() == 1
+
+
+def _start() -> tuple[str, str]:
+    status, body, _ = post("/api/otp/challenges/", {"phone": PHONE})
+    assert status == 201
+    return body["id"], ""
+
+
+def test_forty_parallel_wrong_guesses_judge_at_most_max_attempts(simulator):
+    challenge_id, _ = _start()
+    bad = wrong(simulator.calls[0].code)
+    with voiceotp(RATE_LIMITS={"verify_per_ip": None, "verify_failures_per_phone": None}):
+        results = in_parallel(
+            40, lambda i: post(f"/api/otp/challenges/{challenge_id}/verify/", {"code": bad})
+        )
+    codes = Counter(body["code"] for _, body, _ in results)
+    challenge = OtpChallenge.objects.get()
+    assert challenge.attempts == 5
+    assert challenge.status == ChallengeStatus.LOCKED
+    # Five guesses were judged; a judged guess that finds the challenge locked by the time it reads
+    # it back says so, which is why fewer than four may say invalid_code.
+    assert codes["invalid_code"] <= 4
+    assert codes["invalid_code"] + codes["locked"] == 40
+
+
+def test_ten_parallel_right_codes_verify_exactly_once(simulator):
+    challenge_id, _ = _start()
+    code = simulator.calls[0].code
+    results = in_parallel(10, lambda i: post(f"/api/otp/challenges/{challenge_id}/verify/", {"code": code}))
+    statuses = Counter(status for status, _, _ in results)
+    assert statuses == {200: 1, 409: 9}
+    assert OtpChallenge.objects.get().status == ChallengeStatus.VERIFIED
+
+
+def test_parallel_wrong_guesses_hold_with_atomic_requests(simulator, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
+    monkeypatch.setitem(settings.DATABASES["default"], "ATOMIC_REQUESTS", True)
+    challenge_id, _ = _start()
+    bad = wrong(simulator.calls[0].code)
+    with voiceotp(RATE_LIMITS={"verify_per_ip": None, "verify_failures_per_phone": None}):
+        in_parallel(20, lambda i: post(f"/api/otp/challenges/{challenge_id}/verify/", {"code": bad}))
+    challenge = OtpChallenge.objects.get()
+    assert challenge.attempts == 5
+    assert challenge.status == ChallengeStatus.LOCKED
+
+
+def _request_in_child(base_url: str, db_name: str, start: Any, out: Any) -> None:
+    """A separate process: its own interpreter state, database connection and cache client."""
+    from django.test.utils import override_settings
+
+    from django_voiceotp import services
+    from django_voiceotp.exceptions import VoiceOtpError
+
+    connections.close_all()
+    settings.DATABASES["default"]["NAME"] = db_name
+    start.wait()
+    try:
+        with override_settings(VOICEOTP={**settings.VOICEOTP, "BASE_URL": base_url}):
+            services.request_challenge(PHONE)
+        out.put("placed")
+    except VoiceOtpError as exc:
+        out.put(exc.code)
+    except Exception as exc:  # pragma: no cover - reported to the parent
+        out.put(f"error {type(exc).__name__}: {exc}")
+    finally:
+        connections.close_all()
+
+
+@needs_redis
+def test_the_cooldown_holds_across_processes(simulator):
+    ctx = multiprocessing.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    db_name = connection.settings_dict["NAME"]
+    connections.close_all()
+    children = [
+        ctx.Process(target=_request_in_child, args=(simulator.base_url, db_name, start, out))
+        for _ in range(6)
+    ]
+    for child in children:
+        child.start()
+    start.set()
+    outcomes = [out.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(30)
+    assert Counter(outcomes) == {"placed": 1, "rate_limited": 5}, outcomes
+    assert simulator.count("postSMS") == 1
+    assert os.getpid()  # the parent is untouched
