@@ -1,3 +1,4 @@
+# make demo   : the example site on SQLite with the gateway simulator (prints the admin login)
 # make test   : the suite on SQLite and the local memory cache (creates .venv on first use)
 # make test-services : the same suite on PostgreSQL and Redis on 127.0.0.1 (the concurrency runs)
 # make lint   : ruff and mypy
@@ -7,14 +8,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: test test-services lint format simulator clean
+.PHONY: demo test test-services lint format simulator clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,lint,postgres,redis]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,lint,example,postgres,redis]"
 	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m example_project.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -25,7 +29,7 @@ test-services: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy django_voiceotp tests
+	$(BIN)/mypy django_voiceotp tests example_project
 
 format: $(STAMP)
 	$(BIN)/ruff format .

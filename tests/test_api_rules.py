@@ -70,7 +70,7 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
     assert simulator.count("checkVoice") == 2
 
 
-REQUEST_QUERIES = 9
+REQUEST_QUERIES = 8
 VERIFY_QUERIES = 3
 
 

@@ -1,0 +1,1 @@
+"""The example site: django-voiceotp mounted in a plain Django project, configured from the environment."""

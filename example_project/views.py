@@ -1,0 +1,37 @@
+"""The page where a person tries the whole flow, and the demo's window on the simulator."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+
+@ensure_csrf_cookie
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "example_project/index.html",
+        {"simulator": bool(getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", ""))},
+    )
+
+
+@require_GET
+def simulator_calls(request: HttpRequest) -> JsonResponse:
+    """The calls the simulator placed, with the code it 'read out', fetched server-side so the demo
+    page works wherever the browser is. Only in the demo: with a real gateway there is no such list."""
+    base = getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", "")
+    if not base:
+        return JsonResponse({"calls": [], "simulator": False})
+    try:
+        with urllib.request.urlopen(f"{base.rstrip('/')}/_control/calls", timeout=2) as answer:  # noqa: S310
+            calls = json.load(answer).get("calls", [])[:10]
+    except (OSError, ValueError):
+        return JsonResponse({"calls": [], "simulator": True, "error": "the simulator is not answering"})
+    return JsonResponse({"calls": calls, "simulator": True})
