@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHE": "default",
     "TRUSTED_PROXY_HEADER": None,
     "TOKEN_MAX_AGE": 600,
+    "POLL_ON_READ_INTERVAL": 5,
+    "POLL_TASK_INTERVAL": 10,
 }
 
 _RATE = re.compile(r"\d+/\d*[smhd]")
@@ -100,6 +102,10 @@ class VoiceOtpSettings:
     CACHE: str
     TRUSTED_PROXY_HEADER: str | None
     TOKEN_MAX_AGE: int
+    POLL_ON_READ_INTERVAL: int | None
+    """Seconds between two gateway checks of one call triggered by API reads; None or 0: never."""
+    POLL_TASK_INTERVAL: int
+    """Seconds between two gateway checks of one call by the background task."""
 
     @property
     def has_credentials(self) -> bool:
@@ -258,6 +264,8 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         CACHE=r.text("CACHE") or "default",
         TRUSTED_PROXY_HEADER=r.text("TRUSTED_PROXY_HEADER", optional=True),
         TOKEN_MAX_AGE=r.integer("TOKEN_MAX_AGE", minimum=1),
+        POLL_ON_READ_INTERVAL=r.optional_integer("POLL_ON_READ_INTERVAL", minimum=0) or None,
+        POLL_TASK_INTERVAL=r.integer("POLL_TASK_INTERVAL", minimum=1, maximum=3600),
     )
     return values, r.problems
 

@@ -163,3 +163,46 @@ class VoiceCall(models.Model):
     @property
     def check_meaning(self) -> GatewayCode | None:
         return None if self.check_code is None else check_code(self.check_code)
+
+
+class PrefixBlock(models.Model):
+    """A number prefix refused by the toll-fraud guard (``PREFIX_GUARD``) until ``blocked_until``."""
+
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
+    blocked_at = models.DateTimeField(_("blocked"), default=timezone.now)
+    blocked_until = models.DateTimeField(_("blocked until"))
+    calls = models.PositiveIntegerField(_("calls in the window"), default=0)
+    unverified = models.PositiveIntegerField(_("never verified"), default=0)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("blocked prefix")
+        verbose_name_plural = _("blocked prefixes")
+        ordering = ("-blocked_at",)
+
+    def __str__(self) -> str:
+        return self.prefix
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None and self.blocked_until > timezone.now()
+
+
+class CallLedger(models.Model):
+    """One row, locked while a call is counted against ``DAILY_CALL_LIMIT`` and inserted."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    class Meta:
+        verbose_name = _("call ledger")
+
+    def __str__(self) -> str:
+        return "call ledger"

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import codes, ratelimits
+from . import codes, guards, ratelimits
 from .conf import VoiceOtpSettings, get_settings
 from .exceptions import (
     AlreadyVerified,
@@ -44,12 +45,14 @@ from .exceptions import (
 from .gateway import (
     CallOutcome,
     GatewayClient,
+    GatewayError,
     GatewayProtocolError,
     GatewayUnavailable,
     Kind,
     get_client,
 )
 from .models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
+from .operations.client import quick_client
 from .phones import InvalidPhone as UnparsablePhone
 from .phones import Phone, parse_phone
 from .signals import call_status_changed, phone_verified
@@ -115,13 +118,14 @@ def request_challenge(
     ratelimits.hit("request_per_ip", ratelimits.ip_key(client_ip))
     ratelimits.hit("request_per_phone", number.e164)
     ratelimits.check("verify_failures_per_phone", number.e164)
+    guards.check_prefix(number, values)
     ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
 
     now = timezone.now()
     code = _fresh_code(number, values, now)
     salt = codes.new_salt()
     try:
-        with transaction.atomic():
+        with guards.spend_slot(values):
             OtpChallenge.objects.filter(
                 phone=number.e164, purpose=purpose, status=ChallengeStatus.PENDING
             ).update(status=ChallengeStatus.CANCELED)
@@ -139,11 +143,15 @@ def request_challenge(
                 client_ip=client_ip,
                 user=user if getattr(user, "is_authenticated", False) else None,
             )
+            call = _new_call(challenge, number, code)
     except IntegrityError:
         # Another request for this number and purpose won the race the cooldown should have stopped
         # (a cache that is not shared across processes): the database constraint still holds.
         raise RateLimited(values.RESEND_COOLDOWN) from None
-    _call(challenge, number, code, values)
+    except RateLimited:
+        ratelimits.release_cooldown(number.e164)
+        raise
+    _call(challenge, number, code, values, call)
     return challenge
 
 
@@ -156,14 +164,16 @@ def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
     number = normalize_phone(challenge.phone, values)
     if challenge.sends >= challenge.max_sends:
         raise RateLimited(_seconds_until(challenge.expires_at), _("No more calls for this code."))
+    guards.check_prefix(number, values)
     ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
 
     now = timezone.now()
     code = _fresh_code(number, values, now)
     salt = codes.new_salt()
     resendable = (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED)
+    call = None
     try:
-        with transaction.atomic():
+        with guards.spend_slot(values):
             taken = OtpChallenge.objects.filter(
                 pk=challenge.pk, status__in=resendable, sends__lt=F("max_sends")
             ).update(
@@ -174,17 +184,22 @@ def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
                 expires_at=now + timedelta(seconds=values.CODE_TTL),
                 resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
             )
+            if taken:
+                call = _new_call(challenge, number, code)
     except IntegrityError:
         # An expired code cannot come back to life once a newer one is live for this number.
         ratelimits.release_cooldown(number.e164)
         raise Expired(_("A newer code was sent to this number. Use the latest one.")) from None
-    if not taken:
+    except RateLimited:
+        ratelimits.release_cooldown(number.e164)
+        raise
+    if call is None:
         ratelimits.release_cooldown(number.e164)
         challenge.refresh_from_db()
         _refuse_unless_resendable(challenge)
         raise RateLimited(_seconds_until(challenge.expires_at), _("No more calls for this code."))
     challenge.refresh_from_db()
-    _call(challenge, number, code, values)
+    _call(challenge, number, code, values, call)
     return challenge
 
 
@@ -198,13 +213,22 @@ def _fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
 
-def _call(challenge: OtpChallenge, number: Phone, code: str, values: VoiceOtpSettings) -> None:
+def _new_call(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
+    """The call's row, written before the gateway is asked (inside ``guards.spend_slot``)."""
+    return VoiceCall.objects.create(
+        challenge=challenge, phone=number.e164, sent_digest=codes.sent_digest(number.e164, code)
+    )
+
+
+def _call(
+    challenge: OtpChallenge, number: Phone, code: str, values: VoiceOtpSettings, call: VoiceCall
+) -> None:
     """Place the call; on the gateway's repeat refusal (6) try once more at once with a new code."""
     client = get_client()
     for attempt in (1, 2):
-        call = VoiceCall.objects.create(
-            challenge=challenge, phone=number.e164, sent_digest=codes.sent_digest(number.e164, code)
-        )
+        if attempt == 2:
+            with guards.spend_slot(values):
+                call = _new_call(challenge, number, code)
         kind = _place(client, challenge, call, number, code)
         if kind is not Kind.REPEAT:
             return
@@ -307,7 +331,16 @@ def _fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> No
 
 
 def _after_call_placed(call: VoiceCall) -> None:
-    """Hook for background polling (the operators' issue adds a task here)."""
+    """Hand the call to background polling when the site runs a task backend (see :mod:`.tasks`).
+
+    Never raises: the call is placed, and a broken task backend must not fail the request that placed it.
+    """
+    try:
+        from . import tasks
+
+        tasks.schedule_poll(call)
+    except Exception:
+        logger.exception("could not schedule a status check of call %s", call.pk)
 
 
 # --- verifying -----------------------------------------------------------------------------------
@@ -456,5 +489,46 @@ def _seconds_until(moment: datetime) -> int:
 
 
 def read_challenge(challenge_id: Any) -> OtpChallenge:
-    """A challenge for display."""
-    return get_challenge(challenge_id)
+    """A challenge for display, its call status first refreshed when it is stale (see below)."""
+    challenge = get_challenge(challenge_id)
+    if challenge.call_status in OPEN_CALL_STATUSES and _refresh_on_read(challenge):
+        challenge.refresh_from_db()
+    return challenge
+
+
+def _refresh_on_read(challenge: OtpChallenge) -> bool:
+    """Ask the gateway about a pending challenge's open latest call, when nothing else does.
+
+    Sites without a task backend still show outcomes to the person waiting, at the cost of at most one
+    check per call per ``POLL_ON_READ_INTERVAL``: the interval must have passed since the call was
+    placed or last checked, and a cache ``add`` lets only one of many parallel readers ask. The check
+    uses the quick client (no retries, capped timeouts); a gateway failure is logged and the challenge
+    is shown as it is. True when the call's status changed.
+    """
+    values = get_settings()
+    interval = values.POLL_ON_READ_INTERVAL
+    now = timezone.now()
+    if not interval or challenge.effective_status(now) != ChallengeStatus.PENDING:
+        return False
+    stale_before = now - timedelta(seconds=interval)
+    if challenge.created_at > stale_before:  # no call of it can have been placed earlier
+        return False
+    from . import tasks
+
+    if tasks.polls_in_background():
+        return False
+    call = VoiceCall.objects.filter(challenge_id=challenge.pk).order_by("-created_at", "-pk").first()
+    if call is None or call.status not in OPEN_CALL_STATUSES or not call.request_id:
+        return False
+    if (call.checked_at or call.created_at) > stale_before:
+        return False
+    try:
+        if not caches[values.CACHE].add(f"voiceotp:read-check:{call.pk}", 1, interval):
+            return False
+        with quick_client() as client:
+            return refresh_call(call, client)
+    except GatewayError as exc:
+        logger.warning("checkVoice on read failed for call %s: %s", call.pk, exc.message)
+    except Exception:  # a cache outage must not fail a read that needs no cache
+        logger.exception("refreshing call %s on read failed", call.pk)
+    return False

@@ -2,9 +2,13 @@
 
 ``phone_verified(sender=OtpChallenge, challenge, phone, purpose)``: a code was right. ``phone`` is E.164.
 ``call_status_changed(sender=VoiceCall, call, old_status, new_status)``: the gateway told us more.
+
+``call_blocked(sender=VoiceCall, guard, prefix)``: a fraud guard refused a call (``guard`` is
+``"daily_call_limit"`` or ``"prefix_guard"``; ``prefix`` the number's first digits, never the code).
 """
 
 from django.dispatch import Signal
 
 phone_verified = Signal()
 call_status_changed = Signal()
+call_blocked = Signal()

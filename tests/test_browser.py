@@ -102,6 +102,10 @@ def test_the_whole_flow_in_a_browser(demo_site):
         assert page.get_attribute("#error", "data-code") == "invalid_code"
         assert page.text_content("#attempts") == "4"
 
+        # Reading the challenge refreshes a stale call from the gateway: the badge follows the call.
+        page.wait_for_function(
+            "document.querySelector('#call-status').dataset.status === 'answered'", timeout=15_000
+        )
         page.fill("#code", code)
         page.click("#verify")
         page.wait_for_selector("#step-done:not(.hidden)")

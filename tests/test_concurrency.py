@@ -5,7 +5,6 @@ services run (``make test-services``, ``.ci/run``) runs them."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from django.test import Client
 
 from django_voiceotp.models import ChallengeStatus, OtpChallenge
 
+from . import children
 from .helpers import PHONE, voiceotp, wrong
 
 needs_postgres = pytest.mark.skipif(
@@ -120,44 +120,51 @@ def test_parallel_wrong_guesses_hold_with_atomic_requests(simulator, monkeypatch
     assert challenge.status == ChallengeStatus.LOCKED
 
 
-def _request_in_child(base_url: str, db_name: str, start: Any, out: Any) -> None:
-    """A separate process: its own interpreter state, database connection and cache client."""
-    from django.test.utils import override_settings
-
-    from django_voiceotp import services
-    from django_voiceotp.exceptions import VoiceOtpError
-
+def in_processes(simulator, phone_lists: list[list[str]], **changes: Any) -> Counter[str]:
+    """Each list of numbers asked for by its own spawned process, all released at once."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, start, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    db_name = connection.settings_dict["NAME"]
     connections.close_all()
-    settings.DATABASES["default"]["NAME"] = db_name
-    start.wait()
-    try:
-        with override_settings(VOICEOTP={**settings.VOICEOTP, "BASE_URL": base_url}):
-            services.request_challenge(PHONE)
-        out.put("placed")
-    except VoiceOtpError as exc:
-        out.put(exc.code)
-    except Exception as exc:  # pragma: no cover - reported to the parent
-        out.put(f"error {type(exc).__name__}: {exc}")
-    finally:
-        connections.close_all()
+    processes = [
+        ctx.Process(
+            target=children.request_many,
+            args=(simulator.base_url, db_name, ready, start, out, phones),
+            kwargs=changes,
+        )
+        for phones in phone_lists
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get(timeout=60)  # every process has Django up before any of them asks
+    start.set()
+    outcomes = [out.get(timeout=60) for phones in phone_lists for _ in phones]
+    for process in processes:
+        process.join(30)
+    return Counter(outcomes)
 
 
 @needs_redis
 def test_the_cooldown_holds_across_processes(simulator):
-    ctx = multiprocessing.get_context("fork")
-    start, out = ctx.Event(), ctx.Queue()
-    db_name = connection.settings_dict["NAME"]
-    connections.close_all()
-    children = [
-        ctx.Process(target=_request_in_child, args=(simulator.base_url, db_name, start, out))
-        for _ in range(6)
-    ]
-    for child in children:
-        child.start()
-    start.set()
-    outcomes = [out.get(timeout=60) for _ in children]
-    for child in children:
-        child.join(30)
-    assert Counter(outcomes) == {"placed": 1, "rate_limited": 5}, outcomes
+    outcomes = in_processes(simulator, [[PHONE]] * 6)
+    assert outcomes == {"placed": 1, "rate_limited": 5}, outcomes
     assert simulator.count("postSMS") == 1
-    assert os.getpid()  # the parent is untouched
+
+
+def test_twenty_parallel_requests_with_three_calls_left_place_three(simulator):
+    limits = {"request_per_ip": None, "request_per_phone": None}
+    with voiceotp(DAILY_CALL_LIMIT=5, RATE_LIMITS=limits):
+        for i in range(2):
+            assert post("/api/otp/challenges/", {"phone": f"03712300{i:02d}"})[0] == 201
+        results = in_parallel(20, lambda i: post("/api/otp/challenges/", {"phone": f"03612300{i:02d}"}))
+    assert Counter(status for status, _, _ in results) == {201: 3, 429: 17}
+    assert simulator.count("postSMS") == 5
+
+
+def test_the_daily_call_limit_holds_across_processes(simulator):
+    phone_lists = [[f"03612{p}{i:04d}" for i in range(5)] for p in range(4)]
+    no_limits = {"request_per_ip": None, "request_per_phone": None}
+    outcomes = in_processes(simulator, phone_lists, DAILY_CALL_LIMIT=3, RATE_LIMITS=no_limits)
+    assert outcomes == {"placed": 3, "rate_limited": 17}, outcomes
+    assert simulator.count("postSMS") == 3

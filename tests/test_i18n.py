@@ -12,23 +12,35 @@ import django_voiceotp
 LOCALE = Path(django_voiceotp.__file__).parent / "locale" / "vi" / "LC_MESSAGES"
 
 
-def entries() -> list[tuple[str, str]]:
+def _text(chunk: str) -> str:
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', chunk)).replace('\\"', '"').replace("\\n", "\n")
+
+
+def entries() -> list[tuple[str, str | None, str]]:
+    """(msgid, msgid_plural or None, msgstr or msgstr[0]) for every entry but the header."""
     text = (LOCALE / "django.po").read_text(encoding="utf-8")
     found = []
     for block in text.split("\n\n")[1:]:
-        msgid = "".join(re.findall(r'^(?:msgid )?"(.*)"$', block.split("msgstr")[0], re.M))
-        msgstr = "".join(re.findall(r'"(.*)"', block.split("msgstr", 1)[1]))
-        found.append((msgid, msgstr))
+        body = "\n".join(line for line in block.splitlines() if not line.startswith("#"))
+        parts = re.split(r"^(msgid_plural|msgid|msgstr\[0\]|msgstr\[\d+\]|msgstr) ", body, flags=re.M)
+        fields = dict(zip(parts[1::2], (_text(p) for p in parts[2::2]), strict=True))
+        found.append(
+            (fields["msgid"], fields.get("msgid_plural"), fields.get("msgstr", fields.get("msgstr[0]", "")))
+        )
     return found
 
 
 def test_every_message_is_translated():
-    missing = [msgid for msgid, msgstr in entries() if not msgstr]
     assert entries()
-    assert missing == []
+    assert [msgid for msgid, _plural, msgstr in entries() if not msgstr] == []
+
+
+def test_no_translation_is_left_fuzzy():
+    assert "#, fuzzy" not in (LOCALE / "django.po").read_text(encoding="utf-8")
 
 
 def test_the_compiled_catalogue_serves_every_translation():
     with translation.override("vi"):
-        for msgid, msgstr in entries():
-            assert translation.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+        for msgid, plural, msgstr in entries():
+            served = translation.ngettext(msgid, plural, 1) if plural else translation.gettext(msgid)
+            assert served == msgstr, msgid

@@ -1,0 +1,147 @@
+"""The admin's gateway page and its "Refresh balance" button, served under the challenges' admin.
+
+Both need the ``django_voiceotp.view_gateway`` permission: the balance is the company's money and the
+figures are its traffic, which not every member of staff who reads challenges needs to see.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+
+from .conf import get_settings
+from .guards import calls_in_last_day
+from .models import PrefixBlock
+from .operations.balance import BalanceReading, read_balance
+from .operations.chart import bar_chart
+from .operations.stats import MAX_RANGE, gateway_stats
+
+GATEWAY_PERMISSION = "django_voiceotp.view_gateway"
+DEFAULT_HOURS = 24
+HOURS_CHOICES = (1, 6, 24, 72, 24 * 7, 24 * 30)
+
+
+def can_see_gateway(request: HttpRequest) -> bool:
+    return request.user.has_perm(GATEWAY_PERMISSION)
+
+
+def gateway_url(model_admin: ModelAdmin[Any]) -> str:
+    return reverse(f"{model_admin.admin_site.name}:django_voiceotp_gateway")
+
+
+def balance_context(request: HttpRequest, model_admin: ModelAdmin[Any]) -> dict[str, Any]:
+    """What the balance block and the gateway link need; nothing for staff without the permission."""
+    if not can_see_gateway(request):
+        return {}
+    return {
+        "voiceotp_balance": read_balance(),
+        "voiceotp_gateway_url": gateway_url(model_admin),
+        "voiceotp_balance_refresh_url": reverse(
+            f"{model_admin.admin_site.name}:django_voiceotp_gateway_balance"
+        ),
+    }
+
+
+def gateway_page(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
+    """Balance, call outcomes, refusals, conversion and calls per hour, for a chosen time range."""
+    if not can_see_gateway(request):
+        raise PermissionDenied
+    since, until, problem = time_range(request)
+    if problem:
+        messages.warning(request, problem)
+    stats = gateway_stats(since, until)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        **balance_context(request, model_admin),
+        "title": _("Voice gateway"),
+        "opts": model_admin.opts,
+        "stats": stats,
+        "chart": bar_chart([(b.start, b.count) for b in stats.buckets]),
+        "hours_choices": HOURS_CHOICES,
+        "hours_selected": round((stats.until - stats.since).total_seconds() / 3600),
+        "since_value": timezone.localtime(stats.since).date().isoformat(),
+        "until_value": timezone.localtime(stats.until).date().isoformat(),
+        "conversion_percent": None if stats.conversion is None else round(stats.conversion * 100, 1),
+        **guard_context(),
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/django_voiceotp/gateway.html", context)
+
+
+def refresh_balance(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
+    """Ask the gateway now, bypassing the cache (POST only; the admin view adds CSRF and staff checks)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not can_see_gateway(request):
+        raise PermissionDenied
+    reading: BalanceReading = read_balance(refresh=True)
+    level = messages.SUCCESS if reading.ok and not reading.low else messages.WARNING
+    messages.add_message(request, level, reading.message)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = gateway_url(model_admin)
+    return HttpResponseRedirect(target)
+
+
+def time_range(request: HttpRequest) -> tuple[datetime, datetime, str]:
+    """``?hours=N`` back from now, or ``?since=`` / ``?until=`` local dates (both days included).
+
+    Returns the range and, when the query could not be read, why (the default range is used then).
+    """
+    now = timezone.now()
+    default = (now - timedelta(hours=DEFAULT_HOURS), now)
+    params = request.GET
+    if params.get("since") or params.get("until"):
+        try:
+            until_day = _day(params.get("until")) or timezone.localdate(now)
+            since_day = _day(params.get("since")) or until_day
+        except ValueError:
+            return (*default, str(_("Dates are written YYYY-MM-DD; showing the last 24 hours.")))
+        if since_day > until_day:
+            since_day, until_day = until_day, since_day
+        since = timezone.make_aware(datetime.combine(since_day, time.min))
+        until = timezone.make_aware(datetime.combine(until_day + timedelta(days=1), time.min))
+        return since, min(until, now), ""
+    if "hours" in params:
+        try:
+            hours = int(params["hours"])
+        except ValueError:
+            hours = 0
+        if not 1 <= hours <= MAX_RANGE.total_seconds() // 3600:
+            return (*default, str(_("Choose from 1 hour to 92 days; showing the last 24 hours.")))
+        return now - timedelta(hours=hours), now, ""
+    return (*default, "")
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text.strip()) if text and text.strip() else None
+
+
+def guard_context() -> dict[str, Any]:
+    """Today's spend against ``DAILY_CALL_LIMIT`` and the prefixes the fraud guard holds now."""
+    limit = get_settings().DAILY_CALL_LIMIT
+    used = calls_in_last_day()
+    now = timezone.now()
+    return {
+        "daily_limit": limit,
+        "daily_used": used,
+        "daily_left": None if limit is None else max(limit - used, 0),
+        "daily_percent": None if not limit else min(round(used * 100 / limit), 100),
+        "prefix_blocks": list(
+            PrefixBlock.objects.filter(lifted_at__isnull=True, blocked_until__gt=now).order_by("-blocked_at")[
+                :20
+            ]
+        ),
+    }

@@ -1,0 +1,56 @@
+"""``manage.py voiceotp_simulator``: serve the gateway simulator with this site's credentials.
+
+The same flags as ``python -m django_voiceotp.simulator``; the defaults come from ``VOICEOTP``
+(username, password, key, sender) and, when ``BASE_URL`` points at this machine, its host and port, so
+``runserver`` in one terminal and this in another make a working pair with no flag at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandParser
+
+from ...conf import get_settings
+from ...simulator import GatewaySimulator, build_parser, serve
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 (only compared)
+
+
+def site_defaults() -> dict[str, Any]:
+    """Flag defaults taken from ``settings.VOICEOTP``; none when the settings do not validate."""
+    try:
+        values = get_settings()
+    except ImproperlyConfigured:
+        return {}
+    defaults: dict[str, Any] = {"sender": values.SENDER}
+    for flag, value in (("username", values.USERNAME), ("password", values.PASSWORD), ("key", values.KEY)):
+        if value:
+            defaults[flag] = value
+    url = urlsplit(values.BASE_URL)
+    if url.hostname in LOCAL_HOSTS:
+        defaults["host"] = url.hostname
+        if url.port:
+            defaults["port"] = url.port
+    return defaults
+
+
+class Command(BaseCommand):
+    help = "Serve the voice gateway simulator, with this site's VOICEOTP credentials as defaults."
+    requires_system_checks: list[str] = []  # it serves the gateway, not the site
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        return super().create_parser(prog_name, subcommand, parents=[build_parser()], **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.set_defaults(**site_defaults())
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        simulator = GatewaySimulator.from_args(argparse.Namespace(**options))
+        self.stdout.ending = ""  # serve() prints whole lines itself
+        code = serve(simulator, out=self.stdout)  # type: ignore[arg-type]  # a file-like wrapper
+        if code:
+            raise SystemExit(code)

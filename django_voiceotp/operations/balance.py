@@ -1,0 +1,156 @@
+"""The gateway balance, as the admin and ``voiceotp_balance`` show it.
+
+A reading comes from :func:`.client.quick_client` (no retries, capped timeouts) and is kept in the
+``VOICEOTP['CACHE']`` cache for ``BALANCE_CACHE_TTL`` seconds. A failure is kept too, for at most
+:data:`FAILURE_TTL` seconds, so a dead gateway costs one slow page per that time rather than every page
+view. The cache holds plain data (a problem name and numbers); the message is built when it is shown,
+in the reader's language, and never holds anything the gateway was sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import caches
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import get_settings
+from ..gateway import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
+from .client import quick_client, quick_timeout
+
+logger = logging.getLogger("django_voiceotp.operations")
+
+CACHE_KEY = "voiceotp:balance"
+FAILURE_TTL = 15
+"""Seconds a failed reading is reused: long enough to spare a dead gateway, short enough to notice it back."""
+
+NOT_CONFIGURED = "not_configured"
+TIMEOUT = "timeout"
+HTTP_ERROR = "http_error"
+UNREACHABLE = "unreachable"
+UNREADABLE = "unreadable"
+CREDENTIALS = "credentials"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class BalanceReading:
+    """One answer to "how much is left?": a balance, or the problem that kept us from knowing."""
+
+    balance: Decimal | None
+    threshold: Decimal
+    checked_at: datetime
+    problem: str = ""
+    number: float | None = None
+    """The figure the problem's message names: seconds waited, HTTP status or errorcode."""
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem and self.balance is not None
+
+    @property
+    def low(self) -> bool:
+        return self.balance is not None and self.balance <= self.threshold
+
+    @property
+    def message(self) -> str:
+        """One line for a person: the balance, or what went wrong, in the active language."""
+        if self.ok:
+            if self.low:
+                return str(
+                    _("Gateway balance: %(balance)s (at or below the warning level %(threshold)s).")
+                    % {"balance": self.balance, "threshold": self.threshold}
+                )
+            return str(_("Gateway balance: %(balance)s.") % {"balance": self.balance})
+        number = "" if self.number is None else f"{self.number:g}"
+        texts: dict[str, Any] = {
+            NOT_CONFIGURED: _("The gateway credentials are not set (VOICEOTP USERNAME, PASSWORD, KEY)."),
+            TIMEOUT: _("The gateway did not answer within %(number)s s."),
+            HTTP_ERROR: _("The gateway answered with an HTTP error (%(number)s)."),
+            UNREACHABLE: _("The gateway could not be reached."),
+            UNREADABLE: _("The gateway's balance answer could not be read."),
+            CREDENTIALS: _(
+                "The gateway refused the credentials (errorcode 0): check VOICEOTP USERNAME, PASSWORD "
+                "and KEY."
+            ),
+            REFUSED: _("The gateway did not give the balance (errorcode %(number)s)."),
+        }
+        return str(texts.get(self.problem, texts[UNREACHABLE]) % {"number": number})
+
+    def to_cache(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["balance"] = None if self.balance is None else str(self.balance)
+        data["threshold"] = str(self.threshold)
+        data.pop("cached")
+        return data
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> BalanceReading:
+        balance = data.get("balance")
+        return cls(
+            balance=None if balance is None else Decimal(balance),
+            threshold=Decimal(data["threshold"]),
+            checked_at=data["checked_at"],
+            problem=data.get("problem", ""),
+            number=data.get("number"),
+            cached=True,
+        )
+
+
+def read_balance(*, refresh: bool = False) -> BalanceReading:
+    """The balance, from the cache unless ``refresh`` or it is not there; never raises for the gateway."""
+    values = get_settings()
+    cache = caches[values.CACHE]
+    threshold = plain(Decimal(str(values.LOW_BALANCE)))
+    if not refresh:
+        data = cache.get(CACHE_KEY)
+        if isinstance(data, dict):
+            try:
+                reading = BalanceReading.from_cache(data)
+            except (KeyError, ValueError, ArithmeticError):
+                reading = None
+            if reading is not None:
+                return replace(reading, threshold=threshold)
+    reading = fetch_balance(threshold)
+    ttl = values.BALANCE_CACHE_TTL if reading.ok else min(values.BALANCE_CACHE_TTL, FAILURE_TTL)
+    if ttl > 0:
+        cache.set(CACHE_KEY, reading.to_cache(), ttl)
+    return reading
+
+
+def plain(number: Decimal) -> Decimal:
+    """``1000000.0`` as ``1000000``: the settings hold a float, people read whole amounts."""
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+
+
+def fetch_balance(threshold: Decimal) -> BalanceReading:
+    """Ask the gateway now, through the quick client."""
+    values = get_settings()
+    now = timezone.now()
+    if not values.has_credentials:
+        return BalanceReading(None, threshold, now, NOT_CONFIGURED)
+    try:
+        with quick_client() as client:
+            result = client.balance()
+    except GatewayTimeout as exc:
+        connect, read = quick_timeout(values.TIMEOUT)
+        return BalanceReading(None, threshold, now, TIMEOUT, read if exc.may_have_reached else connect)
+    except GatewayUnavailable as exc:
+        if exc.status_code is not None:
+            return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code)
+        return BalanceReading(None, threshold, now, UNREACHABLE)
+    except GatewayProtocolError:
+        return BalanceReading(None, threshold, now, UNREADABLE)
+    except GatewayError:
+        return BalanceReading(None, threshold, now, UNREACHABLE)
+    if result.ok:
+        return BalanceReading(result.balance, threshold, now)
+    logger.warning("checkBalance refused: %s", result.code)
+    problem = CREDENTIALS if result.code.value == 0 else REFUSED
+    return BalanceReading(None, threshold, now, problem, result.code.value)

@@ -1,0 +1,158 @@
+"""Asking the gateway how open calls went, many at a time: ``voiceotp_poll_calls`` and the admin action.
+
+Each call goes through :func:`django_voiceotp.services.refresh_call`, whose conditional update makes a
+second poller (another cron run, a task, a reader) harmless. Calls are asked newest first, because a
+person may still be waiting on those. A gateway that stops answering is not hammered: after
+``stop_after`` transport failures in a row the rest are left for the next run; one call the gateway
+chokes on does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .. import services
+from ..gateway import GatewayClient, GatewayError, GatewayUnavailable, get_client
+from ..gateway.session import POOL_SIZE
+from ..models import OPEN_CALL_STATUSES, VoiceCall
+from ..phones import local_from_e164, mask
+
+logger = logging.getLogger("django_voiceotp.operations")
+
+DEFAULT_MAX_AGE = 3600
+"""Seconds: past an hour the gateway has long settled a call, and a person long stopped waiting."""
+DEFAULT_WORKERS = 8
+DEFAULT_LIMIT = 1000
+MAX_WORKERS = POOL_SIZE
+"""More threads than the pooled session has connections would only queue on the pool."""
+STOP_AFTER_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class CallChange:
+    call_id: int
+    masked_phone: str
+    request_id: str
+    old_status: str
+    new_status: str
+
+
+@dataclass
+class PollReport:
+    """What one poll run did; ``errors`` holds (call id, a fixed-phrase gateway message)."""
+
+    checked: int = 0
+    changes: list[CallChange] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    still_open: int = 0
+    not_asked: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+def open_calls(
+    *, max_age: int | None = DEFAULT_MAX_AGE, limit: int | None = DEFAULT_LIMIT
+) -> list[VoiceCall]:
+    """Calls the gateway took whose outcome is not known yet, newest first."""
+    calls: QuerySet[VoiceCall] = VoiceCall.objects.filter(
+        status__in=OPEN_CALL_STATUSES, request_id__isnull=False
+    ).order_by("-created_at", "-pk")
+    if max_age:
+        calls = calls.filter(created_at__gte=timezone.now() - timedelta(seconds=max_age))
+    return list(calls[:limit] if limit else calls)
+
+
+class _Run:
+    """Shared state of one run: the report, under a lock, and the count of failures in a row."""
+
+    def __init__(self, client: GatewayClient, stop_after: int) -> None:
+        self.client = client
+        self.stop_after = stop_after
+        self.report = PollReport()
+        self.lock = threading.Lock()
+        self.failures_in_a_row = 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.failures_in_a_row >= self.stop_after
+
+    def poll(self, call: VoiceCall) -> None:
+        if self.stopped:
+            with self.lock:
+                self.report.not_asked += 1
+            return
+        old_status = call.status
+        try:
+            changed = services.refresh_call(call, self.client)
+        except GatewayError as exc:
+            logger.warning("checkVoice for call %s failed: %s", call.pk, exc.message)
+            with self.lock:
+                self.report.checked += 1
+                self.report.errors.append((call.pk, exc.message))
+                self.report.still_open += 1
+                if isinstance(exc, GatewayUnavailable):
+                    self.failures_in_a_row += 1
+            return
+        with self.lock:
+            self.failures_in_a_row = 0
+            self.report.checked += 1
+            if changed:
+                self.report.changes.append(
+                    CallChange(
+                        call.pk,
+                        mask(local_from_e164(call.phone)),
+                        call.request_id or "",
+                        old_status,
+                        call.status,
+                    )
+                )
+            else:
+                self.report.still_open += 1
+
+
+def poll_calls(
+    calls: Sequence[VoiceCall],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    client: GatewayClient | None = None,
+    stop_after: int = STOP_AFTER_FAILURES,
+) -> PollReport:
+    """Refresh ``calls``; with ``workers`` > 1 in that many threads, each with its own DB connection."""
+    run = _Run(client or get_client(), stop_after)
+    workers = max(1, min(workers, MAX_WORKERS, len(calls) or 1))
+    if workers == 1:
+        for call in calls:
+            run.poll(call)
+        return run.report
+
+    todo: queue.SimpleQueue[VoiceCall] = queue.SimpleQueue()
+    for call in calls:
+        todo.put(call)
+
+    def drain() -> None:
+        try:
+            while True:
+                try:
+                    call = todo.get_nowait()
+                except queue.Empty:
+                    return
+                run.poll(call)
+        finally:
+            connections.close_all()  # this thread's connections; the main thread keeps its own
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceotp-poll") as pool:
+        for future in [pool.submit(drain) for _ in range(workers)]:
+            future.result()
+    return run.report

@@ -1,0 +1,129 @@
+"""Background polling of placed calls, with Django's tasks framework.
+
+``django.tasks`` on Django 6, the ``django-tasks`` backport on Django 5.2 when it is installed. A site
+opts in by setting ``TASKS`` to a backend that runs tasks outside the request (a database or queue
+worker). Without one this module still imports and :func:`schedule_poll` does nothing: outcomes then
+come from ``voiceotp_poll_calls`` on a cron, or from API reads (``POLL_ON_READ_INTERVAL``).
+
+The immediate backend counts as none: it would run the first check inside the request that placed the
+call, seconds before the call can have been answered, and could never ask again later.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .conf import get_settings
+from .gateway import GatewayError
+from .models import OPEN_CALL_STATUSES, VoiceCall
+from .operations.polling import DEFAULT_MAX_AGE
+
+logger = logging.getLogger("django_voiceotp.tasks")
+
+IMMEDIATE_BACKENDS = frozenset(
+    {
+        "django.tasks.backends.immediate.ImmediateBackend",
+        "django_tasks.backends.immediate.ImmediateBackend",
+    }
+)
+GIVE_UP_AFTER = DEFAULT_MAX_AGE
+"""Seconds after placing a call that its task stops asking; ``voiceotp_poll_calls`` uses the same age."""
+
+
+def _framework() -> ModuleType | None:
+    for name in ("django.tasks", "django_tasks"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+FRAMEWORK = _framework()
+
+
+def _as_task(func: Callable[[int], str]) -> Any:
+    """``func`` as a task of the framework, or as itself when there is none or it refuses the task."""
+    if FRAMEWORK is None:
+        return func
+    try:
+        return FRAMEWORK.task(func)
+    except Exception:
+        logger.exception("could not declare the voice OTP polling task; polling by task is off")
+        return func
+
+
+@_as_task
+def poll_call(call_id: int) -> str:
+    """Ask the gateway how call ``call_id`` went; while it is still open, ask again later."""
+    return run_poll(call_id)
+
+
+def run_poll(call_id: int) -> str:
+    """One check of one call (the task's body); returns what became of it, for the task's result."""
+    call = VoiceCall.objects.filter(pk=call_id).first()
+    if call is None:
+        return "gone"
+    if call.status not in OPEN_CALL_STATUSES or not call.request_id:
+        return call.status
+    if timezone.now() - call.created_at > timedelta(seconds=GIVE_UP_AFTER):
+        return "given up"
+    try:
+        services.refresh_call(call)
+    except GatewayError as exc:
+        logger.warning("checkVoice for call %s failed: %s", call_id, exc.message)
+    if call.status in OPEN_CALL_STATUSES:
+        enqueue(call_id, again=True)
+    return call.status
+
+
+def polls_in_background() -> bool:
+    """True when the site set ``TASKS`` to a backend that will run :func:`poll_call` outside requests."""
+    if not hasattr(poll_call, "enqueue") or not _site_sets("TASKS"):
+        return False
+    configured = getattr(settings, "TASKS", None) or {}
+    backend = (configured.get(poll_call.backend) or {}).get("BACKEND", "")
+    return bool(backend) and backend not in IMMEDIATE_BACKENDS
+
+
+def _site_sets(name: str) -> bool:
+    """Whether the site's settings (or a test's override) set ``name``, not Django's defaults."""
+    is_overridden: Callable[[str], bool] = getattr(settings, "is_overridden")  # noqa: B009 (untyped)
+    return is_overridden(name)
+
+
+def schedule_poll(call: VoiceCall) -> None:
+    """Have the task framework check ``call`` once the placing transaction commits (if it polls)."""
+    if polls_in_background():
+        call_id = call.pk
+        transaction.on_commit(lambda: enqueue(call_id))
+
+
+def enqueue(call_id: int, *, again: bool = False) -> bool:
+    """Queue a check of the call ``POLL_TASK_INTERVAL`` seconds from now; False if it was not queued.
+
+    A backend that cannot defer gets the first check at once and no later ones (``again``). Any error
+    is logged, never raised: the call is placed, and a broken task backend must not fail its request.
+    """
+    try:
+        task = poll_call
+        if task.get_backend().supports_defer:
+            delay = timedelta(seconds=get_settings().POLL_TASK_INTERVAL)
+            task = task.using(run_after=timezone.now() + delay)
+        elif again:
+            return False
+        task.enqueue(call_id)
+    except Exception:
+        logger.exception("could not queue a status check of call %s", call_id)
+        return False
+    return True

@@ -1,0 +1,225 @@
+"""The gateway page and the balance: figures, the cache, the refresh button, and a gateway that fails."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
+from django_voiceotp.operations import balance
+from django_voiceotp.operations.client import quick_timeout
+from django_voiceotp.operations.stats import gateway_stats
+
+from .conftest import PASSWORD
+from .helpers import start, voiceotp
+from .test_admin import CHALLENGES, GATEWAY, challenge_row, page
+
+pytestmark = pytest.mark.django_db
+
+
+def shown_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+# -- the balance block -----------------------------------------------------------------------------
+
+
+def test_the_balance_is_read_once_and_reused_for_the_cache_ttl(simulator, admin_client):
+    for _ in range(3):
+        assert "Gateway balance: 1000000." in page(admin_client, CHALLENGES)
+    assert simulator.count("checkBalance") == 1
+
+
+def test_refresh_balance_asks_the_gateway_now_and_returns_to_the_page(simulator, admin_client):
+    page(admin_client, CHALLENGES)
+    simulator.set_balance(42)
+    assert "Gateway balance: 1000000." in page(admin_client, CHALLENGES)
+    response = admin_client.post(f"{GATEWAY}balance/", {"next": CHALLENGES})
+    assert response.status_code == 302
+    assert response["Location"] == CHALLENGES
+    assert simulator.count("checkBalance") == 2
+    assert "Gateway balance: 42." in page(admin_client, CHALLENGES)
+
+
+def test_refresh_balance_takes_post_only_and_never_redirects_off_site(simulator, admin_client):
+    assert admin_client.get(f"{GATEWAY}balance/").status_code == 405
+    response = admin_client.post(f"{GATEWAY}balance/", {"next": "https://evil.example/"})
+    assert response["Location"] == GATEWAY
+
+
+def test_refresh_balance_needs_a_csrf_token(simulator, admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post(f"{GATEWAY}balance/").status_code == 403
+    assert simulator.count("checkBalance") == 0
+
+
+def test_a_low_balance_is_a_warning(simulator, admin_client):
+    with voiceotp(LOW_BALANCE=1_000_000):
+        html = page(admin_client, CHALLENGES)
+    assert "voiceotp-balance-low" in html
+    assert "Gateway balance: 1000000 (at or below the warning level 1000000)." in html
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("http500", "The gateway answered with an HTTP error (500)."),
+        ("garbage", "The gateway&#x27;s balance answer could not be read."),
+        ("drop", "The gateway could not be reached."),
+    ],
+)
+def test_a_failing_gateway_gives_a_readable_message_and_is_not_asked_again_at_once(
+    simulator, admin_client, fault, message
+):
+    simulator.set_fault(fault, endpoint="checkBalance")
+    for _ in range(3):
+        html = page(admin_client, CHALLENGES)
+        assert message in html
+        assert "voiceotp-balance-problem" in html
+    assert simulator.count("checkBalance") == 1  # the failure is cached too (no retries either)
+
+
+def test_wrong_credentials_are_named_as_such(simulator, admin_client):
+    with voiceotp(PASSWORD="not-the-password"):
+        html = page(admin_client, CHALLENGES)
+    assert "The gateway refused the credentials (errorcode 0)" in html
+    assert "not-the-password" not in html
+    assert PASSWORD not in html
+
+
+def test_a_hanging_gateway_holds_the_page_for_one_short_timeout_only(simulator, admin_client):
+    simulator.set_fault("hang", endpoint="checkBalance")
+    with voiceotp(TIMEOUT=(1.0, 1.0)):
+        started = time.monotonic()
+        html = page(admin_client, CHALLENGES)
+        elapsed = time.monotonic() - started
+    assert "The gateway did not answer within 1 s." in html
+    assert simulator.count("checkBalance") == 1  # the pooled session would have retried the read
+    assert elapsed < 1.8
+
+
+def test_the_balance_read_caps_the_site_timeout():
+    assert quick_timeout((3.05, 15.0)) == (3.05, 5.0)
+    assert quick_timeout((1.0, 2.0)) == (1.0, 2.0)
+    assert quick_timeout((10.0, 30.0)) == (5.0, 5.0)
+
+
+def test_a_reading_survives_the_cache_as_plain_data(simulator):
+    reading = balance.read_balance()
+    assert reading.ok
+    assert not reading.cached
+    again = balance.read_balance()
+    assert again.cached
+    assert again.balance == Decimal(1_000_000)
+    assert again.message == reading.message
+
+
+def test_without_credentials_the_gateway_is_not_asked(simulator):
+    with voiceotp(KEY=None):
+        reading = balance.read_balance(refresh=True)
+    assert reading.problem == balance.NOT_CONFIGURED
+    assert simulator.count("checkBalance") == 0
+
+
+# -- the gateway page ------------------------------------------------------------------------------
+
+
+def test_the_gateway_page_counts_outcomes_refusals_and_conversion(simulator, api, admin_client):
+    with voiceotp(RESEND_COOLDOWN=0):
+        start(api, phone="0361234567")
+        start(api, phone="0361239700")
+        start(api, phone="0361239914")  # refused: 14
+        start(api, phone="0987659907")  # refused: 7
+    answered = VoiceCall.objects.get(phone="+84361234567")
+    simulator.set_outcome(answered.request_id, "answered")
+    from django_voiceotp import services
+
+    services.refresh_call(answered)
+    html = page(admin_client, GATEWAY)
+    assert "Gateway balance: 999998." in html
+    figure = r'<th scope="row">(?:<span[^>]*>)?([^<]+)(?:</span>)?</th><td>([^<]+)</td>'
+    figures = dict(re.findall(figure, html))
+    assert figures["Tried"] == "4"
+    assert figures["Taken by the gateway"] == "2"
+    assert figures["Answered"] == "1"
+    assert figures["Still calling"] == "1"
+    assert figures["Refused"] == "2"
+    assert figures["With a call the gateway took"] == "2"
+    assert figures["Verified among those"] == "0"
+    assert figures["Conversion"] == "0.0 %"
+    assert "The account balance is not enough to send the message" in html
+    assert "Số dư tài khoản không đủ gửi tin nhắn" in html
+    assert "Thuê bao từ chối nhận tin" in html
+    assert html.count("<rect ") in (24, 25)
+    assert "<script" not in html.split('id="content"')[1]
+
+
+def test_the_figures_come_from_the_rows_in_the_range():
+    now = timezone.now()
+    rows = []
+    for i, (status, call_status, verified_after) in enumerate(
+        [
+            (ChallengeStatus.VERIFIED, CallStatus.ANSWERED, 30),
+            (ChallengeStatus.VERIFIED, CallStatus.ANSWERED, 50),
+            (ChallengeStatus.VERIFIED, CallStatus.UNKNOWN, 90),
+            (ChallengeStatus.EXPIRED, CallStatus.UNANSWERED, None),
+            (ChallengeStatus.FAILED, CallStatus.REJECTED, None),
+        ]
+    ):
+        created = now - timedelta(minutes=10 + i)
+        rows.append(
+            challenge_row(
+                f"+8436123450{i}",
+                status=status,
+                call_status=call_status,
+                created_at=created,
+                verified_at=created + timedelta(seconds=verified_after) if verified_after else None,
+            )
+        )
+    old = challenge_row("+84361234599", status=ChallengeStatus.VERIFIED, created_at=now - timedelta(days=3))
+    OtpChallenge.objects.bulk_create([*rows, old])
+    VoiceCall.objects.bulk_create(
+        [
+            VoiceCall(
+                challenge=c,
+                phone=c.phone,
+                status=c.call_status,
+                request_id=None if c.call_status in ("rejected", "unknown") else f"r{n}",
+                send_code=15 if c.call_status == "rejected" else 1,
+                created_at=c.created_at,
+            )
+            for n, c in enumerate([*rows, old])
+        ]
+    )
+    stats = gateway_stats(now - timedelta(hours=1), now)
+    assert (stats.attempted, stats.placed, stats.answered, stats.unanswered) == (5, 3, 2, 1)
+    assert (stats.unknown, stats.rejected, stats.calling) == (1, 1, 0)
+    assert [(r.code, r.count) for r in stats.refusals] == [(15, 1)]
+    assert (stats.challenges, stats.reached, stats.verified) == (5, 4, 3)
+    assert stats.conversion == 0.75
+    assert stats.median_seconds == 50
+    assert sum(b.count for b in stats.buckets) == 5
+    assert stats.hourly
+
+
+def test_a_long_range_is_drawn_per_day(admin_client):
+    today = timezone.localdate()
+    html = page(admin_client, f"{GATEWAY}?since={(today - timedelta(days=9)).isoformat()}&until={today}")
+    assert "Calls per day" in html
+    assert html.count("<rect ") == 10
+
+
+@pytest.mark.parametrize("query", ["?hours=abc", "?hours=0", "?hours=100000", "?since=yesterday"])
+def test_an_unreadable_range_falls_back_to_24_hours_with_a_warning(simulator, admin_client, query):
+    response = admin_client.get(f"{GATEWAY}{query}")
+    assert response.status_code == 200
+    assert any("showing the last 24 hours" in m for m in shown_messages(response))
+    assert "Calls per hour" in response.content.decode()

@@ -1,0 +1,224 @@
+"""Toll-fraud guards: the daily spend cap, the per-prefix block, and what they do when the cache is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from django_voiceotp import guards
+from django_voiceotp.models import ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
+from django_voiceotp.signals import call_blocked
+
+from .helpers import NO_LIMITS, resend, start, verify, voiceotp
+
+pytestmark = pytest.mark.django_db
+
+GUARD = {"min_calls": 3, "max_unverified_ratio": 0.5, "window": 3600, "block_for": 600, "prefix_digits": 6}
+
+
+def numbers(prefix: str = "036123", count: int = 10) -> list[str]:
+    return [f"{prefix}{i:04d}" for i in range(count)]
+
+
+@pytest.fixture
+def blocked_signals():
+    received: list[dict[str, object]] = []
+    call_blocked.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="test")
+    yield received
+    call_blocked.disconnect(dispatch_uid="test")
+
+
+def open_limits(**changes):
+    return voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=NO_LIMITS, **changes)
+
+
+# --- DAILY_CALL_LIMIT ----------------------------------------------------------------------------
+
+
+def test_the_daily_call_limit_refuses_past_it_and_nothing_reaches_the_gateway(
+    simulator, api, blocked_signals
+):
+    with open_limits(DAILY_CALL_LIMIT=3):
+        for phone in numbers(count=3):
+            assert start(api, phone=phone).status_code == 201
+        response = start(api, phone="0371234567")
+        challenge_id = OtpChallenge.objects.filter(phone="+84361230000").get().pk
+        refused_resend = resend(api, str(challenge_id))
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    assert 86000 < int(response["Retry-After"]) <= 86401
+    assert refused_resend.status_code == 429
+    assert simulator.count("postSMS") == 3
+    assert guards.calls_in_last_day() == 3
+    assert blocked_signals[0]["guard"] == "daily_call_limit"
+
+
+def test_the_daily_call_limit_is_a_rolling_24_hours(simulator, api):
+    with open_limits(DAILY_CALL_LIMIT=2):
+        start(api, phone="0361230001")
+        start(api, phone="0361230002")
+        assert start(api, phone="0361230003").status_code == 429
+        VoiceCall.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
+        assert start(api, phone="0361230003").status_code == 201
+
+
+def test_calls_the_gateway_refused_do_not_count(simulator, api):
+    with open_limits(DAILY_CALL_LIMIT=1):
+        assert start(api, phone="0361239907").status_code == 400  # refused: code 7, not charged
+        assert start(api, phone="0361230001").status_code == 201
+        assert start(api, phone="0361230002").status_code == 429
+
+
+def test_a_capped_request_leaves_the_live_challenge_alone(simulator, api):
+    with open_limits(DAILY_CALL_LIMIT=1):
+        live = start(api, phone="0361230001").json()["id"]
+        assert start(api, phone="0361230001").status_code == 429
+    assert OtpChallenge.objects.get(pk=live).status == ChallengeStatus.PENDING
+    assert OtpChallenge.objects.count() == 1
+    assert verify(api, live, simulator.calls[0].code).status_code == 200
+
+
+def test_no_limit_by_default(simulator, api):
+    with open_limits():
+        for phone in numbers(count=6):
+            assert start(api, phone=phone).status_code == 201
+
+
+# --- PREFIX_GUARD --------------------------------------------------------------------------------
+
+
+def test_a_prefix_pumped_with_unverified_calls_is_blocked_and_others_are_not(simulator, api, blocked_signals):
+    with open_limits(PREFIX_GUARD=GUARD):
+        for phone in numbers(count=3):
+            assert start(api, phone=phone).status_code == 201
+        response = start(api, phone="0361239999")
+        assert response.status_code == 429
+        assert response.json()["code"] == "rate_limited"
+        assert 590 <= int(response["Retry-After"]) <= 601
+        assert start(api, phone="0371234567").status_code == 201
+        # Blocked means blocked, for every number of the prefix, until it ends.
+        assert start(api, phone="0361230000").status_code == 429
+    block = PrefixBlock.objects.get()
+    assert block.prefix == "036123"
+    assert block.calls == 3
+    assert block.unverified == 3
+    assert simulator.count("postSMS") == 4
+    assert blocked_signals[0] == {
+        "signal": call_blocked,
+        "sender": VoiceCall,
+        "guard": "prefix_guard",
+        "prefix": "036123",
+    }
+
+
+def test_verified_calls_keep_a_prefix_open(simulator, api):
+    with open_limits(PREFIX_GUARD=GUARD):
+        for i, phone in enumerate(numbers(count=3)):
+            challenge_id = start(api, phone=phone).json()["id"]
+            if i < 2:
+                assert verify(api, challenge_id, simulator.calls[-1].code).status_code == 200
+        assert start(api, phone="0361239999").status_code == 201
+    assert not PrefixBlock.objects.exists()
+
+
+def test_a_lifted_block_lets_calls_through(simulator, api):
+    with open_limits(PREFIX_GUARD=GUARD):
+        for phone in numbers(count=3):
+            start(api, phone=phone)
+        assert start(api, phone="0361239999").status_code == 429
+        PrefixBlock.objects.update(lifted_at=timezone.now())
+        VoiceCall.objects.update(created_at=timezone.now() - timedelta(hours=2))  # out of the window
+        assert start(api, phone="0361239999").status_code == 201
+
+
+def test_a_block_ends_by_itself(simulator, api):
+    with open_limits(PREFIX_GUARD={**GUARD, "window": 60}):
+        for phone in numbers(count=3):
+            start(api, phone=phone)
+        assert start(api, phone="0361239999").status_code == 429
+        PrefixBlock.objects.update(blocked_until=timezone.now() - timedelta(seconds=1))
+        VoiceCall.objects.update(created_at=timezone.now() - timedelta(seconds=120))
+        assert start(api, phone="0361239999").status_code == 201
+
+
+def test_the_prefix_guard_also_holds_resends(simulator, api):
+    with open_limits(PREFIX_GUARD=GUARD):
+        first = start(api, phone="0361230001").json()["id"]
+        start(api, phone="0361230002")
+        start(api, phone="0361230003")
+        assert start(api, phone="0361230004").status_code == 429
+        assert resend(api, first).status_code == 429
+    assert simulator.count("postSMS") == 3
+
+
+def test_allowed_regions_hold_before_any_guard_or_call(simulator, api):
+    with open_limits(PREFIX_GUARD=GUARD, DAILY_CALL_LIMIT=5):
+        assert start(api, phone="+14155552671").json()["code"] == "invalid_phone"
+    assert simulator.count("postSMS") == 0
+
+
+# --- the cache down --------------------------------------------------------------------------------
+
+DEAD_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "down": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+}
+
+
+def test_spend_guards_live_in_the_database_and_hold_when_the_cache_is_down(simulator, api):
+    pytest.importorskip("redis")
+    with (
+        override_settings(CACHES=DEAD_CACHE, RATELIMIT_USE_CACHE="down"),
+        open_limits(CACHE="down", DAILY_CALL_LIMIT=2, PREFIX_GUARD=GUARD),
+    ):
+        # Rate limits and the cooldown are switched off here, so nothing needs the cache...
+        assert start(api, phone="0361230001").status_code == 201
+        assert start(api, phone="0361230002").status_code == 201
+        # ...and the spend cap still counts, from the database.
+        assert start(api, phone="0371230003").status_code == 429
+    assert simulator.count("postSMS") == 2
+
+
+def test_with_the_cache_down_and_limits_on_everything_fails_closed(simulator, api):
+    pytest.importorskip("redis")
+    with override_settings(CACHES=DEAD_CACHE, RATELIMIT_USE_CACHE="down"), voiceotp(CACHE="down"):
+        assert start(api, phone="0361230001").status_code == 429
+    assert simulator.count("postSMS") == 0
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def test_the_gateway_page_shows_todays_calls_against_the_limit(simulator, api, admin_client):
+    with open_limits(DAILY_CALL_LIMIT=10):
+        start(api, phone="0361230001")
+        start(api, phone="0361230002")
+        page = admin_client.get("/admin/django_voiceotp/otpchallenge/gateway/").content.decode()
+    assert "2 of 10 (8 left)" in page
+
+
+def test_operators_see_blocked_prefixes_and_lift_them(simulator, api, admin_client, admin_user):
+    with open_limits(PREFIX_GUARD=GUARD):
+        for phone in numbers(count=3):
+            start(api, phone=phone)
+        assert start(api, phone="0361239999").status_code == 429
+        gateway = admin_client.get("/admin/django_voiceotp/otpchallenge/gateway/").content.decode()
+        assert "<code>036123</code>" in gateway
+        listing = admin_client.get("/admin/django_voiceotp/prefixblock/?active=yes")
+        assert listing.status_code == 200
+        assert "036123" in listing.content.decode()
+        block = PrefixBlock.objects.get()
+        response = admin_client.post(
+            "/admin/django_voiceotp/prefixblock/",
+            {"action": "lift", "_selected_action": [block.pk]},
+            follow=True,
+        )
+        assert "Lifted 1 block." in response.content.decode()
+        block.refresh_from_db()
+        assert block.lifted_by == admin_user
+        assert not block.active
+        VoiceCall.objects.update(created_at=timezone.now() - timedelta(hours=2))
+        assert start(api, phone="0361239999").status_code == 201
