@@ -107,7 +107,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the apps' static files straight from their folders, so the demo and a gunicorn
+# run need no collectstatic; set STATIC_ROOT to collect them for a real deployment.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
@@ -130,5 +133,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django_voiceotp": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "django_voiceotp": {"handlers": ["console"], "level": os.environ.get("VOICEOTP_LOG_LEVEL", "INFO")}
+    },
 }

@@ -1,7 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/otp/", include("django_voiceotp.urls")),
 ]
+
+try:
+    from drf_spectacular.views import SpectacularAPIView
+except ImportError:  # pragma: no cover - the schema tests skip without it
+    pass
+else:
+    urlpatterns.append(path("api/schema/", SpectacularAPIView.as_view(), name="schema"))

@@ -14,13 +14,25 @@ from ..models import OtpChallenge
 _PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 
+class StrictCharField(serializers.CharField):
+    """A string field that takes JSON strings only: DRF's CharField turns 361234567 or true into text,
+    which would let a malformed client through and contradict the schema it publishes."""
+
+    default_error_messages = {"not_a_string": _("Must be a string.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 class ChallengeRequestSerializer(serializers.Serializer[Any]):
-    phone = serializers.CharField(
+    phone = StrictCharField(
         max_length=32,
         trim_whitespace=True,
         help_text=_("The number to call, as typed: 0361234567, +84 36 123 4567"),
     )
-    purpose = serializers.CharField(
+    purpose = StrictCharField(
         max_length=64,
         required=False,
         default="default",
@@ -36,7 +48,7 @@ class ChallengeRequestSerializer(serializers.Serializer[Any]):
 
 
 class VerifySerializer(serializers.Serializer[Any]):
-    code = serializers.CharField(max_length=16, help_text=_("The digits the call read out."))
+    code = StrictCharField(max_length=16, help_text=_("The digits the call read out."))
 
     def validate_code(self, value: str) -> str:
         digits = re.sub(r"[\s\-]", "", value)

@@ -1,0 +1,109 @@
+"""The example site under gunicorn with several workers, on its own PostgreSQL database and Redis
+database, pointed at a simulator: what a site in production looks like, for the multi-process tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    url: str
+    database: str
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the site's database directly: the tests check what the workers wrote."""
+        import psycopg
+
+        with psycopg.connect(dbname=self.database, autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+            return list(conn.execute(sql, params).fetchall())
+
+
+@contextmanager
+def live_site(
+    simulator: Any, *, workers: int = 4, cache: str = "redis", **voiceotp: Any
+) -> Iterator[LiveSite]:
+    """Create a database, migrate it, start gunicorn; stop and drop everything afterwards."""
+    import psycopg
+    import redis
+
+    database = f"voiceotp_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="example_project.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        DEBUG="0",
+        SECRET_KEY="live-site-tests-" + uuid.uuid4().hex,
+        ALLOWED_HOSTS="127.0.0.1",
+        VOICEOTP_BASE_URL=simulator.base_url,
+        VOICEOTP_USERNAME=simulator.username,
+        VOICEOTP_PASSWORD=simulator.password,
+        VOICEOTP_KEY=simulator.key,
+        VOICEOTP_LOG_LEVEL="ERROR",
+    )
+    env.update({f"VOICEOTP_{key}": json.dumps(value) for key, value in voiceotp.items()})
+    if cache == "redis":
+        env["REDIS_URL"] = REDIS_URL
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
+            "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "30",
+            "--log-level", "error",
+        ],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        _wait_for(port, server)
+        yield LiveSite(f"http://127.0.0.1:{port}", database)
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/otp/challenges/x/", timeout=1).status_code == 404:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start within 60 s")
