@@ -49,15 +49,7 @@ class PrefixBlockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = (ActiveFilter, "blocked_at")
     search_fields = ("prefix",)
     date_hierarchy = "blocked_at"
-    readonly_fields = (
-        "prefix",
-        "blocked_at",
-        "blocked_until",
-        "calls",
-        "unverified",
-        "lifted_at",
-        "lifted_by",
-    )
+    readonly_fields = tuple(field for field in list_display if field != "is_active")
     actions = ("lift",)
 
     @admin.display(boolean=True, description=_("in force"))

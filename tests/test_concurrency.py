@@ -5,7 +5,6 @@ services run (``make test-services``, ``.ci/run``) runs them."""
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from django.test import Client
 from django_voiceotp.models import ChallengeStatus, OtpChallenge
 
 from . import children
-from .helpers import PHONE, voiceotp, wrong
+from .helpers import PHONE, run_together, voiceotp, wrong
 
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="parallel writers need PostgreSQL (VOICEOTP_TEST_POSTGRES=1)"
@@ -32,23 +31,8 @@ pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
 
 
 def in_parallel(count: int, action: Callable[[int], Any]) -> list[Any]:
-    """Run ``action`` in ``count`` threads released at the same moment; each has its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = action(i)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    """Run ``action`` in ``count`` threads released together; each has its own database connection."""
+    return run_together(count, action, after=connections.close_all)
 
 
 def post(path: str, body: dict[str, Any], **extra: Any) -> tuple[int, dict[str, Any], str | None]:

@@ -7,15 +7,13 @@ Part of the services run (VOICEOTP_TEST_POSTGRES=1 and VOICEOTP_TEST_REDIS=1, wh
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import requests
 
-from .helpers import wrong
+from .helpers import run_together, wrong
 from .live_site import live_site
 
 pytestmark = [
@@ -37,20 +35,12 @@ def hammer(
     count: int, action: Callable[[requests.Session, int], requests.Response]
 ) -> list[requests.Response]:
     """``count`` requests from ``count`` threads released together, each on its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
 
-    def run(i: int) -> None:
+    def one(i: int) -> requests.Response:
         with requests.Session() as session:
-            barrier.wait()
-            results[i] = action(session, i)
+            return action(session, i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
+    return run_together(count, one)
 
 
 def start(session: requests.Session, url: str, phone: str) -> requests.Response:
