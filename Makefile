@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-services lint format simulator clean
+.PHONY: demo test test-services lint format simulator bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
@@ -37,6 +37,16 @@ format: $(STAMP)
 
 simulator: $(STAMP)
 	$(BIN)/python -m django_voiceotp.simulator
+
+# make bench : throughput, latency, SQL per call and the poll rate, printed (benchmarks/, ~5 min).
+# django-phone-verify pulls in phonenumberslite, which overwrites phonenumbers' files with its own
+# build; phonenumbers is reinstalled over it at the version the project resolved.
+bench: $(STAMP)
+	$(BIN)/python -c 'import gunicorn, phone_verify' 2>/dev/null || { \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+	    "phonenumbers==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("phonenumbers"))')"; }
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,37 @@
+"""The benchmark's settings: the example site's, plus the floor views and django-phone-verify.
+
+Everything the example site reads from the environment still applies (``DATABASE_URL``, ``REDIS_URL``,
+``VOICEOTP_<KEY>``), so the app, the floor and django-phone-verify run on one server, one database and
+one cache. Two changes, both what a production site has: ``DEBUG`` is off (with it on, Django keeps
+every query of every request in memory), and the cache gets a key prefix so the run cannot collide
+with another user of the same Redis database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import CACHES as _EXAMPLE_CACHES
+from example_project.settings import INSTALLED_APPS as _EXAMPLE_APPS
+
+DEBUG = False
+ROOT_URLCONF = "benchmarks.urls"
+
+CACHES = {alias: {**config, "KEY_PREFIX": "voiceotp-bench"} for alias, config in _EXAMPLE_CACHES.items()}
+
+HAS_PHONE_VERIFY = importlib.util.find_spec("phone_verify") is not None
+"""django-phone-verify is an optional (``bench`` extra) dependency; without it that comparison is skipped."""
+
+INSTALLED_APPS = [*_EXAMPLE_APPS, *(["phonenumber_field", "phone_verify"] if HAS_PHONE_VERIFY else [])]
+
+# django-phone-verify's own settings (its README): every key below is required by its service.
+PHONE_VERIFICATION = {
+    "BACKEND": "benchmarks.phone_verify_backend.SimulatorBackend",
+    "OPTIONS": {},
+    "TOKEN_LENGTH": 6,
+    "MESSAGE": "{security_code}",
+    "APP_NAME": "bench",
+    "SECURITY_CODE_EXPIRATION_SECONDS": 300,
+    "VERIFY_SECURITY_CODE_ONLY_ONCE": True,
+}
