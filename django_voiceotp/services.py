@@ -370,7 +370,8 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
         if live.filter(attempts__lt=F("max_attempts")).update(
             status=ChallengeStatus.VERIFIED, verified_at=now
         ):
-            challenge.refresh_from_db()
+            # The update matched the row as we read it, so this is its new state: no second read.
+            challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
             phone_verified.send(
                 sender=OtpChallenge,
                 challenge=challenge,

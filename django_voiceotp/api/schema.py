@@ -9,7 +9,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 try:
     from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+    from drf_spectacular.utils import (
+        OpenApiExample,
+        OpenApiParameter,
+        OpenApiResponse,
+        extend_schema,
+        extend_schema_field,
+    )
 
     HAVE_SPECTACULAR = True
 except ImportError:  # pragma: no cover - the optional extra is not installed
@@ -105,3 +111,10 @@ def document(operation: str) -> Callable[[F], F]:
         )(view)
 
     return decorate
+
+
+def document_field(field: Any) -> Callable[[F], F]:
+    """The schema type of a computed serializer field (``extend_schema_field``), when documented."""
+    if not HAVE_SPECTACULAR:
+        return lambda method: method
+    return extend_schema_field(field)

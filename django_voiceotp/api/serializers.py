@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import OtpChallenge
+from ..models import CallStatus, ChallengeStatus, OtpChallenge
+from .schema import document_field
 
 _PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
@@ -57,28 +58,26 @@ class VerifySerializer(serializers.Serializer[Any]):
         return digits
 
 
-class ChallengeSerializer(serializers.ModelSerializer[OtpChallenge]):
+class ChallengeSerializer(serializers.Serializer[OtpChallenge]):
+    """A challenge as the API shows it. Declared field by field, not a ModelSerializer: this runs on
+    every request and verify, and a ModelSerializer rebuilds its fields from the model each time."""
+
+    id = serializers.UUIDField(read_only=True)
     phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked: 036****567"))
+    purpose = serializers.CharField(read_only=True)
     status = serializers.SerializerMethodField()
+    call_status = serializers.ChoiceField(
+        choices=[("", "none yet"), *CallStatus.choices],
+        read_only=True,
+        help_text=_("The latest call's status."),
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    resend_available_at = serializers.DateTimeField(read_only=True)
     attempts_left = serializers.IntegerField(read_only=True)
     sends_left = serializers.IntegerField(read_only=True)
 
-    class Meta:
-        model = OtpChallenge
-        fields = (
-            "id",
-            "phone",
-            "purpose",
-            "status",
-            "call_status",
-            "created_at",
-            "expires_at",
-            "resend_available_at",
-            "attempts_left",
-            "sends_left",
-        )
-        read_only_fields = fields
-
+    @document_field(serializers.ChoiceField(choices=ChallengeStatus.choices))
     def get_status(self, challenge: OtpChallenge) -> str:
         return challenge.effective_status(timezone.now())
 
