@@ -31,8 +31,8 @@ from . import admin_guards, admin_views  # noqa: F401  (admin_guards registers P
 from .conf import get_settings
 from .gateway import GatewayCode
 from .gateway.codes import send_code
+from .gateway.quick import quick_client
 from .models import OPEN_CALL_STATUSES, CallStatus, OtpChallenge, VoiceCall
-from .operations.client import quick_client
 from .operations.polling import poll_calls
 from .phones import local_from_e164, mask, search_forms
 

@@ -51,8 +51,8 @@ from .gateway import (
     Kind,
     get_client,
 )
+from .gateway.quick import quick_client
 from .models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
-from .operations.client import quick_client
 from .phones import InvalidPhone as UnparsablePhone
 from .phones import Phone, parse_phone
 from .signals import call_status_changed, phone_verified

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from django_voiceotp.gateway.quick import quick_timeout
 from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.operations import balance
-from django_voiceotp.operations.client import quick_timeout
 from django_voiceotp.operations.stats import gateway_stats
 
 from .conftest import PASSWORD

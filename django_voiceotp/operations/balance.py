@@ -1,6 +1,6 @@
 """The gateway balance, as the admin and ``voiceotp_balance`` show it.
 
-A reading comes from :func:`.client.quick_client` (no retries, capped timeouts) and is kept in the
+A reading comes from :func:`..gateway.quick.quick_client` (no retries, capped timeouts) and is kept in the
 ``VOICEOTP['CACHE']`` cache for ``BALANCE_CACHE_TTL`` seconds. A failure is kept too, for at most
 :data:`FAILURE_TTL` seconds, so a dead gateway costs one slow page per that time rather than every page
 view. The cache holds plain data (a problem name and numbers); the message is built when it is shown,
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_settings
 from ..gateway import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
-from .client import quick_client, quick_timeout
+from ..gateway.quick import quick_client, quick_timeout
 
 logger = logging.getLogger("django_voiceotp.operations")
 

@@ -15,8 +15,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..conf import get_settings
-from ..gateway import Credentials, GatewayClient
-from ..gateway.session import POOL_SIZE, USER_AGENT
+from .client import Credentials, GatewayClient
+from .session import POOL_SIZE, USER_AGENT
 
 READ_TIMEOUT_CAP = 5.0
 """Seconds: longer than the gateway takes on a good day, short enough for a person to wait."""
