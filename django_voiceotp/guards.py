@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,10 +36,13 @@ NOT_CHARGED = (CallStatus.REJECTED,)
 """Calls that do not count against the spend cap: the gateway refused them or never saw them."""
 
 
+def _charged_in_last_day(now: datetime) -> QuerySet[VoiceCall]:
+    """Calls placed (or in flight) across the site in the 24 hours before ``now``: what the cap counts."""
+    return VoiceCall.objects.filter(created_at__gt=now - DAY).exclude(status__in=NOT_CHARGED)
+
+
 def calls_in_last_day(now: datetime | None = None) -> int:
-    """Calls placed (or in flight) across the site in the last 24 hours: what the spend cap counts."""
-    since = (now or timezone.now()) - DAY
-    return VoiceCall.objects.filter(created_at__gt=since).exclude(status__in=NOT_CHARGED).count()
+    return _charged_in_last_day(now or timezone.now()).count()
 
 
 @contextmanager
@@ -53,7 +56,7 @@ def spend_slot(values: VoiceOtpSettings) -> Iterator[None]:
         if values.DAILY_CALL_LIMIT is not None:
             CallLedger.objects.select_for_update().get_or_create(pk=1)
             now = timezone.now()
-            counted = VoiceCall.objects.filter(created_at__gt=now - DAY).exclude(status__in=NOT_CHARGED)
+            counted = _charged_in_last_day(now)
             if counted.count() >= values.DAILY_CALL_LIMIT:
                 # The cap frees up when the oldest counted call leaves the 24-hour window.
                 oldest = counted.order_by("created_at").values_list("created_at", flat=True).first()
@@ -107,7 +110,7 @@ def check_prefix(number: Phone, values: VoiceOtpSettings) -> None:
             calls,
             calls - verified,
         )
-    _blocked("prefix_guard", number, prefix=prefix)
+    call_blocked.send(sender=VoiceCall, guard="prefix_guard", prefix=prefix)
     raise RateLimited(
         int((block.blocked_until - now).total_seconds()) + 1,
         _("Calls to numbers like this one are paused. Try again later."),
@@ -120,7 +123,3 @@ def _e164_prefix(number: Phone, local_prefix: str) -> str:
         return "+" + local_prefix
     country_code = number.e164[1 : len(number.e164) - len(number.local) + 1]
     return f"+{country_code}{local_prefix[1:]}"
-
-
-def _blocked(guard: str, number: Phone, *, prefix: str) -> None:
-    call_blocked.send(sender=VoiceCall, guard=guard, prefix=prefix)

@@ -7,6 +7,7 @@ mid-request, a timeout or an unreadable answer still leaves a record of what hap
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -106,10 +107,9 @@ class OtpChallenge(models.Model):
     def sends_left(self) -> int:
         return max(self.max_sends - self.sends, 0)
 
-    def effective_status(self, now: object = None) -> str:
+    def effective_status(self, now: datetime | None = None) -> str:
         """The status a reader should see: a pending code past its time is expired, written or not."""
-        moment = now or timezone.now()
-        if self.status == ChallengeStatus.PENDING and self.expires_at <= moment:  # type: ignore[operator]
+        if self.status == ChallengeStatus.PENDING and self.expires_at <= (now or timezone.now()):
             return ChallengeStatus.EXPIRED
         return self.status
 

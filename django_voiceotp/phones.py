@@ -39,6 +39,11 @@ _LEGACY_INTL = re.compile(r"(?:\+|00)?84(1\d\d)(\d{7})")
 _SEPARATORS = re.compile(r"[\s().\-/]")
 
 
+RETIRED = "an 11-digit Vietnamese number that no longer exists"
+OTHER_REGION = "numbers in this region cannot be called"
+NOT_CALLABLE = "this kind of number cannot be called"
+
+
 class InvalidPhone(ValueError):
     """The input is not a number the gateway can call. ``reason`` is a fixed phrase, safe to show."""
 
@@ -65,7 +70,7 @@ def _convert_legacy(compact: str) -> str:
         if match:
             new = LEGACY_VN_PREFIXES.get(match[1])
             if new is None:
-                raise InvalidPhone("an 11-digit Vietnamese number that no longer exists")
+                raise InvalidPhone(RETIRED)
             return f"{prefix}{new}{match[2]}"
     return compact
 
@@ -87,9 +92,9 @@ def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ..
         raise InvalidPhone("not a valid phone number")
     region = phonenumbers.region_code_for_number(number) or ""
     if region not in allowed_regions:
-        raise InvalidPhone("numbers in this region cannot be called")
+        raise InvalidPhone(OTHER_REGION)
     if phonenumbers.number_type(number) not in CALLABLE_TYPES:
-        raise InvalidPhone("this kind of number cannot be called")
+        raise InvalidPhone(NOT_CALLABLE)
     return Phone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         region=region,

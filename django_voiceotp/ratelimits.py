@@ -107,11 +107,3 @@ def release_cooldown(phone: str) -> None:
         caches[get_settings().CACHE].delete(f"voiceotp:cooldown:{phone}")
     except Exception:
         logger.exception("resend cooldown: the cache failed while releasing")
-
-
-def cooldown_left(phone: str) -> int:
-    try:
-        held = caches[get_settings().CACHE].get(f"voiceotp:cooldown:{phone}")
-    except Exception:
-        return 0
-    return math.ceil(held - time.time()) if isinstance(held, (int, float)) else 0

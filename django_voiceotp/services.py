@@ -27,7 +27,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import codes, guards, ratelimits
+from . import codes, guards, phones, ratelimits
 from .conf import VoiceOtpSettings, get_settings
 from .exceptions import (
     AlreadyVerified,
@@ -89,11 +89,9 @@ def normalize_phone(raw: str, values: VoiceOtpSettings | None = None) -> Phone:
 
 def _reason_detail(reason: str) -> Any:
     return {
-        "an 11-digit Vietnamese number that no longer exists": _(
-            "This 11-digit number was retired in 2018 and has no 10-digit form."
-        ),
-        "numbers in this region cannot be called": _("Numbers in this country cannot be called."),
-        "this kind of number cannot be called": _("This kind of number cannot be called."),
+        phones.RETIRED: _("This 11-digit number was retired in 2018 and has no 10-digit form."),
+        phones.OTHER_REGION: _("Numbers in this country cannot be called."),
+        phones.NOT_CALLABLE: _("This kind of number cannot be called."),
     }.get(reason, InvalidPhone.default_detail)
 
 
