@@ -23,7 +23,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -347,68 +347,57 @@ def _after_call_placed(call: VoiceCall) -> None:
 def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Verification:
     """Check ``code`` against the challenge; a right code verifies it exactly once.
 
-    A wrong guess is counted by ``UPDATE ... SET attempts = attempts + 1 WHERE attempts < max AND
-    status = 'pending'``: of any number of parallel guesses at most ``max_attempts`` are judged.
-    A right guess flips ``pending`` to ``verified`` with one conditional update: of parallel right
-    guesses exactly one wins, the others see ``already_verified``.
+    Every guess is judged by one compare-and-set ``UPDATE``: it changes the row only if the row is
+    still exactly as read (pending, same code, same attempt count, not expired), and writes values
+    worked out here from that read (``attempts + 1`` and, on the last attempt, ``locked``). Of any
+    number of parallel guesses, then, each judged one moves the count by exactly one, at most
+    ``max_attempts`` are judged, and one right guess verifies; a guess that finds the row changed
+    reads it again and is judged against what it became. When the update matches, the row's new
+    state is known without reading it back: two statements, right or wrong.
     """
     ratelimits.hit("verify_per_ip", ratelimits.ip_key(client_ip))
     challenge = get_challenge(challenge_id)
     ratelimits.check("verify_failures_per_phone", challenge.phone)
-    now = timezone.now()
-    _refuse_if_finished(challenge, now=now)
-
-    live = OtpChallenge.objects.filter(
-        pk=challenge.pk,
-        status=ChallengeStatus.PENDING,
-        code_hash=challenge.code_hash,
-        expires_at__gt=now,
-    )
-    if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
-        if live.filter(attempts__lt=F("max_attempts")).update(
-            status=ChallengeStatus.VERIFIED, verified_at=now
-        ):
-            # The update matched the row as we read it, so this is its new state: no second read.
-            challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
-            phone_verified.send(
-                sender=OtpChallenge,
-                challenge=challenge,
-                phone=challenge.phone,
-                purpose=challenge.purpose,
-            )
-            token = make_token(
-                phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk)
-            )
-            return Verification(challenge, token)
-        return _explain_lost_race(challenge)
-
-    # The guess that uses the last attempt locks the challenge in the same statement, so there is
-    # no moment at which the attempts are spent and the challenge is still open.
-    judged = live.filter(attempts__lt=F("max_attempts")).update(
-        attempts=F("attempts") + 1,
-        status=Case(
-            When(attempts__gte=F("max_attempts") - 1, then=Value(ChallengeStatus.LOCKED)),
-            default=Value(ChallengeStatus.PENDING),
-        ),
-    )
-    if not judged:
-        return _explain_lost_race(challenge)
-    ratelimits.hit_quietly("verify_failures_per_phone", challenge.phone)
-    challenge.refresh_from_db()
-    if challenge.status == ChallengeStatus.LOCKED:
-        raise Locked()
+    # Each lost race means another request moved the row on: an attempt spent, a resend (bounded by
+    # max_sends) or a final status. So the loop ends; the bound only guards against the impossible.
+    for _ in range(challenge.max_attempts + challenge.max_sends + 2):
+        now = timezone.now()
+        _refuse_if_finished(challenge, now=now)
+        if challenge.attempts >= challenge.max_attempts:
+            raise Locked()
+        as_read = OtpChallenge.objects.filter(
+            pk=challenge.pk,
+            status=ChallengeStatus.PENDING,
+            code_hash=challenge.code_hash,
+            attempts=challenge.attempts,
+            expires_at__gt=now,
+        )
+        if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
+            if as_read.update(status=ChallengeStatus.VERIFIED, verified_at=now):
+                return _verified(challenge, now)
+        else:
+            attempts = challenge.attempts + 1
+            # The guess that uses the last attempt locks the challenge in the same statement, so
+            # there is no moment at which the attempts are spent and the challenge is still open.
+            status = ChallengeStatus.LOCKED if attempts >= challenge.max_attempts else ChallengeStatus.PENDING
+            if as_read.update(attempts=attempts, status=status):
+                challenge.attempts, challenge.status = attempts, status
+                ratelimits.hit_quietly("verify_failures_per_phone", challenge.phone)
+                if status == ChallengeStatus.LOCKED:
+                    raise Locked()
+                raise InvalidCode(attempts_left=challenge.attempts_left)
+        challenge.refresh_from_db()
     raise InvalidCode(attempts_left=challenge.attempts_left)
 
 
-def _explain_lost_race(challenge: OtpChallenge) -> Verification:
-    """Another request changed the challenge between our read and our update: say what it became."""
-    challenge.refresh_from_db()
-    _refuse_if_finished(challenge)
-    if challenge.attempts >= challenge.max_attempts:
-        raise Locked()
-    # The code was replaced by a resend between our read and our update: the code given was for
-    # the old call, which is dead.
-    raise InvalidCode(attempts_left=challenge.attempts_left)
+def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
+    """The update matched the row as read, so this is its new state: no second read."""
+    challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
+    phone_verified.send(
+        sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
+    )
+    token = make_token(phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk))
+    return Verification(challenge, token)
 
 
 def _refuse_unless_resendable(challenge: OtpChallenge) -> None:

@@ -71,7 +71,7 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
 
 
 REQUEST_QUERIES = 8
-VERIFY_QUERIES = 3
+VERIFY_QUERIES = 2
 
 
 def test_query_budget_for_a_request(simulator, api, django_assert_max_num_queries):
