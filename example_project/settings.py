@@ -80,6 +80,13 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as several processes can share it: write-ahead logging (readers never wait for the writer,
+    # and a commit is a log append, not a journal rewrite with three fsyncs), and transactions that
+    # take the write lock when they begin, so two writers never deadlock upgrading a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", transaction_mode="IMMEDIATE"
+    )
 
 if os.environ.get("REDIS_URL"):
     CACHES = {
