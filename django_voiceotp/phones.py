@@ -37,6 +37,7 @@ CALLABLE_TYPES = frozenset(
 _LEGACY_LOCAL = re.compile(r"0(1\d\d)(\d{7})")
 _LEGACY_INTL = re.compile(r"(?:\+|00)?84(1\d\d)(\d{7})")
 _SEPARATORS = re.compile(r"[\s().\-/]")
+_VN_E164 = re.compile(r"\+84[2-9][0-9]{8,9}")
 
 
 RETIRED = "an 11-digit Vietnamese number that no longer exists"
@@ -120,6 +121,11 @@ def gateway_form(number: phonenumbers.PhoneNumber) -> str:
 
 def local_from_e164(e164: str) -> str:
     """The gateway's form of a stored E.164 number (the E.164 text itself if it does not parse)."""
+    if _VN_E164.fullmatch(e164):
+        # A Vietnamese landline or mobile number is its trunk 0 and the digits after +84 (service
+        # numbers such as 1800 have no trunk 0, and no 1 after +84 matches): no parse on the paths
+        # that mask a number for every answer.
+        return "0" + e164[3:]
     try:
         return gateway_form(phonenumbers.parse(e164, None))
     except NumberParseException:
