@@ -23,7 +23,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -300,25 +300,22 @@ def _finish_send(
     raw: str = "",
     elapsed_ms: int | None = None,
 ) -> None:
-    call.status = status
-    call.send_code = code
-    call.request_id = request_id
-    call.send_error = error[:200]
-    call.send_raw = raw
-    call.send_ms = elapsed_ms
-    if status == CallStatus.REJECTED:
-        call.completed_at = timezone.now()
-    call.save(
-        update_fields=[
-            "status",
-            "send_code",
-            "request_id",
-            "send_error",
-            "send_raw",
-            "send_ms",
-            "completed_at",
-        ]
-    )
+    """Record the gateway's answer (or its silence) on the call's row, written before it was asked."""
+    completed_at = timezone.now() if status == CallStatus.REJECTED else None
+    values = {
+        "status": status,
+        "send_code": code,
+        "request_id": request_id,
+        "send_error": error[:200],
+        "send_raw": raw,
+        "send_ms": elapsed_ms,
+        "completed_at": completed_at,
+    }
+    # A queryset update, not ``save(update_fields=...)``: one statement without the model's save
+    # machinery, on the hot path of every request.
+    VoiceCall.objects.filter(pk=call.pk).update(**values)
+    for name, value in values.items():
+        setattr(call, name, value)
 
 
 def _fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> None:
@@ -360,7 +357,7 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
     ratelimits.check("verify_failures_per_phone", challenge.phone)
     # Each lost race means another request moved the row on: an attempt spent, a resend (bounded by
     # max_sends) or a final status. So the loop ends; the bound only guards against the impossible.
-    for _ in range(challenge.max_attempts + challenge.max_sends + 2):
+    for _round in range(challenge.max_attempts + challenge.max_sends + 2):
         now = timezone.now()
         _refuse_if_finished(challenge, now=now)
         if challenge.attempts >= challenge.max_attempts:
@@ -453,21 +450,29 @@ def refresh_call(call: VoiceCall, client: GatewayClient | None = None) -> bool:
     now = timezone.now()
     new_status = CHECK_OUTCOMES.get(result.outcome, call.status)
     old_status = call.status
+    settled = new_status != old_status
+    checked = {
+        "status": new_status,
+        "check_code": result.code.value,
+        "check_raw": result.raw,
+        "check_ms": result.elapsed_ms,
+        "checked_at": now,
+        "completed_at": now if settled else None,
+    }
     updated = VoiceCall.objects.filter(pk=call.pk, status=old_status).update(
-        status=new_status,
-        check_code=result.code.value,
-        check_raw=result.raw,
-        check_ms=result.elapsed_ms,
-        checks=F("checks") + 1,
-        checked_at=now,
-        completed_at=now if new_status != old_status else None,
+        checks=F("checks") + 1, **checked
     )
-    if not updated or new_status == old_status:
+    if not updated or not settled:
         return False
-    call.refresh_from_db()
-    latest = VoiceCall.objects.filter(challenge_id=call.challenge_id).order_by("-created_at", "-pk")
-    if latest.values_list("pk", flat=True).first() == call.pk:
-        OtpChallenge.objects.filter(pk=call.challenge_id).update(call_status=new_status)
+    # The update matched the call as read: its new state is known without reading it back.
+    for name, value in checked.items():
+        setattr(call, name, value)
+    call.checks += 1
+    # The challenge shows its latest call's status; an older call settling late must not overwrite it.
+    newer = VoiceCall.objects.filter(challenge_id=call.challenge_id).filter(
+        Q(created_at__gt=call.created_at) | Q(created_at=call.created_at, pk__gt=call.pk)
+    )
+    OtpChallenge.objects.filter(pk=call.challenge_id).exclude(Exists(newer)).update(call_status=new_status)
     call_status_changed.send(sender=VoiceCall, call=call, old_status=old_status, new_status=new_status)
     return True
 

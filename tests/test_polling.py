@@ -216,6 +216,27 @@ def test_the_real_task_refreshes_the_call_and_signals(simulator, api, changes):
     assert changes == [("calling", "answered")]
 
 
+def test_an_older_call_settling_late_leaves_the_challenge_showing_its_latest_call(simulator, api, changes):
+    from django_voiceotp import services
+
+    from .helpers import resend
+
+    with voiceotp(RESEND_COOLDOWN=0):
+        challenge_id = start(api).json()["id"]
+        assert resend(api, challenge_id).status_code == 200
+    first, second = VoiceCall.objects.order_by("created_at", "pk")
+    simulator.set_outcome(first.request_id, "answered")
+    assert services.refresh_call(first)
+    assert first.status == "answered"  # the new state, without a second read
+    assert first.checks == 1
+    assert OtpChallenge.objects.get().call_status == "calling"  # still the second call's
+
+    simulator.set_outcome(second.request_id, "failed")
+    assert services.refresh_call(second)
+    assert OtpChallenge.objects.get().call_status == "unanswered"
+    assert changes == [("calling", "answered"), ("calling", "unanswered")]
+
+
 @needs_framework
 def test_the_immediate_backend_counts_as_no_background_polling():
     with override_settings(TASKS={"default": {"BACKEND": backend_path("immediate.ImmediateBackend")}}):
