@@ -34,8 +34,10 @@ class Plan:
     deadline_s: float = 90.0
     """No phase runs longer than this, whatever its count."""
     poll_calls: int = 10_000
-    poll_workers: int = 8
-    """``voiceotp_poll_calls --workers`` (the command's default)."""
+    poll_processes: int = 2
+    """``voiceotp_poll_calls --processes``: one per core."""
+    poll_workers: int = 4
+    """``voiceotp_poll_calls --workers``: threads per process, enough to overlap the gateway's waits."""
     poll_settled: int = 3000
     """``--limit`` of the second pass, where every check settles its call: its per-check rate is steady
     long before 10,000, and the pass is the slowest part of the run."""

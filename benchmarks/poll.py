@@ -40,6 +40,7 @@ _SUMMARY = re.compile(r"checked (\d+), changed (\d+), still open (\d+), errors (
 class PollPass:
     label: str
     limit: int
+    processes: int
     workers: int
     seconds: float
     checked: int
@@ -131,13 +132,18 @@ def insert_open_calls(placed: list[tuple[str, str]]) -> float:
     return time.perf_counter() - begun
 
 
-def run_command(label: str, *, limit: int, workers: int) -> PollPass:
+def run_command(label: str, *, limit: int, processes: int, workers: int) -> PollPass:
     out, err = io.StringIO(), io.StringIO()
     exit_status = 0
     begun = time.perf_counter()
     try:
         call_command(
-            "voiceotp_poll_calls", f"--limit={limit}", f"--workers={workers}", stdout=out, stderr=err
+            "voiceotp_poll_calls",
+            f"--limit={limit}",
+            f"--processes={processes}",
+            f"--workers={workers}",
+            stdout=out,
+            stderr=err,
         )
     except SystemExit as exc:  # the command exits 1 when the gateway failed for any call
         exit_status = int(exc.code or 0)
@@ -145,19 +151,27 @@ def run_command(label: str, *, limit: int, workers: int) -> PollPass:
     connections.close_all()
     match = _SUMMARY.search(out.getvalue())
     checked, changed, still_open, errors = (int(g) for g in match.groups()) if match else (0, 0, 0, -1)
-    return PollPass(label, limit, workers, seconds, checked, changed, still_open, errors, exit_status)
+    return PollPass(
+        label, limit, processes, workers, seconds, checked, changed, still_open, errors, exit_status
+    )
 
 
-def run(sim: Simulator, *, count: int, settled: int, workers: int, threads: int) -> dict[str, Any]:
+def run(
+    sim: Simulator, *, count: int, settled: int, processes: int, workers: int, threads: int
+) -> dict[str, Any]:
     sim.control("POST", "reset")
     placed, placing_rps, retried = place_calls(sim, count, threads=threads)
     inserted_s = insert_open_calls(placed)
     sim.control("POST", "faults", {"fault": "code", "code": 27, "endpoint": "checkVoice", "times": None})
     try:
-        ringing = run_command("still ringing (checkVoice 27)", limit=count, workers=workers)
+        ringing = run_command(
+            "still ringing (checkVoice 27)", limit=count, processes=processes, workers=workers
+        )
     finally:
         sim.control("DELETE", "faults")
-    answered = run_command("settled (checkVoice 1)", limit=min(settled, count), workers=workers)
+    answered = run_command(
+        "settled (checkVoice 1)", limit=min(settled, count), processes=processes, workers=workers
+    )
     return {
         "calls": len(placed),
         "placing_rps": placing_rps,

@@ -195,7 +195,8 @@ def _database_section(f: Figures) -> list[str]:
         ]
         for p in poll["passes"]:
             lines.append(
-                f"  {p['label']:<30} --limit {p['limit']} --workers {p['workers']}: {p['checked']} checks "
+                f"  {p['label']:<30} --limit {p['limit']} --processes {p.get('processes', 1)} "
+                f"--workers {p['workers']}: {p['checked']} checks "
                 f"in {p['seconds']:.1f} s = {p['per_second']:.0f} checks/s (target >= 500: "
                 f"{'met' if p['per_second'] >= 500 else 'NOT met'}); changed {p['changed']}, "
                 f"errors {p['errors']}, exit {p['exit_status']}"
@@ -227,7 +228,8 @@ def _summary_rows(f: Figures, plan: Plan) -> list[tuple[str, str, str]]:
     poll = f.result.get("poll")
     rates = " / ".join(f"{p['per_second']:.0f}" for p in poll["passes"]) if poll else "-"
     label = (
-        f"voiceotp_poll_calls checks/s, --workers {plan.poll_workers}: still ringing "
+        f"voiceotp_poll_calls checks/s, --processes {plan.poll_processes} --workers {plan.poll_workers}: "
+        "still ringing "
         f"({plan.poll_calls} calls) / settling ({plan.poll_settled})"
     )
     rows.append((label, rates, ">= 500"))

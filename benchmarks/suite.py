@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 sim,
                 count=plan.poll_calls,
                 settled=plan.poll_settled,
+                processes=plan.poll_processes,
                 workers=plan.poll_workers,
                 threads=plan.threads,
             )

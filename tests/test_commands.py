@@ -209,6 +209,35 @@ def test_poll_with_workers_asks_each_call_once_and_closes_its_connections(simula
     assert others == 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="processes share no in-memory SQLite database")
+@pytest.mark.django_db(transaction=True)
+def test_poll_in_processes_asks_each_call_once_and_merges_what_they_did(simulator, api):
+    with voiceotp(RESEND_COOLDOWN=0):
+        for n in range(12):
+            start(api, phone=f"03612345{n:02d}")
+    calls = list(VoiceCall.objects.order_by("pk"))
+    for call in calls[:9]:
+        simulator.set_outcome(call.request_id, "answered")
+    for call in calls[9:]:
+        simulator.set_outcome(call.request_id, "pending")
+    status, out, _ = run("voiceotp_poll_calls", "--processes", "3", "--workers", "2")
+    assert status == 0
+    assert out.splitlines()[-1] == "checked 12, changed 9, still open 3, errors 0"
+    assert out.count("calling -> answered") == 9
+    assert simulator.count("checkVoice") == 12
+    assert (
+        sorted(VoiceCall.objects.values_list("status", "checks"))
+        == [("answered", 1)] * 9 + [("calling", 1)] * 3
+    )
+    assert set(OtpChallenge.objects.values_list("call_status", flat=True)) == {"answered", "calling"}
+
+
+def test_poll_refuses_a_process_count_out_of_range():
+    for bad in ("0", "33", "two"):
+        with pytest.raises(CommandError):
+            call_command("voiceotp_poll_calls", "--processes", bad)
+
+
 # -- voiceotp_purge --------------------------------------------------------------------------------
 
 

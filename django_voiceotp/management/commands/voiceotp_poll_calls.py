@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from ...operations.durations import format_duration, parse_duration
@@ -19,9 +19,11 @@ from ...operations.polling import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
+    MAX_PROCESSES,
     MAX_WORKERS,
+    can_fork,
     open_calls,
-    poll_calls,
+    poll_calls_in_processes,
 )
 from ...phones import local_from_e164, mask
 
@@ -66,6 +68,13 @@ class Command(BaseCommand):
             help=f"calls asked about at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS})",
         )
         parser.add_argument(
+            "--processes",
+            type=bounded(1, MAX_PROCESSES),
+            default=1,
+            help="processes to spread the calls over, each with --workers threads: one per core for "
+            "thousands of calls; more than 1 needs the fork start method (Linux, macOS) (default: 1)",
+        )
+        parser.add_argument(
             "--limit",
             type=bounded(1, 1_000_000),
             default=DEFAULT_LIMIT,
@@ -74,6 +83,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list the calls, ask nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["processes"] > 1 and not can_fork():
+            raise CommandError("--processes above 1 needs the fork start method (Linux, macOS)")
         calls = open_calls(max_age=options["max_age"], limit=options["limit"])
         if options["dry_run"]:
             for call in calls:
@@ -87,7 +98,7 @@ class Command(BaseCommand):
                 "nothing was asked (--dry-run)"
             )
             return
-        report = poll_calls(calls, workers=options["workers"])
+        report = poll_calls_in_processes(calls, processes=options["processes"], workers=options["workers"])
         for change in report.changes:
             self.stdout.write(
                 f"{change.masked_phone} {change.old_status} -> {change.new_status} "
