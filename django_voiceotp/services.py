@@ -22,8 +22,8 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
-from django.db.models import Exists, F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -263,15 +263,18 @@ def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, numb
     kind = result.code.kind
     if kind is Kind.TAKEN or kind is Kind.PENDING:
         status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
-        _finish_send(
-            call,
-            status,
-            code=result.code.value,
-            request_id=result.request_id,
-            raw=result.raw,
-            elapsed_ms=result.elapsed_ms,
-        )
-        OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
+        # One transaction: a poller finds the call by its request_id only once both rows say
+        # ``calling``, so it can never settle the call in between and see its outcome overwritten.
+        with transaction.atomic():
+            _finish_send(
+                call,
+                status,
+                code=result.code.value,
+                request_id=result.request_id,
+                raw=result.raw,
+                elapsed_ms=result.elapsed_ms,
+            )
+            OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
         challenge.call_status = status
         _after_call_placed(call)
         return kind
@@ -355,9 +358,10 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
     ratelimits.hit("verify_per_ip", ratelimits.ip_key(client_ip))
     challenge = get_challenge(challenge_id)
     ratelimits.check("verify_failures_per_phone", challenge.phone)
-    # Each lost race means another request moved the row on: an attempt spent, a resend (bounded by
-    # max_sends) or a final status. So the loop ends; the bound only guards against the impossible.
-    for _round in range(challenge.max_attempts + challenge.max_sends + 2):
+    # Each lost race means another request moved the row on: an attempt spent, a new code (a resend,
+    # or its one retry after the gateway's repeat refusal: at most two per send) or a final status.
+    # So the loop ends; the bound only guards against the impossible.
+    for _round in range(challenge.max_attempts + 2 * challenge.max_sends + 2):
         now = timezone.now()
         _refuse_if_finished(challenge, now=now)
         if challenge.attempts >= challenge.max_attempts:
@@ -384,7 +388,8 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
                     raise Locked()
                 raise InvalidCode(attempts_left=challenge.attempts_left)
         challenge.refresh_from_db()
-    raise InvalidCode(attempts_left=challenge.attempts_left)
+    _refuse_if_finished(challenge)
+    raise RateLimited(1)  # not judged: ask again
 
 
 def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
@@ -451,28 +456,32 @@ def refresh_call(call: VoiceCall, client: GatewayClient | None = None) -> bool:
     new_status = CHECK_OUTCOMES.get(result.outcome, call.status)
     old_status = call.status
     settled = new_status != old_status
-    checked = {
-        "status": new_status,
+    checked: dict[str, Any] = {
         "check_code": result.code.value,
         "check_raw": result.raw,
         "check_ms": result.elapsed_ms,
         "checked_at": now,
-        "completed_at": now if settled else None,
     }
-    updated = VoiceCall.objects.filter(pk=call.pk, status=old_status).update(
-        checks=F("checks") + 1, **checked
-    )
-    if not updated or not settled:
+    still_open = VoiceCall.objects.filter(pk=call.pk, status=old_status)
+    if not settled:
+        still_open.update(checks=F("checks") + 1, **checked)
         return False
+    checked.update(status=new_status, completed_at=now)
+    # The call and its challenge change together, or not at all.
+    with transaction.atomic():
+        if not still_open.update(checks=F("checks") + 1, **checked):
+            return False  # another poller, task or reader settled it first
+        # The challenge shows its latest call's status: an older call settling late must not overwrite
+        # it. A challenge's calls are placed one after another (its row is locked or its send counted
+        # first), so a higher id is a later call.
+        newer = VoiceCall.objects.filter(challenge_id=call.challenge_id, pk__gt=call.pk)
+        OtpChallenge.objects.filter(pk=call.challenge_id).exclude(Exists(newer)).update(
+            call_status=new_status
+        )
     # The update matched the call as read: its new state is known without reading it back.
     for name, value in checked.items():
         setattr(call, name, value)
     call.checks += 1
-    # The challenge shows its latest call's status; an older call settling late must not overwrite it.
-    newer = VoiceCall.objects.filter(challenge_id=call.challenge_id).filter(
-        Q(created_at__gt=call.created_at) | Q(created_at=call.created_at, pk__gt=call.pk)
-    )
-    OtpChallenge.objects.filter(pk=call.challenge_id).exclude(Exists(newer)).update(call_status=new_status)
     call_status_changed.send(sender=VoiceCall, call=call, old_status=old_status, new_status=new_status)
     return True
 

@@ -70,8 +70,11 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
     assert simulator.count("checkVoice") == 2
 
 
-REQUEST_QUERIES = 8
+REQUEST_QUERIES = 10
+"""The recent codes' digests; BEGIN, cancel the older pending challenge, INSERT the challenge and its
+call, COMMIT; the gateway; BEGIN, the gateway's answer on the call and on the challenge, COMMIT."""
 VERIFY_QUERIES = 2
+"""Read the challenge; one compare-and-set UPDATE, right code or wrong."""
 
 
 def test_query_budget_for_a_request(simulator, api, django_assert_max_num_queries):

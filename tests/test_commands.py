@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from django_voiceotp.management.commands.voiceotp_simulator import site_defaults
@@ -232,10 +232,42 @@ def test_poll_in_processes_asks_each_call_once_and_merges_what_they_did(simulato
     assert set(OtpChallenge.objects.values_list("call_status", flat=True)) == {"answered", "calling"}
 
 
-def test_poll_refuses_a_process_count_out_of_range():
-    for bad in ("0", "33", "two"):
+def test_poll_refuses_a_process_count_out_of_range_or_too_many_connections():
+    for bad in ("0", "17", "two"):
         with pytest.raises(CommandError):
             call_command("voiceotp_poll_calls", "--processes", bad)
+    with pytest.raises(CommandError, match="at most 64"):
+        call_command("voiceotp_poll_calls", "--processes", "8", "--workers", "16")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poll_never_forks_inside_a_transaction_or_with_a_connection_pool(monkeypatch):
+    with transaction.atomic(), pytest.raises(CommandError, match="inside a database transaction"):
+        call_command("voiceotp_poll_calls", "--processes", "2")
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {"pool": True})
+    with pytest.raises(CommandError, match="connection pool"):
+        call_command("voiceotp_poll_calls", "--processes", "2")
+
+
+def test_poll_records_a_failure_to_record_an_outcome_and_goes_on(simulator, two_calls, caplog):
+    answered, unanswered = two_calls
+    simulator.set_outcome(answered.request_id, "answered")
+    simulator.set_outcome(unanswered.request_id, "failed")
+
+    def broken(call: VoiceCall, **kwargs: Any) -> None:
+        if call.pk == answered.pk:
+            raise RuntimeError("a receiver failed")
+
+    call_status_changed.connect(broken, weak=False, dispatch_uid="test-broken-receiver")
+    try:
+        status, out, err = run("voiceotp_poll_calls", "--workers", "1")
+    finally:
+        call_status_changed.disconnect(dispatch_uid="test-broken-receiver")
+    assert status == 1
+    assert err == f"call {answered.pk}: RuntimeError while recording the outcome\n"
+    assert out.splitlines()[-1] == "checked 2, changed 1, still open 1, errors 1"
+    assert VoiceCall.objects.get(pk=unanswered.pk).status == "unanswered"
+    assert "recording the outcome of call" in caplog.text
 
 
 # -- voiceotp_purge --------------------------------------------------------------------------------

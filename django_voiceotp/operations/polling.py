@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,7 +38,9 @@ DEFAULT_MAX_AGE = 3600
 """Seconds: past an hour the gateway has long settled a call, and a person long stopped waiting."""
 DEFAULT_WORKERS = 8
 DEFAULT_LIMIT = 1000
-MAX_PROCESSES = 32
+MAX_PROCESSES = 16
+MAX_CONNECTIONS = 64
+"""Processes times threads: each thread holds a database connection (PostgreSQL allows 100 by default)."""
 MAX_WORKERS = POOL_SIZE
 """More threads than the pooled session has connections would only queue on the pool."""
 STOP_AFTER_FAILURES = 5
@@ -118,6 +120,18 @@ class _Run:
                 if isinstance(exc, GatewayUnavailable):
                     self.failures_in_a_row += 1
             return
+        except Exception as exc:
+            # The database (too many connections, a lock timeout) or a signal receiver failed: record
+            # it for this call and go on, so that one failure does not lose the run's report. A
+            # database that keeps failing stops the run like a gateway that does.
+            logger.exception("recording the outcome of call %s failed", call.pk)
+            with self.lock:
+                self.report.checked += 1
+                self.report.errors.append((call.pk, f"{type(exc).__name__} while recording the outcome"))
+                self.report.still_open += 1
+                if isinstance(exc, DatabaseError):
+                    self.failures_in_a_row += 1
+            return
         with self.lock:
             self.failures_in_a_row = 0
             self.report.checked += 1
@@ -171,8 +185,17 @@ def poll_calls(
     return run.report
 
 
-def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+def fork_problem() -> str:
+    """Why this process cannot poll in forked children, or "" when it can."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return "polling in several processes needs the fork start method (Linux, macOS)"
+    for alias in connections:
+        if connections[alias].in_atomic_block:
+            return "polling in several processes cannot start inside a database transaction"
+        if connections[alias].settings_dict.get("OPTIONS", {}).get("pool"):
+            # A pool's connections stay open when handed back, and a child would share their sockets.
+            return f"polling in several processes cannot fork with a connection pool (database {alias!r})"
+    return ""
 
 
 def poll_calls_in_processes(
@@ -188,13 +211,15 @@ def poll_calls_in_processes(
     ``django.setup()``. Database connections are closed before the fork (a child must never share the
     parent's socket) and by each child when it is done; the gateway session is rebuilt per process
     (:func:`django_voiceotp.gateway.session.get_session`). Calls are dealt out in turn, so every
-    process starts with the newest. Each child stops on its own after ``stop_after`` failures in a row.
+    process starts with the newest. Each child stops on its own after ``stop_after`` failures in a row,
+    and sends ``call_status_changed`` itself: receivers run in the child that saw the change.
     """
     processes = max(1, min(processes, MAX_PROCESSES, len(calls) or 1))
     if processes == 1:
         return poll_calls(calls, workers=workers, stop_after=stop_after)
-    if not can_fork():
-        raise RuntimeError("polling in several processes needs the fork start method (Linux, macOS)")
+    problem = fork_problem()
+    if problem:
+        raise RuntimeError(problem)
     shares = [list(calls[index::processes]) for index in range(processes)]
     connections.close_all()
     report = PollReport()

@@ -19,9 +19,10 @@ from ...operations.polling import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
+    MAX_CONNECTIONS,
     MAX_PROCESSES,
     MAX_WORKERS,
-    can_fork,
+    fork_problem,
     open_calls,
     poll_calls_in_processes,
 )
@@ -83,8 +84,15 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list the calls, ask nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["processes"] > 1 and not can_fork():
-            raise CommandError("--processes above 1 needs the fork start method (Linux, macOS)")
+        if options["processes"] > 1:
+            if options["processes"] * options["workers"] > MAX_CONNECTIONS:
+                raise CommandError(
+                    f"--processes times --workers is at most {MAX_CONNECTIONS}: "
+                    "each thread holds a database connection"
+                )
+            problem = fork_problem()
+            if problem:
+                raise CommandError(problem)
         calls = open_calls(max_age=options["max_age"], limit=options["limit"])
         if options["dry_run"]:
             for call in calls:
