@@ -3,8 +3,9 @@ loop, the other worker or the client competing for the same two cores.
 
 The load figures say how far the app is from its floor; these say why. Each figure is the median of
 ``repeat`` runs: a whole request or verify through Django's test client (the app and the floor), and
-the pieces the app's hot paths are made of: one ORM read by primary key against one bare database
-round trip, and the serializer that shapes every challenge answer.
+the pieces the app's hot paths are made of: one ORM read by primary key and one conditional ORM
+``UPDATE`` against one bare database round trip (the ORM's own cost per statement), the serializer
+that shapes every challenge answer, and parsing a number.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.test import Client
 
 from django_voiceotp.api.serializers import ChallengeSerializer
 from django_voiceotp.models import OtpChallenge
+from django_voiceotp.phones import parse_phone
 
 from .launcher import Simulator
 
@@ -67,6 +69,12 @@ def measure(sim: Simulator, *, repeat: int = 60) -> dict[str, float]:
         lambda: ChallengeSerializer(challenge).data, repeat
     )
     figures["ORM read by primary key"] = _median_ms(lambda: OtpChallenge.objects.get(pk=challenge.pk), repeat)
+    figures["ORM conditional UPDATE by primary key"] = _median_ms(
+        lambda: OtpChallenge.objects.filter(pk=challenge.pk, status="-").update(attempts=1), repeat
+    )
+    figures["phone number parse (phonenumbers, region rules)"] = _median_ms(
+        lambda: parse_phone("036 123 4567", default_region="VN", allowed_regions=("VN",)), repeat
+    )
 
     def round_trip() -> None:
         with connection.cursor() as cursor:
