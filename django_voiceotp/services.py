@@ -21,13 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import caches
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import codes, guards, phones, ratelimits
+from . import codes, guards, phones, ratelimits, verify_sql
 from .conf import VoiceOtpSettings, get_settings
 from .exceptions import (
     AlreadyVerified,
@@ -366,22 +365,15 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
         _refuse_if_finished(challenge, now=now)
         if challenge.attempts >= challenge.max_attempts:
             raise Locked()
-        as_read = OtpChallenge.objects.filter(
-            pk=challenge.pk,
-            status=ChallengeStatus.PENDING,
-            code_hash=challenge.code_hash,
-            attempts=challenge.attempts,
-            expires_at__gt=now,
-        )
         if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
-            if as_read.update(status=ChallengeStatus.VERIFIED, verified_at=now):
+            if verify_sql.compare_and_set(challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now):
                 return _verified(challenge, now)
         else:
             attempts = challenge.attempts + 1
             # The guess that uses the last attempt locks the challenge in the same statement, so
             # there is no moment at which the attempts are spent and the challenge is still open.
             status = ChallengeStatus.LOCKED if attempts >= challenge.max_attempts else ChallengeStatus.PENDING
-            if as_read.update(attempts=attempts, status=status):
+            if verify_sql.compare_and_set(challenge, now, attempts=attempts, status=status):
                 challenge.attempts, challenge.status = attempts, status
                 ratelimits.hit_quietly("verify_failures_per_phone", challenge.phone)
                 if status == ChallengeStatus.LOCKED:
@@ -432,10 +424,10 @@ def _refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None)
 
 
 def get_challenge(challenge_id: Any) -> OtpChallenge:
-    try:
-        return OtpChallenge.objects.get(pk=challenge_id)
-    except (OtpChallenge.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound() from None
+    challenge = verify_sql.read_challenge(challenge_id)
+    if challenge is None:
+        raise NotFound()
+    return challenge
 
 
 CHECK_OUTCOMES = {
