@@ -29,7 +29,7 @@ test-services: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy django_voiceotp tests example_project
+	$(BIN)/mypy django_voiceotp tests example_project benchmarks
 
 format: $(STAMP)
 	$(BIN)/ruff format .
