@@ -205,7 +205,9 @@ def _fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     recent = set(
         VoiceCall.objects.filter(
             phone=number.e164, created_at__gte=now - timedelta(seconds=values.REPEAT_WINDOW)
-        ).values_list("sent_digest", flat=True)
+        )
+        .order_by()  # a set: the model's default ordering would only make the database sort
+        .values_list("sent_digest", flat=True)
     )
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
