@@ -156,7 +156,7 @@ def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
     """Call again with a new code; the old code dies at once. An expired code may be resent."""
     values = get_settings()
     ratelimits.hit("resend_per_ip", ratelimits.ip_key(client_ip))
-    challenge = get_challenge(challenge_id)
+    challenge = get_challenge(challenge_id, for_write=True)
     _refuse_unless_resendable(challenge)
     number = normalize_phone(challenge.phone, values)
     if challenge.sends >= challenge.max_sends:
@@ -357,7 +357,7 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
     state is known without reading it back: two statements, right or wrong.
     """
     ratelimits.hit("verify_per_ip", ratelimits.ip_key(client_ip))
-    challenge = get_challenge(challenge_id)
+    challenge = get_challenge(challenge_id, for_write=True)
     ratelimits.check("verify_failures_per_phone", challenge.phone)
     # Each lost race means another request moved the row on: an attempt spent, a new code (a resend,
     # or its one retry after the gateway's repeat refusal: at most two per send) or a final status.
@@ -425,8 +425,8 @@ def _refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None)
 # --- reading and refreshing ----------------------------------------------------------------------
 
 
-def get_challenge(challenge_id: Any) -> OtpChallenge:
-    challenge = verify_sql.read_challenge(challenge_id)
+def get_challenge(challenge_id: Any, *, for_write: bool = False) -> OtpChallenge:
+    challenge = verify_sql.read_challenge(challenge_id, for_write=for_write)
     if challenge is None:
         raise NotFound()
     return challenge

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Field
 
 from .models import ChallengeStatus, OtpChallenge
@@ -43,13 +43,19 @@ def _column(name: str) -> str:
 _PK = _field("id")
 
 
-def read_challenge(challenge_id: Any) -> OtpChallenge | None:
-    """The challenge with this id, or None (also for an id that is not a UUID)."""
+def read_challenge(challenge_id: Any, *, for_write: bool = False) -> OtpChallenge | None:
+    """The challenge with this id, or None (also for an id that is not a UUID).
+
+    ``for_write`` reads from the database the writes go to: a guess must be judged against the row
+    it will update, not a replica's older copy (and its re-reads, by ``refresh_from_db``, follow).
+    """
     try:
         pk = _PK.to_python(challenge_id)
     except (ValidationError, TypeError, AttributeError):
         return None
-    alias = router.db_for_read(OtpChallenge)
+    if pk is None:
+        return None
+    alias = router.db_for_write(OtpChallenge) if for_write else router.db_for_read(OtpChallenge)
     params = [_PK.get_db_prep_value(pk, connections[alias])]
     rows = list(OtpChallenge.objects.db_manager(alias).raw(_select_sql(alias), params))
     return rows[0] if rows else None
@@ -58,7 +64,7 @@ def read_challenge(challenge_id: Any) -> OtpChallenge | None:
 def compare_and_set(challenge: OtpChallenge, now: datetime, **changes: Any) -> bool:
     """Write ``changes`` to the challenge only if its row is still as it was read: pending, the same
     code and attempt count, not expired at ``now``. True when it was (and so was written)."""
-    alias = router.db_for_write(OtpChallenge, instance=challenge)
+    alias = router.db_for_write(OtpChallenge)
     connection = connections[alias]
     names = tuple(changes)
     params = [_field(name).get_db_prep_save(changes[name], connection) for name in names]
@@ -67,7 +73,8 @@ def compare_and_set(challenge: OtpChallenge, now: datetime, **changes: Any) -> b
     for name in _AS_READ[1:]:
         params.append(_field(name).get_db_prep_value(getattr(challenge, name), connection))
     params.append(_field("expires_at").get_db_prep_value(now, connection))
-    with connection.cursor() as cursor:
+    # As QuerySet.update does: a failure inside a caller's atomic block marks it for rollback.
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
         cursor.execute(_update_sql(alias, names), params)
         return bool(cursor.rowcount == 1)
 

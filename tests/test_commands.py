@@ -264,10 +264,10 @@ def test_poll_records_a_failure_to_record_an_outcome_and_goes_on(simulator, two_
     finally:
         call_status_changed.disconnect(dispatch_uid="test-broken-receiver")
     assert status == 1
-    assert err == f"call {answered.pk}: RuntimeError while recording the outcome\n"
+    assert err == f"call {answered.pk}: RuntimeError while recording or signalling the outcome\n"
     assert out.splitlines()[-1] == "checked 2, changed 1, still open 1, errors 1"
     assert VoiceCall.objects.get(pk=unanswered.pk).status == "unanswered"
-    assert "recording the outcome of call" in caplog.text
+    assert "recording or signalling the outcome of call" in caplog.text
 
 
 # -- voiceotp_purge --------------------------------------------------------------------------------

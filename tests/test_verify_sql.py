@@ -72,3 +72,18 @@ def test_compare_and_set_refuses_a_new_code_or_an_expired_one(challenge):
     assert not verify_sql.compare_and_set(fresh, after_expiry, status=ChallengeStatus.VERIFIED)
     assert not verify_sql.compare_and_set(fresh, fresh.expires_at, status=ChallengeStatus.VERIFIED)
     assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.PENDING
+
+
+class ReadsFromAReplica:
+    """A router that sends every read to an alias that does not exist: any read that uses it fails."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+
+def test_a_guess_is_read_and_judged_on_the_database_the_writes_go_to(challenge, settings):
+    settings.DATABASE_ROUTERS = [ReadsFromAReplica()]
+    read = verify_sql.read_challenge(challenge.pk, for_write=True)
+    assert read is not None
+    assert read._state.db == "default"  # so refresh_from_db re-reads there too
+    assert verify_sql.compare_and_set(read, timezone.now(), attempts=1, status=ChallengeStatus.PENDING)

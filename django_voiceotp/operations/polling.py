@@ -121,13 +121,16 @@ class _Run:
                     self.failures_in_a_row += 1
             return
         except Exception as exc:
-            # The database (too many connections, a lock timeout) or a signal receiver failed: record
-            # it for this call and go on, so that one failure does not lose the run's report. A
-            # database that keeps failing stops the run like a gateway that does.
-            logger.exception("recording the outcome of call %s failed", call.pk)
+            # The database (too many connections, a lock timeout) or a call_status_changed receiver
+            # (after the outcome was written) failed: record it for this call and go on, so that one
+            # failure does not lose the run's report. A database that keeps failing stops the run
+            # like a gateway that does.
+            logger.exception("recording or signalling the outcome of call %s failed", call.pk)
             with self.lock:
                 self.report.checked += 1
-                self.report.errors.append((call.pk, f"{type(exc).__name__} while recording the outcome"))
+                self.report.errors.append(
+                    (call.pk, f"{type(exc).__name__} while recording or signalling the outcome")
+                )
                 self.report.still_open += 1
                 if isinstance(exc, DatabaseError):
                     self.failures_in_a_row += 1
