@@ -24,8 +24,9 @@ from django.db.models import Field
 
 from .models import ChallengeStatus, OtpChallenge
 
-_AS_READ = ("status", "code_hash", "attempts")
-"""What must not have changed since the challenge was read; and it must not have expired."""
+_AS_READ = ("code_hash", "attempts")
+"""What must not have changed since the challenge was read; it must also still be pending and not
+have expired."""
 
 
 def _field(name: str) -> Field[Any, Any]:
@@ -70,7 +71,7 @@ def compare_and_set(challenge: OtpChallenge, now: datetime, **changes: Any) -> b
     params = [_field(name).get_db_prep_save(changes[name], connection) for name in names]
     params.append(_PK.get_db_prep_value(challenge.pk, connection))
     params.append(_field("status").get_db_prep_value(ChallengeStatus.PENDING, connection))
-    for name in _AS_READ[1:]:
+    for name in _AS_READ:
         params.append(_field(name).get_db_prep_value(getattr(challenge, name), connection))
     params.append(_field("expires_at").get_db_prep_value(now, connection))
     # As QuerySet.update does: a failure inside a caller's atomic block marks it for rollback.
@@ -91,7 +92,7 @@ def _select_sql(alias: str) -> str:
 def _update_sql(alias: str, names: tuple[str, ...]) -> str:
     quote = connections[alias].ops.quote_name
     assignments = ", ".join(f"{quote(_column(name))} = %s" for name in names)
-    conditions = " AND ".join(f"{quote(_column(name))} = %s" for name in (_PK.name, *_AS_READ))
+    conditions = " AND ".join(f"{quote(_column(name))} = %s" for name in (_PK.name, "status", *_AS_READ))
     table = quote(OtpChallenge._meta.db_table)
     expires_at = quote(_column("expires_at"))
     return f"UPDATE {table} SET {assignments} WHERE {conditions} AND {expires_at} > %s"  # noqa: S608 (names from _meta, values bound)

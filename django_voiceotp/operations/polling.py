@@ -188,8 +188,12 @@ def poll_calls(
     return run.report
 
 
-def fork_problem() -> str:
-    """Why this process cannot poll in forked children, or "" when it can."""
+def fork_problem(processes: int, workers: int) -> str:
+    """Why ``processes`` forked children of ``workers`` threads each cannot poll from here, or ""."""
+    if processes * workers > MAX_CONNECTIONS:
+        return (
+            f"processes times workers is at most {MAX_CONNECTIONS}: each thread holds a database connection"
+        )
     if "fork" not in multiprocessing.get_all_start_methods():
         return "polling in several processes needs the fork start method (Linux, macOS)"
     for alias in connections:
@@ -220,7 +224,7 @@ def poll_calls_in_processes(
     processes = max(1, min(processes, MAX_PROCESSES, len(calls) or 1))
     if processes == 1:
         return poll_calls(calls, workers=workers, stop_after=stop_after)
-    problem = fork_problem()
+    problem = fork_problem(processes, workers)
     if problem:
         raise RuntimeError(problem)
     shares = [list(calls[index::processes]) for index in range(processes)]

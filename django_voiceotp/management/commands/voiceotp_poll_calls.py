@@ -19,7 +19,6 @@ from ...operations.polling import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_AGE,
     DEFAULT_WORKERS,
-    MAX_CONNECTIONS,
     MAX_PROCESSES,
     MAX_WORKERS,
     fork_problem,
@@ -85,12 +84,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["processes"] > 1:
-            if options["processes"] * options["workers"] > MAX_CONNECTIONS:
-                raise CommandError(
-                    f"--processes times --workers is at most {MAX_CONNECTIONS}: "
-                    "each thread holds a database connection"
-                )
-            problem = fork_problem()
+            # Refused before any call is read: the same check poll_calls_in_processes makes.
+            problem = fork_problem(options["processes"], options["workers"])
             if problem:
                 raise CommandError(problem)
         calls = open_calls(max_age=options["max_age"], limit=options["limit"])
