@@ -18,7 +18,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("VOICEOTP_TEST_LIVE_REDIS_URL", "redis://127.0.0.1:6379/14")
+"""The live site's own Redis database, flushed when it starts (a second checkout running the suite at
+the same time sets another one)."""
 
 
 def free_port() -> int:
