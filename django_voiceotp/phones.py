@@ -41,6 +41,7 @@ _VN_E164 = re.compile(r"\+84[2-9][0-9]{8,9}")
 
 
 RETIRED = "an 11-digit Vietnamese number that no longer exists"
+EXTENSION = "a number with an extension cannot be called"
 OTHER_REGION = "numbers in this region cannot be called"
 NOT_CALLABLE = "this kind of number cannot be called"
 
@@ -89,6 +90,10 @@ def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ..
         number = phonenumbers.parse(compact, default_region)
     except NumberParseException:
         raise InvalidPhone("not a phone number") from None
+    if number.extension:
+        # The gateway dials digits, not a switchboard's menu: an extension would be dialled as part of
+        # the number (``0361234567 ext 12`` as ``036123456712``), reaching someone else or no one.
+        raise InvalidPhone(EXTENSION)
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid phone number")
     region = phonenumbers.region_code_for_number(number) or ""
@@ -113,10 +118,15 @@ def mask(number: str) -> str:
 
 def gateway_form(number: phonenumbers.PhoneNumber) -> str:
     """Vietnamese numbers as the gateway documents them (``0361234567``); a number of another region
-    (a site may allow some) as its international digits without ``+``, the only unambiguous form."""
+    (a site may allow some) as its international digits without ``+``, the only unambiguous form.
+
+    Built from the national significant number, never from a formatted string: formatting carries
+    whatever else the number holds (an extension, a carrier code) into the digits that get dialled.
+    """
+    significant = phonenumbers.national_significant_number(number)
     if number.country_code == 84:
-        return re.sub(r"\D", "", phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+")
+        return "0" + significant
+    return f"{number.country_code}{significant}"
 
 
 def local_from_e164(e164: str) -> str:

@@ -1,12 +1,13 @@
-"""The gateway's form of a stored number: the quick Vietnamese path must agree with phonenumbers."""
+"""Numbers: the gateway's local form, extensions, and the quick Vietnamese path agreeing with phonenumbers."""
 
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from django_voiceotp.phones import gateway_form, local_from_e164, mask
+from django_voiceotp.phones import EXTENSION, InvalidPhone, gateway_form, local_from_e164, mask, parse_phone
 
 
 @settings(max_examples=400)
@@ -25,3 +26,61 @@ def test_numbers_of_other_regions_are_their_international_digits():
 def test_masking_a_stored_number():
     assert mask(local_from_e164("+84361234567")) == "036****567"
     assert mask(local_from_e164("+842838123456")) == "028*****456"
+
+
+# -- extensions and the local form ----------------------------------------------------------------
+
+EXTENSION_SPELLINGS = [
+    "0361234567 ext 12",
+    "0361234567 ext. 12",
+    "0361234567 x12",
+    "0361234567;ext=12",
+    "0361234567,12",
+    "0361234567#12",
+    "+84 36 123 4567 extension 5",
+    "tel:+84-36-123-4567;ext=12",
+]
+
+
+@pytest.mark.parametrize("raw", EXTENSION_SPELLINGS)
+def test_a_number_with_an_extension_is_refused_in_every_spelling(raw):
+    assert phonenumbers.parse(raw, "VN").extension  # phonenumbers reads an extension in each
+    with pytest.raises(InvalidPhone) as refused:
+        parse_phone(raw, default_region="VN", allowed_regions=("VN",))
+    assert refused.value.reason == EXTENSION
+
+
+@pytest.mark.parametrize("raw", ["tel:+84361234567", "03612345\uff167", "٠٣٦١٢٣٤٥٦٧", "+84 (36) 123-4567"])
+def test_other_spellings_give_the_national_significant_number_in_ascii(raw):
+    assert parse_phone(raw, default_region="VN", allowed_regions=("VN",)).local == "0361234567"
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(["VN", "US", "GB", "IT", "DE", "SG"]).flatmap(
+        lambda region: st.tuples(st.just(region), st.from_regex(r"\+?[0-9]{6,15}", fullmatch=True))
+    )
+)
+def test_the_local_form_is_digits_from_the_national_significant_number(pair):
+    region, raw = pair
+    try:
+        number = parse_phone(raw, default_region=region, allowed_regions=("VN", "US", "GB", "IT", "DE", "SG"))
+    except InvalidPhone:
+        return
+    parsed = phonenumbers.parse(number.e164, None)
+    significant = phonenumbers.national_significant_number(parsed)
+    assert number.local.isascii()
+    assert number.local.isdigit()
+    assert number.local == (
+        "0" + significant if parsed.country_code == 84 else f"{parsed.country_code}{significant}"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", EXTENSION_SPELLINGS)
+def test_the_api_refuses_an_extension_and_dials_nothing(simulator, api, raw):
+    response = api.post("/api/otp/challenges/", {"phone": raw}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_phone"
+    assert "extension" in response.json()["detail"]
+    assert simulator.count("postSMS") == 0
