@@ -1,21 +1,23 @@
 """The one module that talks to django-ratelimit, plus the per-number resend cooldown.
 
 django-ratelimit counts; we choose the keys. Its ``post:`` keys read form data only, so with JSON bodies
-every client would share one bucket: our keys are the normalized E.164 number and the client IP, passed
-in by the service. When the cache cannot be reached we refuse (fail closed), as django-ratelimit does by
-default: every call costs money, and a limit that silently stops counting is how accounts are emptied.
+every client would share one bucket: our keys are the normalized E.164 number and the client's address
+bucket (:mod:`.addresses`), passed in by the rules. When the cache cannot be reached we refuse (fail
+closed), as django-ratelimit does by default: every call costs money, and a limit that silently stops
+counting is how accounts are emptied.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import logging
 import math
 import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import caches
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
 from .conf import get_settings
 from .exceptions import RateLimited
@@ -26,17 +28,12 @@ CACHE_DOWN_RETRY_AFTER = 60
 GROUP_PREFIX = "django_voiceotp."
 
 
-def ip_key(ip: str | None) -> str:
-    """IPv6 clients are counted per /64, the smallest block one subscriber usually holds."""
-    if not ip:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return "unknown"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
+@dataclass(frozen=True)
+class Reservation:
+    """One event counted before its outcome was known (see :func:`reserve`)."""
+
+    name: str
+    cache_key: str
 
 
 def _usage(name: str, value: str, *, increment: bool) -> dict[str, int] | None:
@@ -57,26 +54,59 @@ def _usage(name: str, value: str, *, increment: bool) -> dict[str, int] | None:
     return usage
 
 
-def hit(name: str, value: str) -> None:
-    """Count one event against the limit ``name``; raise RateLimited once it is over."""
-    usage = _usage(name, value, increment=True)
-    if usage is not None and usage["should_limit"]:
+def _refuse_if_over(usage: dict[str, int]) -> None:
+    if usage["should_limit"]:
         time_left = usage["time_left"]
         raise RateLimited(time_left if time_left > 0 else CACHE_DOWN_RETRY_AFTER)
 
 
-def hit_quietly(name: str, value: str) -> None:
-    """Count one event without refusing this one (a wrong code is answered as wrong, not as 429)."""
-    with contextlib.suppress(RateLimited):
-        hit(name, value)
+def hit(name: str, value: str) -> None:
+    """Count one event against the limit ``name``; raise RateLimited once it is over."""
+    usage = _usage(name, value, increment=True)
+    if usage is not None:
+        _refuse_if_over(usage)
+
+
+def reserve(name: str, value: str) -> Reservation | None:
+    """Count one event whose outcome is not known yet, refusing it when the limit is spent.
+
+    For limits on outcomes (a wrong code) that parallel requests must not outrun: counting after
+    judging lets every request that started before the count moved get judged. Give the reservation
+    back with :func:`release` when the outcome turns out not to count. None when the limit is off.
+    """
+    usage = _usage(name, value, increment=True)
+    if usage is None:
+        return None
+    _refuse_if_over(usage)
+    rate = get_settings().rate(name)
+    assert rate is not None  # _usage returned a usage
+    # django-ratelimit's own key for this window, so that the release lands where the count did. A
+    # window that rolled over in between leaves the count in place: one too many, never one too few.
+    _, period = _split_rate(rate)
+    window = _get_window(value, period)
+    return Reservation(name, _make_cache_key(GROUP_PREFIX + name, window, rate, value, ALL))
+
+
+def release(reservation: Reservation | None) -> None:
+    """Give back a :func:`reserve`'d count; a cache failure here is logged (the count stays)."""
+    if reservation is None:
+        return
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    try:
+        cache.decr(reservation.cache_key)
+    except ValueError:  # the window rolled over: the key is gone with its count
+        pass
+    except Exception:
+        logger.exception("rate limit %s: the cache failed while giving a count back", reservation.name)
 
 
 def check(name: str, value: str) -> None:
     """Raise RateLimited if ``name`` is already spent for ``value``, without counting anything."""
     usage = _usage(name, value, increment=False)
-    if usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"] > 0):
-        time_left = usage["time_left"]
-        raise RateLimited(time_left if time_left > 0 else CACHE_DOWN_RETRY_AFTER)
+    if usage is not None and usage["count"] >= usage["limit"] > 0:
+        usage = {**usage, "should_limit": True}
+    if usage is not None:
+        _refuse_if_over(usage)
 
 
 def claim_cooldown(phone: str, seconds: int) -> None:

@@ -25,8 +25,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
-from . import codes, guards, phones, ratelimits, verify_sql
+from . import addresses, codes, guards, phones, ratelimits, verify_sql
 from .conf import VoiceOtpSettings, get_settings
 from .exceptions import (
     AlreadyVerified,
@@ -48,6 +49,7 @@ from .gateway import (
     GatewayProtocolError,
     GatewayUnavailable,
     Kind,
+    SendResult,
     get_client,
 )
 from .gateway.quick import quick_client
@@ -64,7 +66,6 @@ SEND_REFUSALS: dict[Kind, type[VoiceOtpError]] = {
     Kind.BAD_NUMBER: InvalidPhone,
     Kind.ACCOUNT: ProviderRejected,
     Kind.MONEY: ProviderRejected,
-    Kind.GATEWAY_FAULT: ProviderUnavailable,
 }
 
 
@@ -91,28 +92,46 @@ def _reason_detail(reason: str) -> Any:
         phones.RETIRED: _("This 11-digit number was retired in 2018 and has no 10-digit form."),
         phones.OTHER_REGION: _("Numbers in this country cannot be called."),
         phones.NOT_CALLABLE: _("This kind of number cannot be called."),
+        phones.EXTENSION: _("Numbers with an extension cannot be called. Enter the number without it."),
     }.get(reason, InvalidPhone.default_detail)
+
+
+def _limit_per_ip(name: str, client_ip: str | None) -> None:
+    """Count against the per-IP limit ``name``; a caller with no client address (``None``) skips it.
+
+    ``None`` is the Python caller saying "there is no client address here" (a background job, a
+    device challenge): the per-number limits, the cooldown and the spend guards still hold. A value
+    that is not an address is counted in the shared bucket of unreadable addresses (fail closed).
+    """
+    if client_ip is not None:
+        ratelimits.hit(name, addresses.bucket(client_ip))
+
+
+def _stored_ip(client_ip: str | None) -> str | None:
+    return addresses.parse(client_ip) if client_ip else None
 
 
 # --- requesting and resending --------------------------------------------------------------------
 
 
+@sensitive_variables("code")
 def request_challenge(
     phone: str,
     *,
     purpose: str = "default",
-    client_ip: str | None = None,
+    client_ip: str | None,
     user: Any = None,
 ) -> OtpChallenge:
     """Start a challenge for ``phone`` and call it with a fresh code.
 
     Any older pending challenge for the same number and purpose is canceled: one live code per
     number and purpose. Raises a ``VoiceOtpError`` when the number, a limit or the gateway refuses;
-    the challenge, if one was created, is kept with what happened.
+    the challenge, if one was created, is kept with what happened. ``client_ip`` must be given:
+    ``None`` skips the per-IP limit (see :func:`_limit_per_ip`).
     """
     values = get_settings()
     number = normalize_phone(phone, values)
-    ratelimits.hit("request_per_ip", ratelimits.ip_key(client_ip))
+    _limit_per_ip("request_per_ip", client_ip)
     ratelimits.hit("request_per_phone", number.e164)
     ratelimits.check("verify_failures_per_phone", number.e164)
     guards.check_prefix(number, values)
@@ -137,7 +156,7 @@ def request_challenge(
                 created_at=now,
                 expires_at=now + timedelta(seconds=values.CODE_TTL),
                 resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
-                client_ip=client_ip,
+                client_ip=_stored_ip(client_ip),
                 user=user if getattr(user, "is_authenticated", False) else None,
             )
             call = _new_call(challenge, number, code)
@@ -152,10 +171,11 @@ def request_challenge(
     return challenge
 
 
-def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
+@sensitive_variables("code")
+def resend(challenge_id: Any, *, client_ip: str | None) -> OtpChallenge:
     """Call again with a new code; the old code dies at once. An expired code may be resent."""
     values = get_settings()
-    ratelimits.hit("resend_per_ip", ratelimits.ip_key(client_ip))
+    _limit_per_ip("resend_per_ip", client_ip)
     challenge = get_challenge(challenge_id, for_write=True)
     _refuse_unless_resendable(challenge)
     number = normalize_phone(challenge.phone, values)
@@ -200,6 +220,7 @@ def resend(challenge_id: Any, *, client_ip: str | None = None) -> OtpChallenge:
     return challenge
 
 
+@sensitive_variables("code")
 def _fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     """A code this number was not sent within the repeat window (the gateway would refuse it: 6)."""
     recent = set(
@@ -212,6 +233,7 @@ def _fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
 
+@sensitive_variables("code")
 def _new_call(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
     """The call's row, written before the gateway is asked (inside ``guards.spend_slot``)."""
     return VoiceCall.objects.create(
@@ -219,6 +241,7 @@ def _new_call(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
     )
 
 
+@sensitive_variables("code", "salt")
 def _call(
     challenge: OtpChallenge, number: Phone, code: str, values: VoiceOtpSettings, call: VoiceCall
 ) -> None:
@@ -241,14 +264,23 @@ def _call(
     raise RateLimited(values.RESEND_COOLDOWN)
 
 
+@sensitive_variables("code")
 def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, number: Phone, code: str) -> Kind:
     """Ask the gateway for one call and record its answer on ``call`` and ``challenge``.
 
     Returns the answer's kind when the app may go on (taken, pending, repeat); raises otherwise,
-    after the challenge is marked failed with what happened.
+    after the challenge is marked failed with what happened. What the call row says decides what it
+    costs: ``rejected`` rows (the gateway never got the request, or refused it) count against no
+    guard and give the cooldown back; ``unknown`` rows (the gateway may have placed the call: -5,
+    -6, an undocumented code, silence or nonsense after the request went out) count against the
+    spend cap and the prefix guard, and keep the cooldown, as a placed call does.
     """
     try:
         result = client.place_call(number.local, code)
+    except ValueError:
+        # The request could not be built (a number the gateway's form cannot hold): nothing was sent.
+        _refused(challenge, call, number, "the gateway request could not be built for this number")
+        raise InvalidPhone() from None
     except GatewayUnavailable as exc:
         status = CallStatus.UNKNOWN if exc.may_have_reached else CallStatus.REJECTED
         _finish_send(call, status, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)
@@ -264,28 +296,29 @@ def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, numb
     kind = result.code.kind
     if kind is Kind.TAKEN or kind is Kind.PENDING:
         status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
-        # One transaction: a poller finds the call by its request_id only once both rows say
-        # ``calling``, so it can never settle the call in between and see its outcome overwritten.
-        with transaction.atomic():
-            _finish_send(
-                call,
-                status,
-                code=result.code.value,
-                request_id=result.request_id,
-                raw=result.raw,
-                elapsed_ms=result.elapsed_ms,
-            )
-            OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
+        try:
+            # One transaction: a poller finds the call by its request_id only once both rows say
+            # ``calling``, so it can never settle the call in between and see its outcome overwritten.
+            with transaction.atomic():
+                _finish_send(call, status, answer=result, request_id=result.request_id)
+                OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
+        except IntegrityError:
+            # The gateway handed out a request_id another call already has: the call may ring, but
+            # its outcome can never be told apart from the other's. Kept as said, without the id.
+            error = "the gateway gave a request_id it had already given another call"
+            _finish_send(call, CallStatus.UNKNOWN, answer=result, error=error)
+            _fail(challenge, error, call_status=CallStatus.UNKNOWN)
+            logger.warning("postSMS answered a request_id it had already given (call %s)", call.pk)
+            raise ProviderUnavailable() from None
         challenge.call_status = status
         _after_call_placed(call)
         return kind
-    _finish_send(
-        call,
-        CallStatus.REJECTED,
-        code=result.code.value,
-        raw=result.raw,
-        elapsed_ms=result.elapsed_ms,
-    )
+    if kind is Kind.GATEWAY_FAULT:
+        _finish_send(call, CallStatus.UNKNOWN, answer=result)
+        _fail(challenge, f"gateway {result.code}", call_status=CallStatus.UNKNOWN)
+        logger.warning("postSMS answered %s: the call may have been placed", result.code)
+        raise ProviderUnavailable()
+    _finish_send(call, CallStatus.REJECTED, answer=result)
     if kind is Kind.REPEAT:
         return kind
     _fail(challenge, f"gateway {result.code}", call_status=CallStatus.REJECTED)
@@ -294,21 +327,30 @@ def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, numb
     raise SEND_REFUSALS[kind]()
 
 
+def _refused(challenge: OtpChallenge, call: VoiceCall, number: Phone, error: str) -> None:
+    """A call that never left: recorded as refused, its challenge failed, the cooldown given back."""
+    _finish_send(call, CallStatus.REJECTED, error=error)
+    _fail(challenge, error, call_status=CallStatus.REJECTED)
+    ratelimits.release_cooldown(number.e164)
+
+
 def _finish_send(
     call: VoiceCall,
     status: str,
     *,
-    code: int | None = None,
+    answer: SendResult | None = None,
     request_id: str | None = None,
     error: str = "",
     raw: str = "",
     elapsed_ms: int | None = None,
 ) -> None:
     """Record the gateway's answer (or its silence) on the call's row, written before it was asked."""
+    if answer is not None:
+        raw, elapsed_ms = answer.raw, answer.elapsed_ms
     completed_at = timezone.now() if status == CallStatus.REJECTED else None
     values = {
         "status": status,
-        "send_code": code,
+        "send_code": None if answer is None else answer.code.value,
         "request_id": request_id,
         "send_error": error[:200],
         "send_raw": raw,
@@ -345,7 +387,8 @@ def _after_call_placed(call: VoiceCall) -> None:
 # --- verifying -----------------------------------------------------------------------------------
 
 
-def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Verification:
+@sensitive_variables("code")
+def verify(challenge_id: Any, code: str, *, client_ip: str | None) -> Verification:
     """Check ``code`` against the challenge; a right code verifies it exactly once.
 
     Every guess is judged by one compare-and-set ``UPDATE``: it changes the row only if the row is
@@ -355,35 +398,47 @@ def verify(challenge_id: Any, code: str, *, client_ip: str | None = None) -> Ver
     ``max_attempts`` are judged, and one right guess verifies; a guess that finds the row changed
     reads it again and is judged against what it became. When the update matches, the row's new
     state is known without reading it back: two statements, right or wrong.
+
+    The number's failure budget (``verify_failures_per_phone``) is spent *before* the guess is
+    judged, and given back unless the guess is judged wrong: parallel guesses spread over the
+    number's challenges (one per purpose) cannot all pass a check made before any of them counted.
     """
-    ratelimits.hit("verify_per_ip", ratelimits.ip_key(client_ip))
+    _limit_per_ip("verify_per_ip", client_ip)
     challenge = get_challenge(challenge_id, for_write=True)
-    ratelimits.check("verify_failures_per_phone", challenge.phone)
-    # Each lost race means another request moved the row on: an attempt spent, a new code (a resend,
-    # or its one retry after the gateway's repeat refusal: at most two per send) or a final status.
-    # So the loop ends; the bound only guards against the impossible.
-    for _round in range(challenge.max_attempts + 2 * challenge.max_sends + 2):
-        now = timezone.now()
-        _refuse_if_finished(challenge, now=now)
-        if challenge.attempts >= challenge.max_attempts:
-            raise Locked()
-        if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
-            if verify_sql.compare_and_set(challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now):
-                return _verified(challenge, now)
-        else:
-            attempts = challenge.attempts + 1
-            # The guess that uses the last attempt locks the challenge in the same statement, so
-            # there is no moment at which the attempts are spent and the challenge is still open.
-            status = ChallengeStatus.LOCKED if attempts >= challenge.max_attempts else ChallengeStatus.PENDING
-            if verify_sql.compare_and_set(challenge, now, attempts=attempts, status=status):
-                challenge.attempts, challenge.status = attempts, status
-                ratelimits.hit_quietly("verify_failures_per_phone", challenge.phone)
-                if status == ChallengeStatus.LOCKED:
-                    raise Locked()
-                raise InvalidCode(attempts_left=challenge.attempts_left)
-        challenge.refresh_from_db()
-    _refuse_if_finished(challenge)
-    raise RateLimited(1)  # not judged: ask again
+    reservation = ratelimits.reserve("verify_failures_per_phone", challenge.phone)
+    judged_wrong = False
+    try:
+        # Each lost race means another request moved the row on: an attempt spent, a new code (a
+        # resend, or its one retry after the gateway's repeat refusal: at most two per send) or a
+        # final status. So the loop ends; the bound only guards against the impossible.
+        for _round in range(challenge.max_attempts + 2 * challenge.max_sends + 2):
+            now = timezone.now()
+            _refuse_if_finished(challenge, now=now)
+            if challenge.attempts >= challenge.max_attempts:
+                raise Locked()
+            if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
+                if verify_sql.compare_and_set(
+                    challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now
+                ):
+                    return _verified(challenge, now)
+            else:
+                attempts = challenge.attempts + 1
+                # The guess that uses the last attempt locks the challenge in the same statement, so
+                # there is no moment at which the attempts are spent and the challenge is still open.
+                last = attempts >= challenge.max_attempts
+                status = ChallengeStatus.LOCKED if last else ChallengeStatus.PENDING
+                if verify_sql.compare_and_set(challenge, now, attempts=attempts, status=status):
+                    judged_wrong = True
+                    challenge.attempts, challenge.status = attempts, status
+                    if last:
+                        raise Locked()
+                    raise InvalidCode(attempts_left=challenge.attempts_left)
+            challenge.refresh_from_db()
+        _refuse_if_finished(challenge)
+        raise RateLimited(1)  # not judged: ask again
+    finally:
+        if not judged_wrong:
+            ratelimits.release(reservation)
 
 
 def _verified(challenge: OtpChallenge, now: datetime) -> Verification:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -309,9 +310,6 @@ def test_default_region(simulator, api):
         (20, 502, "provider_rejected"),
         (22, 502, "provider_rejected"),
         (23, 502, "provider_rejected"),
-        (-5, 503, "provider_unavailable"),
-        (-6, 503, "provider_unavailable"),
-        (99, 503, "provider_unavailable"),
     ],
 )
 def test_gateway_refusals_map_to_the_contracts_codes_and_are_kept(simulator, api, code, status, machine_code):
@@ -327,6 +325,27 @@ def test_gateway_refusals_map_to_the_contracts_codes_and_are_kept(simulator, api
     assert call.send_code == code
     assert call.status == CallStatus.REJECTED
     assert call.send_raw.strip() == str(code)
+    assert simulator.count("postSMS") == 1
+    # A refusal costs nothing: the number may be called again at once.
+    assert start(api).status_code == status
+
+
+@pytest.mark.parametrize("code", [-5, -6, 99, 2, -3])
+def test_answers_that_cannot_say_whether_the_call_was_placed_count_as_maybe_placed(simulator, api, code):
+    """-5, -6 and undocumented codes: the gateway may have placed the call (and charged it)."""
+    simulator.set_fault("code", code=code)
+    response = start(api)
+    assert response.status_code == 503
+    assert response.json()["code"] == "provider_unavailable"
+    challenge = OtpChallenge.objects.get()
+    assert challenge.status == ChallengeStatus.FAILED
+    assert challenge.call_status == CallStatus.UNKNOWN
+    call = VoiceCall.objects.get()
+    assert (call.send_code, call.status) == (code, CallStatus.UNKNOWN)
+    assert call.send_raw.strip() == str(code)
+    # The cooldown is kept, as after a placed call: no second call to the number at once.
+    again = start(api)
+    assert again.status_code == 429
     assert simulator.count("postSMS") == 1
 
 
@@ -371,7 +390,7 @@ def test_250_codes_to_one_number_never_repeat_at_the_gateway(simulator):
         refused = []
         for _ in range(250):
             try:
-                services.request_challenge(PHONE)
+                services.request_challenge(PHONE, client_ip=None)
             except VoiceOtpError as exc:
                 refused.append(exc.code)
     sent = [r.message for r in simulator.received if r.endpoint == "postSMS"]
@@ -440,6 +459,37 @@ def test_bad_bodies_are_400_invalid_request(simulator, api, body, content_type):
     assert response.json()["code"] in {"invalid_request", "invalid_phone"}
     assert response.json()["detail"]
     assert simulator.count("postSMS") == 0
+
+
+@pytest.mark.parametrize(
+    "charset",
+    ["rot13", "base64", "zlib", "hex", "no-such-charset", "utf-7", "utf-16", "idna", "latin-1", '"utf-32"'],
+)
+@pytest.mark.parametrize("path", ["/api/otp/challenges/", f"/api/otp/challenges/{uuid.uuid4()}/verify/"])
+def test_a_body_in_any_charset_but_utf8_is_415_never_500(simulator, api, charset, path):
+    """Python's codec registry holds codecs that are no text encoding at all; JSON is UTF-8."""
+    body = '{"phone": "0361234567", "code": "123456"}'
+    response = api.generic("POST", path, body, content_type=f"application/json; charset={charset}")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert "UTF-8" in response.json()["detail"]
+    assert simulator.count("postSMS") == 0
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", '"utf-8"', "us-ascii"])
+def test_utf8_and_ascii_bodies_are_read(simulator, api, charset):
+    body = '{"phone": "0361234567"}'
+    response = api.generic(
+        "POST", "/api/otp/challenges/", body, content_type=f"application/json; charset={charset}"
+    )
+    assert response.status_code == 201
+
+
+def test_a_body_that_is_not_utf8_is_400(simulator, api):
+    body = '{"phone": "0361234567", "purpose": "đăng"}'.encode("utf-16")
+    response = api.generic("POST", "/api/otp/challenges/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_request"
 
 
 def test_field_errors_are_listed(api):

@@ -151,3 +151,48 @@ def test_the_daily_call_limit_holds_across_processes(simulator):
     outcomes = in_processes(simulator, phone_lists, DAILY_CALL_LIMIT=3, RATE_LIMITS=no_limits)
     assert outcomes == {"placed": 3, "rate_limited": 17}, outcomes
     assert simulator.count("postSMS") == 3
+
+
+def test_the_failures_per_number_hold_exactly_over_parallel_guesses_on_several_challenges(simulator):
+    """One live challenge per purpose, each with its own attempts: the number's budget still holds,
+    because each guess is counted before it is judged."""
+    purposes = ["login", "signup", "reset", "change"]  # 4 x 5 attempts, against a budget of 7
+    limits = {"verify_per_ip": None, "request_per_phone": None, "verify_failures_per_phone": "7/d"}
+    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=limits):
+        ids = [post("/api/otp/challenges/", {"phone": PHONE, "purpose": p})[1]["id"] for p in purposes]
+        bad = {
+            challenge_id: wrong(call.code) for challenge_id, call in zip(ids, simulator.calls, strict=True)
+        }
+        results = in_parallel(
+            48,
+            lambda i: post(f"/api/otp/challenges/{ids[i % 4]}/verify/", {"code": bad[ids[i % 4]]}),
+        )
+    judged = sum(OtpChallenge.objects.values_list("attempts", flat=True))
+    codes = Counter(body["code"] for _, body, _ in results)
+    assert judged == 7
+    assert codes["invalid_code"] + codes["locked"] == 7
+    assert codes["rate_limited"] == 41
+
+
+def test_a_right_code_gives_its_count_back(simulator):
+    limits = {"verify_per_ip": None, "verify_failures_per_phone": "2/d"}
+    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=limits):
+        for _ in range(4):  # four right codes in a row spend nothing of a budget of two failures
+            challenge_id, _ = _start()
+            code = simulator.calls[-1].code
+            assert post(f"/api/otp/challenges/{challenge_id}/verify/", {"code": code})[0] == 200
+
+
+def test_a_token_consumed_in_parallel_is_consumed_once(simulator):
+    from django_voiceotp.tokens import TokenAlreadyUsed, consume_token
+
+    challenge_id, _ = _start()
+    token = post(f"/api/otp/challenges/{challenge_id}/verify/", {"code": simulator.calls[0].code})[1]["token"]
+
+    def use(i: int) -> str:
+        try:
+            return consume_token(token, purpose="default")
+        except TokenAlreadyUsed:
+            return "replay"
+
+    assert Counter(in_parallel(10, use)) == {"+84361234567": 1, "replay": 9}
