@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 DEFAULT_BASE_URL = "http://210.211.108.20:8080/onsmsapivoice"
 
@@ -56,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_MAX_AGE": 600,
     "POLL_ON_READ_INTERVAL": 5,
     "POLL_TASK_INTERVAL": 10,
+    "AUTHENTICATION_CLASSES": ("rest_framework.authentication.SessionAuthentication",),
 }
 
 _RATE = re.compile(r"\d+/\d*[smhd]")
@@ -106,6 +108,8 @@ class VoiceOtpSettings:
     """Seconds between two gateway checks of one call triggered by API reads; None or 0: never."""
     POLL_TASK_INTERVAL: int
     """Seconds between two gateway checks of one call by the background task."""
+    AUTHENTICATION_CLASSES: tuple[str, ...]
+    """Dotted paths of the DRF authentication classes the API views use (never DRF's defaults)."""
 
     @property
     def has_credentials(self) -> bool:
@@ -188,6 +192,22 @@ class _Reader:
                 merged[name] = rate
         return merged
 
+    def dotted_paths(self, key: str) -> tuple[str, ...]:
+        value = self.get(key)
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            self.problem(key, "must be a list of dotted paths to classes")
+            return tuple(DEFAULTS[key])
+        for path in value:
+            if not isinstance(path, str):
+                self.problem(key, f"{path!r} is not a dotted path")
+                return tuple(DEFAULTS[key])
+            try:
+                import_string(path)
+            except ImportError as exc:
+                self.problem(key, f"{path!r} cannot be imported ({exc})")
+                return tuple(DEFAULTS[key])
+        return tuple(value)
+
     def regions(self) -> tuple[str, ...]:
         value = self.get("ALLOWED_REGIONS")
         if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
@@ -266,6 +286,7 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         TOKEN_MAX_AGE=r.integer("TOKEN_MAX_AGE", minimum=1),
         POLL_ON_READ_INTERVAL=r.optional_integer("POLL_ON_READ_INTERVAL", minimum=0) or None,
         POLL_TASK_INTERVAL=r.integer("POLL_TASK_INTERVAL", minimum=1, maximum=3600),
+        AUTHENTICATION_CLASSES=r.dotted_paths("AUTHENTICATION_CLASSES"),
     )
     return values, r.problems
 

@@ -1,7 +1,11 @@
-"""A JSON parser with a size cap.
+"""A JSON parser with a size cap and one charset.
 
 DRF reads the request stream itself, past Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, so a cap has to
 live here: these endpoints take a phone number or a code, and nothing larger than a few hundred bytes.
+
+JSON is UTF-8 (RFC 8259, section 8.1). A body declared in another charset is refused with 415 rather
+than decoded with it: Python's codec registry also holds codecs that are not text encodings at all
+(``rot13``, ``base64``, ``zlib``), and decoding with whatever a client names is a way to a 500.
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ import json
 from collections.abc import Mapping
 from typing import IO, Any
 
-from django.conf import settings
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 
 from .errors import RequestTooLarge
 
 MAX_BODY = 4096
+CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+"""UTF-8 and its ASCII subset: what a JSON body may declare."""
 
 
 class LimitedJSONParser(JSONParser):
@@ -37,9 +43,14 @@ class LimitedJSONParser(JSONParser):
         raw = stream.read(MAX_BODY + 1) if stream is not None else b""
         if len(raw) > MAX_BODY:
             raise RequestTooLarge()
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        params = parse_header_parameters(media_type or "")[1]
+        charset = params.get("charset", "utf-8").strip().lower()
+        if charset not in CHARSETS:
+            raise UnsupportedMediaType(
+                media_type or "", detail=_("Send the body as JSON in UTF-8 (charset=utf-8).")
+            )
         try:
-            return json.loads(raw.decode(encoding), parse_constant=_reject_constant)
+            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ParseError(_("The body is not valid JSON.")) from None
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("challenges/<str:pk>/", views.ChallengeDetailView.as_view(), name="challenge-detail"),
     path("challenges/<str:pk>/verify/", views.ChallengeVerifyView.as_view(), name="challenge-verify"),
     path("challenges/<str:pk>/resend/", views.ChallengeResendView.as_view(), name="challenge-resend"),
+    re_path(r"", views.UnknownPathView.as_view()),  # last: the rest of the mount answers JSON 404
 ]

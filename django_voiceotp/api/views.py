@@ -6,19 +6,21 @@ gateway outside them, and a refusal must not roll back the counters it moved.
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 from typing import Any
 
 from django.db import transaction
 from django.utils.decorators import method_decorator
-from rest_framework import status
+from django.utils.module_loading import import_string
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services
+from .. import addresses, services
 from ..conf import get_settings
 from ..exceptions import VoiceOtpError
 from .errors import error_response, exception_handler
@@ -32,22 +34,10 @@ from .serializers import (
 )
 
 
-def client_ip(request: Request) -> str | None:
-    """``REMOTE_ADDR``, or the last address in ``VOICEOTP['TRUSTED_PROXY_HEADER']``: the one your own
-    proxy appended. Earlier addresses in that header are whatever the client chose to send."""
-    header = get_settings().TRUSTED_PROXY_HEADER
-    candidates = []
-    if header:
-        value = request.META.get(header, "")
-        if value:
-            candidates.append(value.split(",")[-1].strip())
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
+def client_ip(request: Request) -> str:
+    """The address the per-IP limits count this request under (see :mod:`django_voiceotp.addresses`);
+    a request whose address cannot be read is counted with every other such request."""
+    return addresses.from_request(request) or addresses.UNREADABLE
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -60,6 +50,11 @@ class VoiceOtpView(APIView):
     def get_exception_handler(self) -> Any:
         return exception_handler
 
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        """``VOICEOTP['AUTHENTICATION_CLASSES']``, not DRF's defaults: those include HTTP Basic, which
+        would turn these unthrottled, anonymous endpoints into a password oracle for every account."""
+        return [cls() for cls in _classes(get_settings().AUTHENTICATION_CLASSES)]
+
     def answer(self, call: Any, *args: Any, status_code: int = 200, **kwargs: Any) -> Response:
         """Run a service call; a refusal becomes its error answer without being raised through DRF."""
         try:
@@ -67,6 +62,11 @@ class VoiceOtpView(APIView):
         except VoiceOtpError as exc:
             return error_response(exc)
         return Response(result, status=status_code)
+
+
+@functools.lru_cache(maxsize=8)
+def _classes(paths: tuple[str, ...]) -> tuple[type[BaseAuthentication], ...]:
+    return tuple(import_string(path) for path in paths)
 
 
 class ChallengeListView(VoiceOtpView):
@@ -116,3 +116,12 @@ class ChallengeResendView(VoiceOtpView):
         return self.answer(
             lambda: ChallengeSerializer(services.resend(pk, client_ip=client_ip(request))).data
         )
+
+
+class UnknownPathView(VoiceOtpView):
+    """Anything under the API's mount that is no endpoint: a JSON 404 like every other answer here,
+    not the site's HTML page (a challenge id with a slash in it lands here)."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()
