@@ -63,6 +63,12 @@ class OtpChallenge(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     resend_available_at = models.DateTimeField(_("resend available"))
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    token_used_at = models.DateTimeField(
+        _("proof used"),
+        null=True,
+        blank=True,
+        help_text=_("When the site consumed this verification's token (consume_token)."),
+    )
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
