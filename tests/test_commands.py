@@ -341,6 +341,25 @@ def test_purge_refuses_ages_under_an_hour_and_unreadable_ones(aged_rows, age):
     assert len(remaining()) == 7
 
 
+@pytest.mark.parametrize(
+    ("changes", "floor", "setting"),
+    [
+        ({"DAILY_CALL_LIMIT": 100}, "1d", "DAILY_CALL_LIMIT"),
+        ({"PREFIX_GUARD": {"window": 4 * 3600}}, "4h", "PREFIX_GUARD"),
+        ({"REPEAT_WINDOW": 3 * 3600}, "3h", "REPEAT_WINDOW"),
+    ],
+)
+def test_purge_never_deletes_rows_a_guard_still_counts(aged_rows, changes, floor, setting):
+    """The call rows are what the spend cap, the prefix guard and the repeat window count."""
+    with voiceotp(**changes):
+        with pytest.raises(CommandError, match=f"under {floor}: {setting}"):
+            call_command("voiceotp_purge", "--older-than", "2h")
+        with pytest.raises(ValueError, match=setting):
+            purge.purge(2 * 3600)
+        assert len(remaining()) == 7
+        assert run("voiceotp_purge", "--older-than", "30d")[1].startswith("deleted 3 challenges")
+
+
 def test_purge_works_in_batches(aged_rows):
     done = purge.purge(3600, batch_size=2)
     assert (done.challenges, done.calls) == (5, 5)

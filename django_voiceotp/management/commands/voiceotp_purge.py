@@ -1,7 +1,8 @@
 """``manage.py voiceotp_purge --older-than 30d``: delete finished challenges and their calls.
 
 Keeps what a live code needs: pending challenges whose code has not expired are never deleted, and
-ages under an hour are refused outright.
+ages under an hour are refused outright, as are ages under the window of any guard that counts the
+call rows (``DAILY_CALL_LIMIT``'s 24 hours, ``PREFIX_GUARD``'s window, ``REPEAT_WINDOW``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--older-than",
             required=True,
-            help="an age of at least 1h: 30d, 12h, 90m, 3600s or plain seconds",
+            help="an age of at least 1h (24h with DAILY_CALL_LIMIT, and at least PREFIX_GUARD's window and "
+            "REPEAT_WINDOW): 30d, 12h, 90m, 3600s or plain seconds",
         )
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
@@ -32,10 +34,11 @@ class Command(BaseCommand):
             seconds = parse_duration(options["older_than"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        if seconds < purge.MIN_AGE:
+        floor = purge.youngest_age()
+        if seconds < floor.seconds:
             raise CommandError(
-                f"--older-than {options['older_than']} is under 1h: codes that young may still be "
-                "in use, so they are never purged"
+                f"--older-than {options['older_than']} is under {format_duration(floor.seconds)}: "
+                f"{floor.reason}, so rows that young are never purged"
             )
         cutoff = timezone.localtime(timezone.now() - timedelta(seconds=seconds)).isoformat(timespec="seconds")
         age = format_duration(seconds)
