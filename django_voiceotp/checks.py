@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import InvalidCacheBackendError
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from . import conf
 
 MAX_SAFE_TTL = 600
 """NIST SP 800-63B and OWASP ASVS cap the life of an out-of-band code at 10 minutes."""
+
+CACHE_PROBE_SECONDS = 3.0
+"""How long the cache check waits for an answer: a check must not hang ``manage.py`` on a dead host."""
 
 NOT_SHARED_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -72,3 +78,69 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return found
+
+
+@register(Tags.caches, "voiceotp")
+def check_caches_answer(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The caches the limits live in can be built and answer.
+
+    The limits fail closed, so a cache that cannot work (its client library not installed, a wrong
+    URL, a server that is down) turns every request into a 429 that looks like a rate limit. This
+    says so at start-up instead, with the alias and the cause.
+    """
+    try:
+        values = conf.get_settings()
+    except Exception:  # the settings check reports it
+        return []
+    aliases = dict.fromkeys([values.CACHE, getattr(settings, "RATELIMIT_USE_CACHE", "default")])
+    found: list[CheckMessage] = []
+    for alias in aliases:
+        if alias not in getattr(settings, "CACHES", {}):
+            continue  # E004, or Django's own cache checks, say so
+        problem = _probe(alias)
+        if problem is None:
+            continue
+        kind, cause = problem
+        if kind == "broken":
+            found.append(
+                Error(
+                    f"The cache {alias!r} cannot be used: {cause}.",
+                    hint="Install its client library (pip install 'django-voiceotp[redis]' for Redis) "
+                    "and check its BACKEND. The rate limits refuse every request while it fails.",
+                    id="voiceotp.E005",
+                )
+            )
+        else:
+            found.append(
+                Warning(
+                    f"The cache {alias!r} did not answer: {cause}.",
+                    hint="Check its LOCATION and that the server is running. Until it answers, every "
+                    "request and verify gets 429 rate_limited (the limits fail closed).",
+                    id="voiceotp.W003",
+                )
+            )
+    return found
+
+
+def _probe(alias: str) -> tuple[str, str] | None:
+    """``("broken", cause)`` when the cache cannot be built or its library imported, ``("silent",
+    cause)`` when it does not answer in time or raises, None when it answers."""
+    outcome: list[tuple[str, str] | None] = []
+
+    def ask() -> None:
+        try:
+            cache = caches[alias]
+            cache.get("voiceotp:check")
+        except (ImportError, InvalidCacheBackendError) as exc:
+            outcome.append(("broken", f"{type(exc).__name__}: {str(exc)[:200]}"))
+        except Exception as exc:
+            outcome.append(("silent", f"{type(exc).__name__}: {str(exc)[:200]}"))
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=ask, name="voiceotp-cache-check", daemon=True)
+    thread.start()
+    thread.join(CACHE_PROBE_SECONDS)
+    if not outcome:
+        return ("silent", f"no answer within {CACHE_PROBE_SECONDS:g} s")
+    return outcome[0]

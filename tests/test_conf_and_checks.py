@@ -159,3 +159,73 @@ def test_checks_run_through_djangos_framework():
     with voiceotp(KEY=None):
         ids = [m.id for m in run_checks()]
     assert "voiceotp.E001" in ids
+
+
+# -- the caches the limits live in ----------------------------------------------------------------
+
+
+def cache_ids(caches: dict[str, dict[str, str]], **extra) -> list[tuple[str, str]]:
+    with override_settings(CACHES=caches, **extra):
+        return [(str(m.id), m.msg) for m in checks.check_caches_answer()]
+
+
+LOCAL = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+def test_a_cache_that_answers_passes():
+    assert cache_ids({"default": LOCAL}) == []
+
+
+def test_a_cache_whose_client_library_is_missing_is_an_error_naming_alias_and_cause():
+    """pymemcache is not installed here: the cache builds, and fails at its first use."""
+    missing = {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": "127.0.0.1:11211",
+    }
+    [(check_id, message)] = cache_ids({"default": missing})
+    assert check_id == "voiceotp.E005"
+    assert "'default'" in message
+    assert "pymemcache" in message
+
+
+def test_a_cache_backend_that_does_not_exist_is_an_error():
+    [(check_id, message)] = cache_ids({"default": {"BACKEND": "no.such.CacheBackend"}})
+    assert check_id == "voiceotp.E005"
+    assert "no.such" in message
+
+
+def test_an_unreachable_cache_is_reported_with_its_alias_and_cause():
+    pytest.importorskip("redis")
+    down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    found = cache_ids({"default": LOCAL, "limits": down}, RATELIMIT_USE_CACHE="limits")
+    assert [check_id for check_id, _ in found] == ["voiceotp.W003"]
+    assert "'limits'" in found[0][1]
+    assert "ConnectionError" in found[0][1]
+
+
+def test_the_cooldown_cache_is_checked_too():
+    pytest.importorskip("redis")
+    down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    with voiceotp(CACHE="otp"):
+        found = cache_ids({"default": LOCAL, "otp": down})
+    assert [check_id for check_id, _ in found] == ["voiceotp.W003"]
+    assert "'otp'" in found[0][1]
+
+
+def test_a_cache_that_hangs_is_reported_after_a_bounded_wait(monkeypatch):
+    import threading
+    import time
+
+    from django.core.cache.backends.locmem import LocMemCache
+
+    released = threading.Event()
+    monkeypatch.setattr(checks, "CACHE_PROBE_SECONDS", 0.2)
+    monkeypatch.setattr(LocMemCache, "get", lambda self, *a, **k: released.wait(5))
+    started = time.monotonic()
+    try:
+        found = cache_ids({"default": LOCAL})
+    finally:
+        released.set()
+    assert time.monotonic() - started < 2
+    assert [check_id for check_id, _ in found] == ["voiceotp.W003"]
+    assert "no answer within 0.2 s" in found[0][1]
