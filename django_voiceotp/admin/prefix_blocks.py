@@ -1,8 +1,4 @@
-"""The fraud guard's blocks in the admin: see which prefixes are refused, and lift a block.
-
-Kept apart from ``admin.py`` (challenges and calls) because it is its own idea; ``admin.py`` imports it
-so that Django's admin autodiscovery registers it.
-"""
+"""The fraud guard's blocks in the admin: see which prefixes are refused, and lift a block."""
 
 from __future__ import annotations
 
@@ -13,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import PrefixBlock
+from ..models import PrefixBlock
 
 
 class ActiveFilter(admin.SimpleListFilter):

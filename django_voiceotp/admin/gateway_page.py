@@ -1,12 +1,12 @@
 """The admin's gateway page and its "Refresh balance" button, served under the challenges' admin.
 
-Both need the ``django_voiceotp.view_gateway`` permission: the balance is the company's money and the
-figures are its traffic, which not every member of staff who reads challenges needs to see.
+Both need the ``django_voiceotp.view_gateway`` permission (:mod:`.access`). The figures come from
+:mod:`..operations`; this module only gathers them for the template.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -14,29 +14,38 @@ from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from .conf import get_settings
-from .guards import calls_in_last_day
-from .models import PrefixBlock
-from .operations.balance import BalanceReading, read_balance
-from .operations.chart import bar_chart
-from .operations.stats import MAX_RANGE, gateway_stats
+from ..conf import get_settings
+from ..guards import calls_in_last_day
+from ..models import PrefixBlock
+from ..operations.balance import BalanceReading, read_balance
+from ..operations.chart import bar_chart
+from ..operations.stats import gateway_stats
+from .access import can_see_gateway
+from .time_range import HOURS_CHOICES, time_range
 
-GATEWAY_PERMISSION = "django_voiceotp.view_gateway"
-DEFAULT_HOURS = 24
-HOURS_CHOICES = (1, 6, 24, 72, 24 * 7, 24 * 30)
+PAGE_URL_NAME = "django_voiceotp_gateway"
+REFRESH_URL_NAME = "django_voiceotp_gateway_balance"
 
 
-def can_see_gateway(request: HttpRequest) -> bool:
-    return request.user.has_perm(GATEWAY_PERMISSION)
+def urls(model_admin: ModelAdmin[Any]) -> list[URLPattern]:
+    """The page and the button, wrapped by the admin site (staff login, CSRF, no caching)."""
+
+    def wrap(view: Callable[[ModelAdmin[Any], HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+        return model_admin.admin_site.admin_view(lambda request: view(model_admin, request))
+
+    return [
+        path("gateway/", wrap(gateway_page), name=PAGE_URL_NAME),
+        path("gateway/balance/", wrap(refresh_balance), name=REFRESH_URL_NAME),
+    ]
 
 
 def gateway_url(model_admin: ModelAdmin[Any]) -> str:
-    return reverse(f"{model_admin.admin_site.name}:django_voiceotp_gateway")
+    return reverse(f"{model_admin.admin_site.name}:{PAGE_URL_NAME}")
 
 
 def balance_context(request: HttpRequest, model_admin: ModelAdmin[Any]) -> dict[str, Any]:
@@ -46,9 +55,7 @@ def balance_context(request: HttpRequest, model_admin: ModelAdmin[Any]) -> dict[
     return {
         "voiceotp_balance": read_balance(),
         "voiceotp_gateway_url": gateway_url(model_admin),
-        "voiceotp_balance_refresh_url": reverse(
-            f"{model_admin.admin_site.name}:django_voiceotp_gateway_balance"
-        ),
+        "voiceotp_balance_refresh_url": reverse(f"{model_admin.admin_site.name}:{REFRESH_URL_NAME}"),
     }
 
 
@@ -93,40 +100,6 @@ def refresh_balance(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpR
     ):
         target = gateway_url(model_admin)
     return HttpResponseRedirect(target)
-
-
-def time_range(request: HttpRequest) -> tuple[datetime, datetime, str]:
-    """``?hours=N`` back from now, or ``?since=`` / ``?until=`` local dates (both days included).
-
-    Returns the range and, when the query could not be read, why (the default range is used then).
-    """
-    now = timezone.now()
-    default = (now - timedelta(hours=DEFAULT_HOURS), now)
-    params = request.GET
-    if params.get("since") or params.get("until"):
-        try:
-            until_day = _day(params.get("until")) or timezone.localdate(now)
-            since_day = _day(params.get("since")) or until_day
-        except ValueError:
-            return (*default, str(_("Dates are written YYYY-MM-DD; showing the last 24 hours.")))
-        if since_day > until_day:
-            since_day, until_day = until_day, since_day
-        since = timezone.make_aware(datetime.combine(since_day, time.min))
-        until = timezone.make_aware(datetime.combine(until_day + timedelta(days=1), time.min))
-        return since, min(until, now), ""
-    if "hours" in params:
-        try:
-            hours = int(params["hours"])
-        except ValueError:
-            hours = 0
-        if not 1 <= hours <= MAX_RANGE.total_seconds() // 3600:
-            return (*default, str(_("Choose from 1 hour to 92 days; showing the last 24 hours.")))
-        return now - timedelta(hours=hours), now, ""
-    return (*default, "")
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text.strip()) if text and text.strip() else None
 
 
 def guard_context() -> dict[str, Any]:

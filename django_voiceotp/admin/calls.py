@@ -1,0 +1,122 @@
+"""Every call the app tried, with what the gateway answered: evidence, so nothing is editable.
+
+``sent_digest`` is excluded: it is derived from the code that was read out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..gateway.codes import send_code
+from ..models import VoiceCall
+from ..phones import local_from_e164, mask
+from .access import ReadOnlyMixin
+from .display import ADMIN_CSS, CallDisplay, code_title
+from .search import phone_search
+
+
+class SendCodeFilter(admin.SimpleListFilter):
+    """The send codes present, by number and the gateway's title for them."""
+
+    title = _("send code")
+    parameter_name = "send_code"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        values = (
+            VoiceCall.objects.exclude(send_code=None)
+            .order_by("send_code")
+            .values_list("send_code", flat=True)
+            .distinct()
+        )
+        return [(str(value), code_title(send_code(value))) for value in values if value is not None]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value is None:
+            return queryset
+        try:
+            return queryset.filter(send_code=int(value))
+        except ValueError:
+            return queryset.none()
+
+
+@admin.register(VoiceCall)
+class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "masked_phone",
+        "request_id",
+        "status_badge",
+        "send_code_title",
+        "check_code_title",
+        "send_ms",
+        "check_ms",
+        "created_at",
+        "checked_at",
+        "completed_at",
+        "challenge_link",
+    )
+    list_filter = ("status", SendCodeFilter)
+    search_fields = ("request_id",)
+    search_help_text = _("A number in any form, its last digits, or a request id.")
+    date_hierarchy = "created_at"
+    exclude = ("sent_digest",)
+    fields = (
+        "challenge_link",
+        "phone",
+        "request_id",
+        "status_badge",
+        "send_code_meaning",
+        "send_error",
+        "send_raw_answer",
+        "send_ms",
+        "check_code_meaning",
+        "check_raw_answer",
+        "check_ms",
+        "checks",
+        "created_at",
+        "checked_at",
+        "completed_at",
+    )
+    readonly_fields = fields
+    list_per_page = 100
+    show_full_result_count = False
+
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Calls go with their challenge (``voiceotp_purge``, or deleting the challenge), never alone."""
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[VoiceCall], search_term: str
+    ) -> tuple[QuerySet[VoiceCall], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(phone_search(term) | Q(request_id=term[:100])), False
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def masked_phone(self, call: VoiceCall) -> str:
+        return mask(local_from_e164(call.phone))
+
+    @admin.display(description=_("send code"), ordering="send_code")
+    def send_code_title(self, call: VoiceCall) -> SafeString | str:
+        return code_title(call.send_meaning)
+
+    @admin.display(description=_("check code"), ordering="check_code")
+    def check_code_title(self, call: VoiceCall) -> SafeString | str:
+        return code_title(call.check_meaning)
+
+    @admin.display(description=_("challenge"))
+    def challenge_link(self, call: VoiceCall) -> SafeString:
+        url = reverse(f"{self.admin_site.name}:django_voiceotp_otpchallenge_change", args=[call.challenge_id])
+        return format_html('<a href="{}">{}</a>', url, _("challenge"))

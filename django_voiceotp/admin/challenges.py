@@ -1,0 +1,217 @@
+"""Challenges, newest first, with their calls inline, and the operator's "Refresh call status" action.
+
+Nothing here can show a code: ``code_hash`` and ``code_salt`` are excluded, and no field holds the
+code itself. Challenges come from the API only (no add), and no counter can be edited: an edited
+counter would hand out attempts. The gateway page is served under this admin's URLs
+(:mod:`.gateway_page`), so it sits beside the challenges it counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ..gateway.quick import quick_client
+from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
+from ..operations.polling import poll_calls
+from . import gateway_page
+from .access import ReadOnlyMixin
+from .display import ADMIN_CSS, CallDisplay, status_badge
+from .search import phone_search
+
+ACTION_CALL_LIMIT = 50
+"""Calls one click asks about: the page waits on the gateway, so more belongs to the command."""
+
+
+class VoiceCallInline(CallDisplay, ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = VoiceCall
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "request_id",
+        "status_badge",
+        "send_code_meaning",
+        "check_code_meaning",
+        "send_ms",
+        "check_ms",
+        "created_at",
+        "checked_at",
+        "completed_at",
+        "send_raw_answer",
+        "check_raw_answer",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at", "-pk")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OtpChallenge)
+class OtpChallengeAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Challenges, newest first.
+
+    The list shows the masked number, as the API does: a list is what screenshots, screen shares and
+    people passing by see. The change page shows the full E.164 number, because an operator who opened
+    one challenge on purpose is usually on the phone with its owner and has to compare it.
+    """
+
+    list_display = (
+        "masked_phone",
+        "purpose",
+        "status",
+        "call_status_badge",
+        "attempts_used",
+        "calls_used",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("status", "call_status", "purpose", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("phone",)  # shows the search box; get_search_results does the matching
+    search_help_text = _(
+        "A number in any form (0912345678, +84 912 345 678), its last digits, a challenge or request id."
+    )
+    date_hierarchy = "created_at"
+    exclude = ("code_hash", "code_salt")
+    fields = (
+        "id",
+        "phone",
+        "purpose",
+        "status",
+        "call_status_badge",
+        "failure",
+        "attempts_used",
+        "calls_used",
+        "created_at",
+        "expires_at",
+        "resend_available_at",
+        "verified_at",
+        "client_ip",
+        "user",
+    )
+    readonly_fields = fields
+    inlines = (VoiceCallInline,)
+    actions = ("refresh_call_status",)
+    list_per_page = 100
+    show_full_result_count = False
+
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def masked_phone(self, challenge: OtpChallenge) -> str:
+        return challenge.masked_phone
+
+    @admin.display(description=_("call status"), ordering="call_status")
+    def call_status_badge(self, challenge: OtpChallenge) -> SafeString | str:
+        return status_badge(challenge.call_status)
+
+    @admin.display(description=_("wrong codes"))
+    def attempts_used(self, challenge: OtpChallenge) -> str:
+        return f"{challenge.attempts}/{challenge.max_attempts}"
+
+    @admin.display(description=_("calls"))
+    def calls_used(self, challenge: OtpChallenge) -> str:
+        return f"{challenge.sends}/{challenge.max_sends}"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OtpChallenge], search_term: str
+    ) -> tuple[QuerySet[OtpChallenge], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = phone_search(term)
+        with contextlib.suppress(ValueError):
+            found |= Q(pk=uuid.UUID(term))
+        if len(term) <= 100:
+            found |= Q(Exists(VoiceCall.objects.filter(challenge=OuterRef("pk"), request_id=term)))
+        return queryset.filter(found), False
+
+    # -- the gateway page and the balance ---------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*gateway_page.urls(self), *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), **gateway_page.balance_context(request, self)}
+        return super().changelist_view(request, extra_context=context)
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        """The model's own change permission: refreshing writes what the gateway says, nothing else."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    @admin.action(description=_("Refresh call status"), permissions=["refresh"])
+    def refresh_call_status(self, request: HttpRequest, queryset: QuerySet[OtpChallenge]) -> None:
+        """Ask the gateway about the selected challenges' open calls, newest first.
+
+        Uses the quick client and stops at the first transport failure, so one click never holds the
+        page longer than one capped timeout per call the gateway does answer.
+        """
+        calls = list(
+            VoiceCall.objects.filter(
+                challenge__in=queryset, status__in=OPEN_CALL_STATUSES, request_id__isnull=False
+            ).order_by("-created_at", "-pk")[: ACTION_CALL_LIMIT + 1]
+        )
+        if not calls:
+            self.message_user(request, _("No open call among the selected challenges."), messages.INFO)
+            return
+        with quick_client() as client:
+            report = poll_calls(calls[:ACTION_CALL_LIMIT], workers=1, client=client, stop_after=1)
+        asked = report.checked
+        changed = len(report.changes)
+        self.message_user(
+            request,
+            ngettext(
+                "Asked the gateway about %(asked)d call: %(changed)d changed status.",
+                "Asked the gateway about %(asked)d calls: %(changed)d changed status.",
+                asked,
+            )
+            % {"asked": asked, "changed": changed},
+            messages.SUCCESS if not report.failed else messages.WARNING,
+        )
+        if report.failed:
+            failed = len(report.errors)
+            self.message_user(
+                request,
+                ngettext(
+                    "The gateway could not say for %(failed)d call (%(reason)s).",
+                    "The gateway could not say for %(failed)d calls (%(reason)s).",
+                    failed,
+                )
+                % {"failed": failed, "reason": report.errors[0][1]},
+                messages.WARNING,
+            )
+        if report.not_asked:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d call was not asked about: the gateway stopped answering.",
+                    "%(count)d calls were not asked about: the gateway stopped answering.",
+                    report.not_asked,
+                )
+                % {"count": report.not_asked},
+                messages.WARNING,
+            )
+        if len(calls) > ACTION_CALL_LIMIT:
+            self.message_user(
+                request,
+                _("Only the %(limit)d newest open calls were asked about; voiceotp_poll_calls does the rest.")
+                % {"limit": ACTION_CALL_LIMIT},
+                messages.INFO,
+            )
