@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
+from django.core.cache.backends.base import BaseCache
 from django.test import override_settings
 
 T = TypeVar("T")
@@ -20,6 +21,31 @@ NO_LIMITS = {
     "resend_per_ip": None,
     "verify_failures_per_phone": None,
 }
+
+
+class CacheDown(Exception):
+    """Raised by :class:`UnreachableCache`; no subclass of OSError, as redis-py's errors are none."""
+
+
+class UnreachableCache(BaseCache):
+    """A cache whose server never answers: every operation raises, as a cache backend does when the
+    Redis or memcached behind it is gone."""
+
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+
+    def _down(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise CacheDown("the cache server is not answering")
+
+    add = get = set = touch = delete = has_key = incr = clear = _down
+
+
+@contextmanager
+def cache_down():
+    """Every cache alias the site has is an :class:`UnreachableCache` for the block."""
+    dead = {"BACKEND": "tests.helpers.UnreachableCache"}
+    with override_settings(CACHES={alias: dead for alias in settings.CACHES}):
+        yield
 
 
 @contextmanager

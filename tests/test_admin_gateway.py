@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from django_voiceotp.gateway.quick import quick_timeout
@@ -16,7 +17,7 @@ from django_voiceotp.operations import balance
 from django_voiceotp.operations.stats import gateway_stats
 
 from .conftest import PASSWORD
-from .helpers import start, voiceotp
+from .helpers import cache_down, start, voiceotp
 from .test_admin import CHALLENGES, GATEWAY, challenge_row, page
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +128,59 @@ def test_without_credentials_the_gateway_is_not_asked(simulator):
         reading = balance.read_balance(refresh=True)
     assert reading.problem == balance.NOT_CONFIGURED
     assert simulator.count("checkBalance") == 0
+
+
+# -- a cache that does not answer ------------------------------------------------------------------
+
+CACHE_DOWN = "The balance is unknown: the cache (VOICEOTP CACHE) is not answering."
+
+
+def test_the_list_and_the_gateway_page_render_while_the_cache_is_down(simulator, admin_client):
+    challenge_row().save()
+    with cache_down():
+        for url in (CHALLENGES, GATEWAY, f"{GATEWAY}?hours=72"):
+            html = page(admin_client, url)
+            assert CACHE_DOWN in html, url
+            assert "voiceotp-balance-problem" in html
+            assert "Refresh balance" in html
+        assert "036****567" in page(admin_client, CHALLENGES)
+    assert simulator.count("checkBalance") == 0  # without the cache, a page view does not ask
+
+
+def test_refresh_balance_asks_the_gateway_while_the_cache_is_down(simulator, admin_client):
+    with cache_down():
+        response = admin_client.post(f"{GATEWAY}balance/", {"next": CHALLENGES})
+        assert response.status_code == 302
+        assert response["Location"] == CHALLENGES
+        assert simulator.count("checkBalance") == 1
+        followed = admin_client.get(CHALLENGES)
+        assert followed.status_code == 200
+        assert shown_messages(followed) == ["Gateway balance: 1000000."]
+        assert CACHE_DOWN in followed.content.decode()  # nothing was kept, nothing could be read
+    assert "Gateway balance: 1000000." in page(admin_client, CHALLENGES)  # the cache is back
+    assert simulator.count("checkBalance") == 2
+
+
+def test_a_reading_is_not_cached_while_the_cache_is_down(simulator):
+    with cache_down():
+        assert balance.read_balance().problem == balance.CACHE_DOWN
+        refreshed = balance.read_balance(refresh=True)
+        assert refreshed.ok
+        assert refreshed.balance == Decimal(1_000_000)
+    assert simulator.count("checkBalance") == 1
+
+
+def test_a_redis_that_refuses_connections_is_a_cache_that_is_down(simulator, admin_client):
+    pytest.importorskip("redis")
+    # Nothing listens on port 1: the connection is refused at once, as when Redis is stopped.
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+    with override_settings(CACHES={"default": unreachable}):
+        assert CACHE_DOWN in page(admin_client, CHALLENGES)
+        assert admin_client.post(f"{GATEWAY}balance/", {"next": GATEWAY}).status_code == 302
+    assert simulator.count("checkBalance") == 1
 
 
 # -- the gateway page ------------------------------------------------------------------------------

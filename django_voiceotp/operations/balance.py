@@ -5,6 +5,10 @@ A reading comes from :func:`..gateway.quick.quick_client` (no retries, capped ti
 :data:`FAILURE_TTL` seconds, so a dead gateway costs one slow page per that time rather than every page
 view. The cache holds plain data (a problem name and numbers); the message is built when it is shown,
 in the reader's language, and never holds anything the gateway was sent.
+
+A cache that does not answer (Redis down) is a problem of its own, not an error: a page then shows the
+balance as unknown rather than asking the gateway on every view, and a refresh asks the gateway and
+keeps nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ UNREACHABLE = "unreachable"
 UNREADABLE = "unreadable"
 CREDENTIALS = "credentials"
 REFUSED = "refused"
+CACHE_DOWN = "cache_down"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ class BalanceReading:
                 "and KEY."
             ),
             REFUSED: _("The gateway did not give the balance (errorcode %(number)s)."),
+            CACHE_DOWN: _(
+                "The balance is unknown: the cache (VOICEOTP CACHE) is not answering. Refresh balance "
+                "asks the gateway."
+            ),
         }
         return str(texts.get(self.problem, texts[UNREACHABLE]) % {"number": number})
 
@@ -104,12 +113,23 @@ class BalanceReading:
 
 
 def read_balance(*, refresh: bool = False) -> BalanceReading:
-    """The balance, from the cache unless ``refresh`` or it is not there; never raises for the gateway."""
+    """The balance, from the cache unless ``refresh`` or it is not there.
+
+    Never raises for the gateway or the cache. Without ``refresh``, a cache that does not answer gives
+    a :data:`CACHE_DOWN` reading instead of asking the gateway: the cache is what holds the gateway to
+    one question per ``BALANCE_CACHE_TTL``, and without it every page view would wait on the gateway.
+    """
     values = get_settings()
     cache = caches[values.CACHE]
     threshold = plain(Decimal(str(values.LOW_BALANCE)))
     if not refresh:
-        data = cache.get(CACHE_KEY)
+        try:
+            data = cache.get(CACHE_KEY)
+        except Exception:  # each backend raises its own (redis-py's ConnectionError, pymemcache's, ...)
+            logger.warning(
+                "the %r cache did not answer; the balance is not read", values.CACHE, exc_info=True
+            )
+            return BalanceReading(None, threshold, timezone.now(), CACHE_DOWN)
         if isinstance(data, dict):
             try:
                 reading = BalanceReading.from_cache(data)
@@ -120,7 +140,12 @@ def read_balance(*, refresh: bool = False) -> BalanceReading:
     reading = fetch_balance(threshold)
     ttl = values.BALANCE_CACHE_TTL if reading.ok else min(values.BALANCE_CACHE_TTL, FAILURE_TTL)
     if ttl > 0:
-        cache.set(CACHE_KEY, reading.to_cache(), ttl)
+        try:
+            cache.set(CACHE_KEY, reading.to_cache(), ttl)
+        except Exception:  # as above: the reading is still worth showing
+            logger.warning(
+                "the %r cache did not answer; the balance is not kept", values.CACHE, exc_info=True
+            )
     return reading
 
 
