@@ -112,6 +112,27 @@ def test_filters_on_status_call_status_purpose_and_date(admin_client):
     assert "036****567" in dated
 
 
+@pytest.mark.parametrize("url", [CHALLENGES, CALLS])
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "created_at__year=9999",
+        "created_at__year=99999999999999999999",
+        "created_at__year=9999&created_at__month=12",
+        "created_at__year=9999&created_at__month=12&created_at__day=31",
+        "created_at__year=0",
+        "created_at__year=1",  # its local midnight is before year 1 in UTC
+        "created_at__year=%D9%A1",  # 1 in Arabic-Indic digits, which int() reads
+    ],
+)
+def test_a_date_the_hierarchy_cannot_hold_is_a_bad_filter_not_a_500(admin_client, url, dates):
+    challenge_row().save()
+    response = admin_client.get(f"{url}?{dates}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+    assert admin_client.get(response["Location"]).status_code == 200
+
+
 def test_the_list_costs_the_same_queries_for_ten_rows_and_a_thousand(simulator, admin_client):
     def rows(start: int, count: int) -> list[OtpChallenge]:
         statuses = [s for s in ChallengeStatus.values if s != ChallengeStatus.PENDING]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from django_voiceotp.admin import time_range
 from django_voiceotp.gateway.quick import quick_timeout
 from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.operations import balance
-from django_voiceotp.operations.stats import gateway_stats
+from django_voiceotp.operations.stats import MAX_RANGE, gateway_stats
 
 from .conftest import PASSWORD
 from .helpers import cache_down, start, voiceotp
@@ -271,9 +276,113 @@ def test_a_long_range_is_drawn_per_day(admin_client):
     assert html.count("<rect ") == 10
 
 
-@pytest.mark.parametrize("query", ["?hours=abc", "?hours=0", "?hours=100000", "?since=yesterday"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?hours=abc",
+        "?hours=0",
+        "?hours=100000",
+        "?hours=-1",
+        "?hours=1e9",
+        "?hours=99999999999999999999",
+        f"?hours={'9' * 5000}",
+        "?hours=١٢",  # Arabic-Indic digits: int() reads them as 12
+        "?hours=1_2",
+        "?hours=%00",
+        "?hours=6&hours=abc",  # the last of a repeated parameter counts
+        "?since=yesterday",
+        "?since=2026-02-30",
+        "?since=0000-01-01",
+        "?since=%00",
+        f"?since={'2026-01-01' * 1000}",
+        "?since=\uff12\uff10\uff12\uff16-\uff10\uff11-\uff10\uff11",  # fullwidth digits
+        "?since=20260101",  # ISO basic form: Python 3.11 reads it, 3.10 does not
+        "?since=2026-W01-1",
+        "?until=2026-01-01T00:00",
+        "?since=2026-01-01&until=2026-01-01&until=2026-13-01",
+    ],
+)
 def test_an_unreadable_range_falls_back_to_24_hours_with_a_warning(simulator, admin_client, query):
     response = admin_client.get(f"{GATEWAY}{query}")
     assert response.status_code == 200
     assert any("showing the last 24 hours" in m for m in shown_messages(response))
     assert "Calls per hour" in response.content.decode()
+    stats = response.context["stats"]
+    assert stats.until - stats.since == timedelta(hours=24)
+
+
+def local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time_of_day.min))
+
+
+@pytest.mark.parametrize(
+    ("query", "since_day", "until_day"),
+    [
+        ("?since=9999-12-31", "today", "today"),
+        ("?until=9999-12-31", "today", "today"),
+        ("?since=9999-12-30&until=9999-12-31", "today", "today"),
+        ("?until=0001-01-01", "earliest", "earliest"),
+        ("?since=0001-01-01&until=0001-01-01", "earliest", "earliest"),
+        ("?since=0001-01-01&until=0001-01-02", "earliest", "earliest"),
+        ("?since=0001-01-01&until=9999-12-31", "92 days ago", "today"),
+        ("?since=2026-01-01&since=9999-12-31", "today", "today"),
+    ],
+)
+def test_dates_out_of_reach_are_held_to_a_range_the_page_can_count(
+    simulator, admin_client, query, since_day, until_day
+):
+    today = timezone.localdate()
+    days = {"today": today, "earliest": time_range.EARLIEST_DAY}
+    before = timezone.now()
+    response = admin_client.get(f"{GATEWAY}{query}")
+    assert response.status_code == 200
+    assert shown_messages(response) == []
+    stats = response.context["stats"]
+    if since_day == "92 days ago":
+        assert stats.since == stats.until - MAX_RANGE  # cut to its end, as any long range is
+    else:
+        assert stats.since == local_midnight(days[since_day])
+    if until_day == "today":
+        assert before <= stats.until <= timezone.now()  # today ends now
+    else:
+        assert stats.until == local_midnight(days[until_day] + timedelta(days=1))
+
+
+def test_the_earliest_day_is_as_far_back_as_the_range_arithmetic_allows():
+    since = local_midnight(time_range.EARLIEST_DAY)
+    for zone in (
+        dt_timezone(timedelta(hours=-23, minutes=-59)),
+        dt_timezone(timedelta(hours=23, minutes=59)),
+    ):
+        assert (since - MAX_RANGE).astimezone(zone)  # no OverflowError
+    with pytest.raises(OverflowError):
+        local_midnight(date.min) - MAX_RANGE
+
+
+query_values = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(categories=["Nd"]), max_size=12),  # digits of every script
+    st.dates().map(date.isoformat),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    # The logged-in client and the database are shared by the examples on purpose: GETs change neither.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(["since", "until", "hours"]), st.lists(query_values, min_size=1, max_size=3)
+    )
+)
+def test_no_query_string_makes_the_gateway_page_fail(simulator, admin_client, query):
+    response = admin_client.get(GATEWAY, query)
+    assert response.status_code == 200
+    stats = response.context["stats"]
+    assert stats.since <= stats.until <= timezone.now()
+    assert stats.until - stats.since <= MAX_RANGE

@@ -19,6 +19,7 @@ from ..gateway.codes import send_code
 from ..models import VoiceCall
 from ..phones import local_from_e164, mask
 from .access import ReadOnlyMixin
+from .changelist import OutOfRangeSafeChangeListMixin
 from .display import ADMIN_CSS, CallDisplay, code_title
 from .search import phone_search
 
@@ -49,7 +50,7 @@ class SendCodeFilter(admin.SimpleListFilter):
 
 
 @admin.register(VoiceCall)
-class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "masked_phone",
         "request_id",

@@ -26,6 +26,7 @@ from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
 from ..operations.polling import poll_calls
 from . import gateway_page
 from .access import ReadOnlyMixin
+from .changelist import OutOfRangeSafeChangeListMixin
 from .display import ADMIN_CSS, CallDisplay, status_badge
 from .search import phone_search
 
@@ -59,7 +60,7 @@ class VoiceCallInline(CallDisplay, ReadOnlyMixin, admin.TabularInline):  # type:
 
 
 @admin.register(OtpChallenge)
-class OtpChallengeAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class OtpChallengeAdmin(ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Challenges, newest first.
 
     The list shows the masked number, as the API does: a list is what screenshots, screen shares and
