@@ -96,7 +96,10 @@ class OtpChallenge(models.Model):
                 name="voiceotp_one_pending_per_phone_purpose",
             ),
         ]
-        permissions = [("view_gateway", _("Can see the gateway page and its balance"))]
+        permissions = [
+            ("view_gateway", _("Can see the gateway page and its balance")),
+            ("view_full_phone", _("Can see full phone numbers")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.masked_phone} {self.purpose} ({self.status})"

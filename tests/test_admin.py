@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib import admin
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +25,15 @@ CHALLENGES = "/admin/django_voiceotp/otpchallenge/"
 CALLS = "/admin/django_voiceotp/voicecall/"
 GATEWAY = "/admin/django_voiceotp/otpchallenge/gateway/"
 APP_INDEX = "/admin/django_voiceotp/"
+PREFIX_BLOCKS = "/admin/django_voiceotp/prefixblock/"
+VIEW_EVERYTHING = (
+    "view_otpchallenge",
+    "view_voicecall",
+    "view_prefixblock",
+    "view_gateway",
+    "view_full_phone",
+    "view_user",
+)
 
 
 def challenge_row(phone: str = "+84361234567", **fields: Any) -> OtpChallenge:
@@ -43,12 +53,18 @@ def challenge_row(phone: str = "+84361234567", **fields: Any) -> OtpChallenge:
     return OtpChallenge(**{**values, **fields})
 
 
-def staff(django_user_model: Any, *codenames: str) -> Client:
-    user = django_user_model.objects.create_user("operator", password="pw", is_staff=True)
+def staff(django_user_model: Any, *codenames: str, username: str = "operator") -> Client:
+    user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def operator(django_user_model: Any) -> Client:
+    """Staff who may read challenges and calls but not whole numbers: most of a support team."""
+    return staff(django_user_model, "view_otpchallenge", "view_voicecall")
 
 
 def page(client: Client, url: str) -> str:
@@ -57,13 +73,27 @@ def page(client: Client, url: str) -> str:
     return response.content.decode()
 
 
+def column(html: str, name: str) -> list[str]:
+    """The cells of one list column, as text."""
+    cells = re.findall(rf'<(?:td|th) class="field-{name}[^"]*">(.*?)</(?:td|th)>', html, flags=re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
+def readonly(html: str, name: str) -> str | None:
+    """What a change page shows for one read-only field, as HTML; None when the field is not there."""
+    found = re.search(
+        rf'class="form-row field-{name}">.*?<div class="readonly">(.*?)</div>', html, flags=re.S
+    )
+    return None if found is None else found[1]
+
+
 # -- the challenges list ---------------------------------------------------------------------------
 
 
-def test_the_list_shows_the_masked_number_a_badge_and_the_counters(admin_client):
+def test_the_list_shows_the_masked_number_a_badge_and_the_counters(operator):
     challenge_row(attempts=2, sends=1, status=ChallengeStatus.VERIFIED, call_status="answered").save()
-    html = page(admin_client, CHALLENGES)
-    assert "036****567" in html
+    html = page(operator, CHALLENGES)
+    assert column(html, "masked_phone") == ["036****567"]
     assert "+84361234567" not in html
     assert "0361234567" not in html
     assert 'class="voiceotp-badge voiceotp-badge-answered"' in html
@@ -73,43 +103,40 @@ def test_the_list_shows_the_masked_number_a_badge_and_the_counters(admin_client)
 
 
 @pytest.mark.parametrize("typed", ["0361234567", "+84 36 123 4567", "036 123 4567", "84361234567", "4567"])
-def test_search_finds_a_number_in_any_form_a_person_types(admin_client, typed):
+def test_search_finds_a_number_in_any_form_a_person_types(operator, typed):
     challenge_row("+84361234567").save()
     challenge_row("+84987654321", purpose="signup").save()
-    html = page(admin_client, f"{CHALLENGES}?q={typed}")
-    assert "036****567" in html
-    assert "098****321" not in html
+    html = page(operator, f"{CHALLENGES}?q={typed}")
+    assert column(html, "masked_phone") == ["036****567"]  # found by the whole number, shown masked
+    assert "+84361234567" not in html
 
 
-def test_search_finds_a_challenge_by_its_id_and_by_a_request_id(admin_client):
+def test_search_finds_a_challenge_by_its_id_and_by_a_request_id(operator):
     one = challenge_row("+84361234567")
     other = challenge_row("+84987654321")
     OtpChallenge.objects.bulk_create([one, other])
     VoiceCall.objects.create(challenge=other, phone=other.phone, request_id="req-abc-1")
-    assert "036****567" in page(admin_client, f"{CHALLENGES}?q={one.pk}")
-    found = page(admin_client, f"{CHALLENGES}?q=req-abc-1")
-    assert "098****321" in found
-    assert "036****567" not in found
+    assert column(page(operator, f"{CHALLENGES}?q={one.pk}"), "masked_phone") == ["036****567"]
+    assert column(page(operator, f"{CHALLENGES}?q=req-abc-1"), "masked_phone") == ["098****321"]
 
 
-def test_a_search_that_is_no_number_finds_nothing_and_does_not_fail(admin_client):
+def test_a_search_that_is_no_number_finds_nothing_and_does_not_fail(operator):
     challenge_row().save()
-    assert "036****567" not in page(admin_client, f"{CHALLENGES}?q=hello")
+    assert column(page(operator, f"{CHALLENGES}?q=hello"), "masked_phone") == []
 
 
-def test_filters_on_status_call_status_purpose_and_date(admin_client):
+def test_filters_on_status_call_status_purpose_and_date(operator):
     challenge_row("+84361234567", call_status="answered", status=ChallengeStatus.VERIFIED).save()
     challenge_row("+84987654321", purpose="signup", call_status="unanswered").save()
-    by_call = page(admin_client, f"{CHALLENGES}?call_status=unanswered")
-    assert "098****321" in by_call
-    assert "036****567" not in by_call
-    by_purpose = page(admin_client, f"{CHALLENGES}?purpose=login")
-    assert "036****567" in by_purpose
-    assert "098****321" not in by_purpose
-    assert "036****567" in page(admin_client, f"{CHALLENGES}?status=verified")
+
+    def shown(query: str) -> list[str]:
+        return column(page(operator, f"{CHALLENGES}?{query}"), "masked_phone")
+
+    assert shown("call_status=unanswered") == ["098****321"]
+    assert shown("purpose=login") == ["036****567"]
+    assert shown("status=verified") == ["036****567"]
     today = timezone.localdate()
-    dated = page(admin_client, f"{CHALLENGES}?created_at__year={today.year}&created_at__month={today.month}")
-    assert "036****567" in dated
+    assert "036****567" in shown(f"created_at__year={today.year}&created_at__month={today.month}")
 
 
 @pytest.mark.parametrize("url", [CHALLENGES, CALLS])
@@ -192,21 +219,24 @@ def test_challenges_are_read_only_and_never_added_here(admin_client):
     assert challenge.status == ChallengeStatus.PENDING
 
 
-def test_the_calls_list_shows_codes_and_meanings_and_filters_by_send_code(simulator, api, admin_client):
+def test_the_calls_list_shows_codes_and_meanings_and_filters_by_send_code(simulator, api, operator):
     with voiceotp(RESEND_COOLDOWN=0):
         start(api, phone="0361234567")
         start(api, phone="0987659907")  # refused: 7, the subscriber refuses such calls
-    html = page(admin_client, CALLS)
-    assert "036****567" in html
+    html = page(operator, CALLS)
+    assert column(html, "masked_phone") == ["098****907", "036****567"]
     assert "The subscriber refuses to receive the message" in html
     taken = VoiceCall.objects.get(status=CallStatus.CALLING)
     assert taken.request_id
     assert taken.request_id in html
-    refused = page(admin_client, f"{CALLS}?send_code=7")
-    assert "098****907" in refused
-    assert "036****567" not in refused
-    assert "036****567" in page(admin_client, f"{CALLS}?status=calling")
-    assert "036****567" in page(admin_client, f"{CALLS}?q=0361234567")
+
+    def shown(query: str) -> list[str]:
+        return column(page(operator, f"{CALLS}?{query}"), "masked_phone")
+
+    assert shown("send_code=7") == ["098****907"]
+    assert shown("status=calling") == ["036****567"]
+    assert shown("q=0361234567") == ["036****567"]
+    assert shown("q=%2B84361234567") == ["036****567"]
 
 
 def test_a_call_page_shows_both_meanings_and_the_raw_answers(simulator, api, admin_client):
@@ -335,10 +365,152 @@ def test_people_who_are_not_staff_are_sent_to_the_login(simulator, django_user_m
     assert "/admin/login/" in response["Location"]
 
 
+# -- numbers, users and challenges, as each viewer may see them ------------------------------------
+
+FULL = "+84361234567"
+MASKED = "036****567"
+
+
+def placed_call(api) -> VoiceCall:
+    assert start(api, phone="0361234567").status_code == 201
+    return VoiceCall.objects.select_related("challenge").get()
+
+
+def pages_of(call: VoiceCall) -> dict[str, str]:
+    return {
+        "challenges": CHALLENGES,
+        "challenges found by the number": f"{CHALLENGES}?q=0361234567",
+        "challenge": f"{CHALLENGES}{call.challenge_id}/change/",
+        "calls": CALLS,
+        "calls found by the number": f"{CALLS}?q=0361234567",
+        "call": f"{CALLS}{call.pk}/change/",
+    }
+
+
+def test_staff_without_view_full_phone_see_every_number_masked(simulator, api, operator):
+    call = placed_call(api)
+    for name, url in pages_of(call).items():
+        html = page(operator, url)
+        assert MASKED in html, name
+        assert FULL not in html, name
+        assert "84361234567" not in html, name
+    challenge_page = page(operator, f"{CHALLENGES}{call.challenge_id}/change/")
+    assert readonly(challenge_page, "masked_phone") == MASKED
+    assert readonly(challenge_page, "full_phone") is None
+    inline = challenge_page.split('id="calls-group"')[1]
+    assert MASKED in inline
+    assert readonly(page(operator, f"{CALLS}{call.pk}/change/"), "masked_phone") == MASKED
+
+
+def test_staff_with_view_full_phone_see_the_whole_number(simulator, api, django_user_model):
+    call = placed_call(api)
+    client = staff(django_user_model, "view_otpchallenge", "view_voicecall", "view_full_phone")
+    assert column(page(client, CHALLENGES), "full_phone") == [FULL]
+    assert column(page(client, f"{CHALLENGES}?q=4567"), "full_phone") == [FULL]
+    assert readonly(page(client, f"{CHALLENGES}{call.challenge_id}/change/"), "full_phone") == FULL
+    assert column(page(client, CALLS), "full_phone") == [FULL]
+    assert readonly(page(client, f"{CALLS}{call.pk}/change/"), "full_phone") == FULL
+
+
+def test_superusers_have_view_full_phone(simulator, api, admin_client):
+    call = placed_call(api)
+    assert column(page(admin_client, CHALLENGES), "full_phone") == [FULL]
+    assert readonly(page(admin_client, f"{CALLS}{call.pk}/change/"), "full_phone") == FULL
+
+
+def test_the_permission_is_declared_for_the_challenge_model():
+    found = Permission.objects.get(codename="view_full_phone")
+    assert (found.content_type.app_label, found.content_type.model) == ("django_voiceotp", "otpchallenge")
+    assert found.name == "Can see full phone numbers"
+
+
+def challenge_label(challenge: OtpChallenge) -> str:
+    created = timezone.localtime(challenge.created_at).strftime("%Y-%m-%d %H:%M")
+    return f"{MASKED} · login · {created}"
+
+
+def test_a_call_links_to_its_challenge_by_number_purpose_and_time(simulator, api, admin_client):
+    call = placed_call(api)
+    link = f'<a href="{CHALLENGES}{call.challenge_id}/change/">{challenge_label(call.challenge)}</a>'
+    assert link in page(admin_client, CALLS)
+    assert readonly(page(admin_client, f"{CALLS}{call.pk}/change/"), "challenge_link") == link
+    assert ">challenge</a>" not in page(admin_client, CALLS)
+
+
+def test_staff_who_may_not_open_challenges_see_the_challenge_as_text(simulator, api, django_user_model):
+    call = placed_call(api)
+    client = staff(django_user_model, "view_voicecall")
+    label = challenge_label(call.challenge)
+    assert column(page(client, CALLS), "challenge_text") == [label]
+    html = page(client, f"{CALLS}{call.pk}/change/")
+    assert readonly(html, "challenge_text") == label
+    assert f"{CHALLENGES}{call.challenge_id}/change/" not in html
+
+
+def test_the_calls_list_costs_the_same_queries_for_one_challenge_and_fifty(simulator, admin_client):
+    def calls(first: int, count: int) -> None:
+        challenges = [challenge_row(f"+8436{i:07d}") for i in range(first, first + count)]
+        OtpChallenge.objects.bulk_create(challenges)
+        VoiceCall.objects.bulk_create([VoiceCall(challenge=c, phone=c.phone) for c in challenges])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert admin_client.get(CALLS).status_code == 200
+        return len(context.captured_queries)
+
+    calls(0, 1)
+    with_one = queries()
+    calls(1, 49)
+    assert queries() == with_one
+
+
+def test_a_challenge_links_to_its_user_for_a_viewer_who_may_open_users(admin_client, admin_user):
+    challenge = challenge_row(user=admin_user)
+    challenge.save()
+    html = page(admin_client, f"{CHALLENGES}{challenge.pk}/change/")
+    link = f'<a href="/admin/auth/user/{admin_user.pk}/change/">{admin_user.username}</a>'
+    assert readonly(html, "user_link") == link
+
+
+def test_a_challenge_names_its_user_as_text_for_a_viewer_who_may_not(django_user_model, admin_user):
+    challenge = challenge_row(user=admin_user)
+    challenge.save()
+    client = staff(django_user_model, "view_otpchallenge")
+    html = page(client, f"{CHALLENGES}{challenge.pk}/change/")
+    assert readonly(html, "user_name") == admin_user.username
+    assert "/admin/auth/user/" not in html
+    may_open_users = staff(django_user_model, "view_otpchallenge", "view_user", username="lead")
+    assert readonly(page(may_open_users, f"{CHALLENGES}{challenge.pk}/change/"), "user_link") == (
+        f'<a href="/admin/auth/user/{admin_user.pk}/change/">{admin_user.username}</a>'
+    )
+
+
+def test_a_challenge_names_its_user_as_text_when_the_site_has_no_user_admin(admin_client, admin_user):
+    challenge = challenge_row(user=admin_user)
+    challenge.save()
+    user_admin = type(admin.site.get_model_admin(User))
+    admin.site.unregister(User)
+    try:
+        html = page(admin_client, f"{CHALLENGES}{challenge.pk}/change/")
+    finally:
+        admin.site.register(User, user_admin)
+    assert readonly(html, "user_name") == admin_user.username
+    assert readonly(html, "user_link") is None
+
+
+def test_a_challenge_without_a_user_shows_a_dash(admin_client):
+    challenge = challenge_row()
+    challenge.save()
+    assert readonly(page(admin_client, f"{CHALLENGES}{challenge.pk}/change/"), "user_name") == "-"
+
+
 # -- nothing secret, anywhere ----------------------------------------------------------------------
 
 
-def test_no_admin_page_shows_a_code_a_hash_or_a_gateway_credential(simulator, api, admin_client):
+@pytest.mark.parametrize("viewer", ["superuser", "staff who may see everything"])
+def test_no_admin_page_shows_a_code_a_hash_or_a_gateway_credential(
+    simulator, api, admin_client, django_user_model, viewer
+):
     with voiceotp(RESEND_COOLDOWN=0):
         start(api, phone="0361234567")
         start(api, phone="0361239700")
@@ -373,9 +545,14 @@ def test_no_admin_page_shows_a_code_a_hash_or_a_gateway_credential(simulator, ap
         f"{GATEWAY}?hours=1",
         f"{GATEWAY}?since=2020-01-01&until={timezone.localdate().isoformat()}",
         *(f"{CHALLENGES}{pk}/change/" for pk in OtpChallenge.objects.values_list("pk", flat=True)),
+        *(f"{CHALLENGES}{pk}/history/" for pk in OtpChallenge.objects.values_list("pk", flat=True)),
         *(f"{CALLS}{pk}/change/" for pk in VoiceCall.objects.values_list("pk", flat=True)),
+        PREFIX_BLOCKS,
     ]
+    client = admin_client
+    if viewer != "superuser":
+        client = staff(django_user_model, *VIEW_EVERYTHING)
     for url in urls:
-        html = page(admin_client, url)
+        html = page(client, url)
         for secret in hidden:
             assert not re.search(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", html), (url, secret)

@@ -10,17 +10,23 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..gateway.codes import send_code
-from ..models import VoiceCall
-from ..phones import local_from_e164, mask
-from .access import ReadOnlyMixin
+from ..models import OtpChallenge, VoiceCall
+from .access import ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
-from .display import ADMIN_CSS, CallDisplay, code_title
+from .display import (
+    ADMIN_CSS,
+    FULL_PHONE,
+    MASKED_PHONE,
+    CallDisplay,
+    PhoneDisplay,
+    code_title,
+    describe_challenge,
+)
 from .search import phone_search
 
 
@@ -50,9 +56,20 @@ class SendCodeFilter(admin.SimpleListFilter):
 
 
 @admin.register(VoiceCall)
-class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class VoiceCallAdmin(
+    CallDisplay,
+    PhoneDisplay,
+    ReadOnlyMixin,
+    OutOfRangeSafeChangeListMixin,
+    admin.ModelAdmin,  # type: ignore[type-arg]
+):
+    """Calls, newest first, the number masked unless the viewer has ``view_full_phone`` (:mod:`.access`).
+
+    The challenge is a link for a viewer who may open challenges, plain text for one who may not.
+    """
+
     list_display = (
-        "masked_phone",
+        MASKED_PHONE,
         "request_id",
         "status_badge",
         "send_code_title",
@@ -62,16 +79,17 @@ class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, 
         "created_at",
         "checked_at",
         "completed_at",
-        "challenge_link",
+        "challenge_text",
     )
+    list_select_related = ("challenge",)
     list_filter = ("status", SendCodeFilter)
     search_fields = ("request_id",)
     search_help_text = _("A number in any form, its last digits, or a request id.")
     date_hierarchy = "created_at"
     exclude = ("sent_digest",)
     fields = (
-        "challenge_link",
-        "phone",
+        "challenge_text",
+        MASKED_PHONE,
         "request_id",
         "status_badge",
         "send_code_meaning",
@@ -86,7 +104,7 @@ class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, 
         "checked_at",
         "completed_at",
     )
-    readonly_fields = fields
+    readonly_fields = (*fields, FULL_PHONE, "challenge_link")
     list_per_page = 100
     show_full_result_count = False
 
@@ -105,9 +123,18 @@ class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, 
             return queryset, False
         return queryset.filter(phone_search(term) | Q(request_id=term[:100])), False
 
-    @admin.display(description=_("phone"), ordering="phone")
-    def masked_phone(self, call: VoiceCall) -> str:
-        return mask(local_from_e164(call.phone))
+    def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
+        return for_viewer(self.list_display, self.viewer_swaps(request))
+
+    def get_fields(self, request: HttpRequest, obj: VoiceCall | None = None) -> tuple[Any, ...]:
+        return for_viewer(self.fields, self.viewer_swaps(request))
+
+    def viewer_swaps(self, request: HttpRequest) -> dict[str, str]:
+        """The richer columns this viewer may have in place of the declared ones."""
+        swaps = {MASKED_PHONE: FULL_PHONE} if can_see_full_phone(request) else {}
+        if can_open(request, self.admin_site, OtpChallenge):
+            swaps["challenge_text"] = "challenge_link"
+        return swaps
 
     @admin.display(description=_("send code"), ordering="send_code")
     def send_code_title(self, call: VoiceCall) -> SafeString | str:
@@ -118,6 +145,12 @@ class VoiceCallAdmin(CallDisplay, ReadOnlyMixin, OutOfRangeSafeChangeListMixin, 
         return code_title(call.check_meaning)
 
     @admin.display(description=_("challenge"))
+    def challenge_text(self, call: VoiceCall) -> str:
+        return describe_challenge(call.challenge)
+
+    @admin.display(description=_("challenge"))
     def challenge_link(self, call: VoiceCall) -> SafeString:
-        url = reverse(f"{self.admin_site.name}:django_voiceotp_otpchallenge_change", args=[call.challenge_id])
-        return format_html('<a href="{}">{}</a>', url, _("challenge"))
+        challenge = call.challenge
+        return format_html(
+            '<a href="{}">{}</a>', change_url(self.admin_site, challenge), describe_challenge(challenge)
+        )

@@ -17,6 +17,7 @@ from django.contrib.auth import get_permission_codename
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -25,9 +26,9 @@ from ..gateway.quick import quick_client
 from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
 from ..operations.polling import poll_calls
 from . import gateway_page
-from .access import ReadOnlyMixin
+from .access import ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
-from .display import ADMIN_CSS, CallDisplay, status_badge
+from .display import ADMIN_CSS, EMPTY, FULL_PHONE, MASKED_PHONE, CallDisplay, PhoneDisplay, status_badge
 from .search import phone_search
 
 ACTION_CALL_LIMIT = 50
@@ -60,16 +61,21 @@ class VoiceCallInline(CallDisplay, ReadOnlyMixin, admin.TabularInline):  # type:
 
 
 @admin.register(OtpChallenge)
-class OtpChallengeAdmin(ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class OtpChallengeAdmin(
+    PhoneDisplay,
+    ReadOnlyMixin,
+    OutOfRangeSafeChangeListMixin,
+    admin.ModelAdmin,  # type: ignore[type-arg]
+):
     """Challenges, newest first.
 
-    The list shows the masked number, as the API does: a list is what screenshots, screen shares and
-    people passing by see. The change page shows the full E.164 number, because an operator who opened
-    one challenge on purpose is usually on the phone with its owner and has to compare it.
+    The number is masked as the API masks it, and whole only for a viewer with ``view_full_phone``
+    (:mod:`.access`). The challenge's user is a link to their page when the site's admin has one the
+    viewer may see, and plain text otherwise.
     """
 
     list_display = (
-        "masked_phone",
+        MASKED_PHONE,
         "purpose",
         "status",
         "call_status_badge",
@@ -87,7 +93,7 @@ class OtpChallengeAdmin(ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.Mode
     exclude = ("code_hash", "code_salt")
     fields = (
         "id",
-        "phone",
+        MASKED_PHONE,
         "purpose",
         "status",
         "call_status_badge",
@@ -99,9 +105,9 @@ class OtpChallengeAdmin(ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.Mode
         "resend_available_at",
         "verified_at",
         "client_ip",
-        "user",
+        "user_name",
     )
-    readonly_fields = fields
+    readonly_fields = (*fields, FULL_PHONE, "user_link")
     inlines = (VoiceCallInline,)
     actions = ("refresh_call_status",)
     list_per_page = 100
@@ -110,9 +116,30 @@ class OtpChallengeAdmin(ReadOnlyMixin, OutOfRangeSafeChangeListMixin, admin.Mode
     class Media:
         css = {"all": (ADMIN_CSS,)}
 
-    @admin.display(description=_("phone"), ordering="phone")
-    def masked_phone(self, challenge: OtpChallenge) -> str:
-        return challenge.masked_phone
+    def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
+        return for_viewer(self.list_display, self.viewer_swaps(request))
+
+    def get_fields(self, request: HttpRequest, obj: OtpChallenge | None = None) -> tuple[Any, ...]:
+        return for_viewer(self.fields, self.viewer_swaps(request, obj))
+
+    def viewer_swaps(self, request: HttpRequest, challenge: OtpChallenge | None = None) -> dict[str, str]:
+        """The richer columns this viewer may have in place of the declared ones."""
+        swaps = {MASKED_PHONE: FULL_PHONE} if can_see_full_phone(request) else {}
+        user = None if challenge is None else challenge.user
+        if user is not None and can_open(request, self.admin_site, type(user), user):
+            swaps["user_name"] = "user_link"
+        return swaps
+
+    @admin.display(description=_("user"))
+    def user_name(self, challenge: OtpChallenge) -> str:
+        return EMPTY if challenge.user is None else str(challenge.user)
+
+    @admin.display(description=_("user"))
+    def user_link(self, challenge: OtpChallenge) -> SafeString | str:
+        user = challenge.user
+        if user is None:
+            return EMPTY
+        return format_html('<a href="{}">{}</a>', change_url(self.admin_site, user), user)
 
     @admin.display(description=_("call status"), ordering="call_status")
     def call_status_badge(self, challenge: OtpChallenge) -> SafeString | str:

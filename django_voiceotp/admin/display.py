@@ -1,23 +1,51 @@
-"""How the admin's pages show a call's status, the gateway's codes and its raw answers.
+"""How the admin's pages show a number, a challenge, a call's status, the gateway's codes and answers.
 
-Shared by the challenge page's inline and the calls' own pages, so one status or code reads the same
+Shared by the challenge and call pages and the inline, so one number, status or code reads the same
 wherever an operator meets it.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..gateway import GatewayCode
-from ..models import CallStatus, VoiceCall
+from ..models import CallStatus, OtpChallenge, VoiceCall
+from ..phones import local_from_e164, mask
 
 EMPTY = "-"
 """What the admin shows for an empty value, as Django's own ``empty_value_display`` does."""
 ADMIN_CSS = "django_voiceotp/admin.css"
+MASKED_PHONE = "masked_phone"
+"""The number's column as lists and pages declare it; see :class:`PhoneDisplay`."""
+FULL_PHONE = "full_phone"
+
+
+def describe_challenge(challenge: OtpChallenge) -> str:
+    """``036****567 · login · 2026-12-01 10:00``: enough to tell a challenge from its neighbours."""
+    created = timezone.localtime(challenge.created_at)
+    return f"{challenge.masked_phone} · {challenge.purpose} · {created:%Y-%m-%d %H:%M}"
+
+
+class PhoneDisplay:
+    """A row's number, masked, or whole for a viewer with ``view_full_phone``.
+
+    Lists and pages declare :data:`MASKED_PHONE`, and each ModelAdmin's ``get_list_display`` and
+    ``get_fields`` put :data:`FULL_PHONE` in its place for a viewer who may read it: masked is what a
+    page shows when nothing says otherwise.
+    """
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def masked_phone(self, row: OtpChallenge | VoiceCall) -> str:
+        return mask(local_from_e164(row.phone))
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def full_phone(self, row: OtpChallenge | VoiceCall) -> str:
+        return row.phone
 
 
 def status_badge(status: str) -> SafeString | str:
