@@ -10,7 +10,7 @@ from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -150,6 +150,18 @@ def test_the_list_and_the_gateway_page_render_while_the_cache_is_down(simulator,
             assert "Refresh balance" in html
         assert "036****567" in page(admin_client, CHALLENGES)
     assert simulator.count("checkBalance") == 0  # without the cache, a page view does not ask
+
+
+def page_in(client: Client, url: str, language: str) -> str:
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_cache_is_named_in_the_reader_s_language(simulator, admin_client):
+    with cache_down():
+        html = page_in(admin_client, CHALLENGES, "vi")
+    assert "Chưa rõ số dư: bộ nhớ đệm (VOICEOTP CACHE) không phản hồi." in html
 
 
 def test_refresh_balance_asks_the_gateway_while_the_cache_is_down(simulator, admin_client):
