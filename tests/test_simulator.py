@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, build_parser
+from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, GatewayState, build_parser
 
 PASSWORD = "s3cret-PASS-zq"
 KEY = "k3y-XYZ-zq"
@@ -375,6 +375,20 @@ def test_hang_is_recorded_first_and_released_by_stop(clock, http):
     assert not thread.is_alive()
     assert time.monotonic() - started < 1.5
     assert isinstance(errors[0], requests.ConnectionError)
+
+
+def test_the_state_decides_answers_without_a_server():
+    state = GatewayState(password=PASSWORD, key=KEY, balance=1, clock=FakeClock())
+    body = json.dumps({**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "42"})
+    reply = state.handle_gateway("postSMS", body.encode())
+    assert (reply.action, reply.status) == ("answer", 200)
+    assert state.calls[0].request_id == taken(reply.body.decode())
+    assert state.handle_gateway("postSMS", body.encode()).body == b"6"
+    state.set_fault("drop", times=1)
+    assert state.handle_gateway("postSMS", body.encode()).action == "drop"
+    assert state.handle_gateway("postSMS", None).status == 413
+    assert [r.answer for r in state.received] == [reply.body.decode(), "6", "drop", "HTTP 413"]
+    assert state.balance == 0
 
 
 # -- control, page, HTTP edges ---------------------------------------------------------------------
