@@ -16,8 +16,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -398,9 +400,7 @@ def test_control_views(sim, http):
     first = taken(send(sim, http))
     second = taken(send(sim, http, phonesend="0912345678"))
     send(sim, http, key="wrong-key-zz")
-    response = http.get(f"{sim.url}/_control/calls", timeout=5)
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    calls = response.json()["calls"]
+    calls = http.get(f"{sim.url}/_control/calls", timeout=5).json()["calls"]
     assert [c["request_id"] for c in calls] == [second, first]
     assert set(calls[0]) == {"request_id", "phone", "code", "placed_at", "outcome", "checks"}
     received = http.get(f"{sim.url}/_control/received", timeout=5).json()["received"]
@@ -416,14 +416,14 @@ def test_control_changes(sim, http):
     assert http.post(f"{control}/faults", json=fault, timeout=5).json()["faults"] == [fault]
     assert send(sim, http) == "15"
     http.post(f"{control}/faults", json={"fault": "http500"}, timeout=5)
-    assert http.delete(f"{control}/faults", timeout=5).json()["faults"] == []
+    assert http.delete(f"{control}/faults", json={}, timeout=5).json()["faults"] == []
     request_id = taken(send(sim, http))
     assert http.post(f"{control}/balance", json={"balance": 42}, timeout=5).json()["balance"] == 42
     outcome = {"phone": "0361234567", "outcome": "failed"}
     answer = http.post(f"{control}/outcome", json=outcome, timeout=5).json()
     assert answer["call"]["request_id"] == request_id
     assert check(sim, http, request_id) == "23"
-    assert http.post(f"{control}/reset", timeout=5).json() == {
+    assert http.post(f"{control}/reset", json={}, timeout=5).json() == {
         "balance": 5, "faults": [], "counts": {"postSMS": 0, "checkVoice": 0, "checkBalance": 0},
     }  # fmt: skip
     assert sim.calls == []
@@ -449,9 +449,78 @@ def test_control_changes(sim, http):
 )
 def test_bad_control_input(sim, http, method, path, body, status):
     data = body if isinstance(body, str) else json.dumps(body) if body is not None else None
-    response = http.request(method, f"{sim.url}/_control/{path}", data=data, timeout=5)
+    headers = {"Content-Type": "application/json"}
+    response = http.request(method, f"{sim.url}/_control/{path}", data=data, headers=headers, timeout=5)
     assert response.status_code == status
     assert isinstance(response.json()["error"], str)
+
+
+# -- what a web page the developer visits can reach ------------------------------------------------
+
+
+def raw(sim: GatewaySimulator, method: str, path: str, headers: dict[str, str], body: bytes = b""):
+    """One request with exactly these headers (no Host unless given): status, headers, body."""
+    connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in [*headers.items(), ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def test_no_answer_lets_another_origin_read_it(sim, http):
+    origin = {"Origin": "https://evil.example"}
+    gateway = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}
+    responses = [
+        http.get(f"{sim.url}{path}", headers=origin, timeout=5)
+        for path in ("/", "/calls", "/_control/calls", "/_control/received", "/_control/state", "/x")
+    ]
+    responses += [
+        http.post(f"{sim.base_url}/postSMS", json=gateway, headers=origin, timeout=5),
+        http.post(f"{sim.base_url}/checkBalance", json=CREDS, headers=origin, timeout=5),
+        http.post(f"{sim.url}/_control/reset", json={}, headers=origin, timeout=5),
+        http.options(f"{sim.url}/_control/faults", headers=origin, timeout=5),
+    ]
+    assert responses[2].json()["calls"] == []
+    for response in responses:
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+     "multipart/form-data; boundary=x", "application/jsonp", "text/json"],
+)  # fmt: skip
+def test_control_changes_are_taken_only_as_json(sim, http, content_type):
+    """What a cross-site form or a "simple" fetch can send, without asking first, changes nothing."""
+    taken(send(sim, http))
+    headers = {"Content-Type": content_type} if content_type else {}
+    fault = json.dumps({"fault": "hang"}).encode()
+    for method, name, body in [("POST", "faults", fault), ("POST", "balance", b'{"balance": 0}'),
+                               ("POST", "reset", b"{}"), ("POST", "reset", b""),
+                               ("DELETE", "faults", b"")]:  # fmt: skip
+        sim.set_fault("code", code=7, number="0999999999")
+        status, answer_headers, answer = raw(
+            sim, method, f"/_control/{name}", {"Host": "127.0.0.1", **headers}, body
+        )
+        assert status == 415, (method, name)
+        assert answer_headers["Content-Type"] == "application/json"
+        assert "application/json" in json.loads(answer)["error"]
+        assert len(sim.faults) == 1
+        sim.clear_faults()
+    assert len(sim.calls) == 1
+    assert sim.balance == 4
+
+
+def test_control_changes_as_json_with_a_charset_are_taken(sim, http):
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    answer = http.post(f"{sim.url}/_control/faults", data=b'{"fault": "hang"}', headers=headers, timeout=5)
+    assert answer.status_code == 200
+    assert [f.fault for f in sim.faults] == ["hang"]
 
 
 def test_http_edges(sim, http):

@@ -3,6 +3,11 @@
 GET ``calls`` and ``received`` (newest first) and ``state``; POST ``faults`` (:meth:`set_fault`
 keyword arguments), ``balance``, ``outcome``, ``reset``; DELETE ``faults``. Bad input is a 400
 ``{"error": ...}``, never a crash.
+
+``calls`` holds the codes, so a web page the developer happens to visit must not reach any of it.
+No answer allows another origin to read it, and a change is taken only as ``application/json``: a
+cross-site form or ``text/plain`` fetch (which a browser sends without asking first) gets 415, and a
+JSON one needs a CORS preflight nobody here grants.
 """
 
 from __future__ import annotations
@@ -14,22 +19,21 @@ from .state import GatewayState
 
 ROUTES = {"calls": "GET", "received": "GET", "state": "GET", "faults": "POST, DELETE"}
 ROUTES |= {"balance": "POST", "outcome": "POST", "reset": "POST"}
-_ANY_ORIGIN = ("Access-Control-Allow-Origin", "*")
 _FAULT_FIELDS = frozenset({"fault", "number", "endpoint", "code", "times"})
 
 
-def handle_control(state: GatewayState, method: str, name: str, raw: bytes | None) -> Reply:
-    """The reply to ``method`` on ``/_control/<name>``; ``raw=None`` means the body was too big.
-
-    The GETs allow any origin, so a demo page served elsewhere can show the calls.
-    """
+def handle_control(
+    state: GatewayState, method: str, name: str, raw: bytes | None, content_type: str | None
+) -> Reply:
+    """The reply to ``method`` on ``/_control/<name>``; ``raw=None`` means the body was too big."""
     if name not in ROUTES:
         return error(404, f"no control endpoint {name!r}")
     if method not in ROUTES[name].split(", "):
         return error(405, f"use {ROUTES[name]}", ("Allow", ROUTES[name]))
     if method == "GET":
-        body = json_reply(view(state, name)).body
-        return Reply(body=body, content_type="application/json", headers=(_ANY_ORIGIN,))
+        return json_reply(view(state, name))
+    if not is_json(content_type):
+        return error(415, "send the body as Content-Type: application/json ({} for none)")
     if raw is None:
         return error(413, "request body too large")
     data = parse_json(raw) if raw.strip() else {}
@@ -39,6 +43,11 @@ def handle_control(state: GatewayState, method: str, name: str, raw: bytes | Non
         return json_reply(_change(state, method, name, data))
     except (ValueError, LookupError, TypeError) as exc:
         return error(400, str(exc).strip("'\""))
+
+
+def is_json(content_type: str | None) -> bool:
+    """``application/json``, with or without parameters such as ``charset``."""
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
 
 
 def view(state: GatewayState, name: str) -> dict[str, Any]:

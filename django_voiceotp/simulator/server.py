@@ -184,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = Reply(body=page, content_type="text/html; charset=utf-8")
             elif path.startswith("/_control/"):
                 raw = self._read_body() if method in ("POST", "DELETE") else b""
-                reply = handle_control(sim, method, path[len("/_control/") :], raw)
+                name = path[len("/_control/") :]
+                reply = handle_control(sim, method, name, raw, self.headers.get("Content-Type"))
             else:
                 reply = error(404, "not found")
             self._perform(reply, sim, method)
