@@ -25,6 +25,8 @@ import pytest
 import requests
 
 from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, GatewayState, build_parser
+from django_voiceotp.simulator.cli import exposed_warning
+from django_voiceotp.simulator.server import is_loopback_address
 
 PASSWORD = "s3cret-PASS-zq"
 KEY = "k3y-XYZ-zq"
@@ -521,6 +523,73 @@ def test_control_changes_as_json_with_a_charset_are_taken(sim, http):
     answer = http.post(f"{sim.url}/_control/faults", data=b'{"fault": "hang"}', headers=headers, timeout=5)
     assert answer.status_code == 200
     assert [f.fault for f in sim.faults] == ["hang"]
+
+
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 (only compared)
+REFUSED_HOSTS = [
+    "evil.example",
+    "evil.example:{port}",
+    "127.0.0.1.evil.example",
+    "localhost.evil.example",
+    "127.0.0.2",
+    "[::2]",
+    "0.0.0.0:{port}",
+    "127.0.0.1:{port}@evil.example",
+    "localhost:x",
+    "",
+]
+ACCEPTED_HOSTS = ["127.0.0.1", "127.0.0.1:{port}", "localhost", "LocalHost:{port}", "[::1]", "[::1]:8765"]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+def test_pages_and_control_refuse_a_host_that_is_not_loopback(sim, http, host):
+    """A DNS-rebinding page is same-origin for the browser; only its Host header gives it away."""
+    taken(send(sim, http, message="424242"))
+    headers = {"Host": host.format(port=urlsplit(sim.url).port)}
+    for method, path in [("GET", "/"), ("GET", "/calls"), ("GET", "/_control/calls"),
+                         ("GET", "/_control/received"), ("GET", "/_control/state")]:  # fmt: skip
+        status, _, body = raw(sim, method, path, headers)
+        assert status == 403, path
+        assert b"424242" not in body
+        assert "127.0.0.1" in json.loads(body)["error"]
+    json_headers = {**headers, "Content-Type": "application/json"}
+    assert raw(sim, "POST", "/_control/reset", json_headers, b"{}")[0] == 403
+    assert raw(sim, "POST", "/_control/faults", json_headers, b'{"fault": "drop"}')[0] == 403
+    assert len(sim.calls) == 1
+    assert sim.faults == []
+
+
+def test_pages_and_control_refuse_a_request_without_one_host(sim):
+    assert raw(sim, "GET", "/_control/calls", {})[0] == 403
+    status, _, _ = raw(sim, "GET", "/calls", {"Host": "127.0.0.1", "host": "evil.example"})
+    assert status == 403
+
+
+@pytest.mark.parametrize("host", ACCEPTED_HOSTS)
+def test_pages_and_control_answer_loopback_names(sim, host):
+    headers = {"Host": host.format(port=urlsplit(sim.url).port)}
+    for path in ("/", "/calls", "/_control/calls", "/_control/state"):
+        assert raw(sim, "GET", path, headers)[0] == 200, path
+    assert (
+        raw(sim, "POST", "/_control/reset", {**headers, "Content-Type": "application/json"}, b"{}")[0] == 200
+    )
+
+
+def test_the_gateway_endpoints_take_any_host(sim):
+    body = json.dumps({**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}).encode()
+    status, _, answer = raw(sim, "POST", "/onsmsapivoice/postSMS", {"Host": "gateway.example"}, body)
+    assert status == 200
+    taken(answer.decode())
+    status, _, answer = raw(sim, "POST", "/onsmsapivoice/checkBalance", {}, json.dumps(CREDS).encode())
+    assert json.loads(answer)["errorcode"] == "1"
+
+
+def test_it_listens_on_loopback_unless_told_otherwise():
+    assert GatewaySimulator().host == "127.0.0.1"
+    assert build_parser().parse_args([]).host == "127.0.0.1"
+    assert [is_loopback_address(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.9")] == [True] * 4
+    assert [is_loopback_address(h) for h in (ANY_ADDRESS, "", "192.168.1.2", "example.com")] == [False] * 4
+    assert "/calls" in exposed_warning(ANY_ADDRESS)
 
 
 def test_http_edges(sim, http):

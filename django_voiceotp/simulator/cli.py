@@ -13,7 +13,7 @@ import threading
 from types import FrameType
 from typing import Any, TextIO
 
-from .server import GatewaySimulator
+from .server import GatewaySimulator, is_loopback_address
 from .state import ANSWER_STYLES, DEMO
 
 
@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exposed_warning(host: str) -> str:
+    """Said when listening beyond loopback: the calls page then shows codes to the whole network."""
+    return (
+        f"warning: listening on {host}, not loopback: anyone who can reach this port can read "
+        "the codes on /calls and /_control/calls"
+    )
+
+
 def serve(sim: GatewaySimulator, *, out: TextIO | None = None) -> int:
     """Start ``sim``, say where, serve until Ctrl-C or SIGTERM, stop cleanly; the exit status."""
     out = out or sys.stdout
@@ -56,6 +64,8 @@ def serve(sim: GatewaySimulator, *, out: TextIO | None = None) -> int:
         return 1
     line = f"Gateway simulator: BASE_URL={sim.base_url}  calls page: {sim.url}/calls"
     print(line, file=out, flush=True)
+    if not is_loopback_address(sim.host):
+        print(exposed_warning(sim.host), file=sys.stderr, flush=True)
     done = threading.Event()
     previous: Any = None
     in_main = threading.current_thread() is threading.main_thread()

@@ -7,7 +7,8 @@ keyword arguments), ``balance``, ``outcome``, ``reset``; DELETE ``faults``. Bad 
 ``calls`` holds the codes, so a web page the developer happens to visit must not reach any of it.
 No answer allows another origin to read it, and a change is taken only as ``application/json``: a
 cross-site form or ``text/plain`` fetch (which a browser sends without asking first) gets 415, and a
-JSON one needs a CORS preflight nobody here grants.
+JSON one needs a CORS preflight nobody here grants. The server adds the Host check that stops a
+DNS-rebinding page, which would otherwise be same-origin.
 """
 
 from __future__ import annotations

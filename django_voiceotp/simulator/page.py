@@ -1,6 +1,7 @@
 """The calls page (``/`` and ``/calls``): what a person trying the demo needs to finish the flow.
 
-It shows the code each call would read out: the point of a demo.
+It shows the code each call would read out: the point of a demo, and why the server answers it only
+to loopback names (see :mod:`.server`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 :class:`GatewaySimulator` is the state with a life cycle: ``start()`` binds and serves on a thread of
 its own, ``stop()`` ends it. Handlers decide their answer under the state's lock and then write, hang
 or drop outside it, so a hanging request never blocks the others.
+
+The calls page and ``/_control/`` show the codes. Bound to loopback (the default everywhere), the
+server answers them only when the ``Host`` header is a loopback name: a page whose own name was
+made to resolve to 127.0.0.1 (DNS rebinding) is same-origin for the browser, and its Host header is
+the one thing that gives it away. The gateway endpoints take any Host, as the gateway does.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import ipaddress
+import re
 import socket
 import sys
 import threading
@@ -27,6 +34,20 @@ from .records import Reply, error
 from .state import DEMO, ENDPOINTS, PREFIX, GatewayState
 
 MAX_BODY = 64 * 1024
+_LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
+
+
+def is_loopback_address(host: str) -> bool:
+    """Whether a bind address keeps the server to this machine (``localhost`` resolves to loopback)."""
+    try:
+        return host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_host(values: list[str] | None) -> bool:
+    """One ``Host`` header naming 127.0.0.1, localhost or [::1], with or without a port."""
+    return values is not None and len(values) == 1 and bool(_LOOPBACK_HOST.fullmatch(values[0].strip()))
 
 
 class GatewaySimulator(GatewayState):
@@ -141,6 +162,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], simulator: GatewaySimulator) -> None:
         self.simulator = simulator
         super().__init__(address, _Handler)
+        self.loopback = is_loopback_address(str(self.server_address[0]))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Silent by default: a client that hangs up mid-answer is normal here, not news."""
@@ -169,10 +191,16 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _dispatch(self, method: str) -> None:
-        sim = cast(_Server, self.server).simulator
+        server = cast(_Server, self.server)
+        sim = server.simulator
         path = urlsplit(self.path).path
         try:
-            if path.startswith(PREFIX) and path[len(PREFIX) :] in ENDPOINTS:
+            gateway = path.startswith(PREFIX) and path[len(PREFIX) :] in ENDPOINTS
+            if not gateway and server.loopback and not is_loopback_host(self.headers.get_all("Host")):
+                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                    self._read_body()  # read, so the refusal is not lost to a reset connection
+                reply = error(403, "this simulator answers pages only to 127.0.0.1, localhost or [::1]")
+            elif gateway:
                 if method != "POST":
                     reply = error(405, "use POST", ("Allow", "POST"))
                 else:
