@@ -10,6 +10,7 @@ import io
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ import requests
 
 from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, GatewayState, build_parser
 from django_voiceotp.simulator.cli import exposed_warning
-from django_voiceotp.simulator.server import is_loopback_address
+from django_voiceotp.simulator.server import HUGE_BYTES, is_loopback_address
 
 PASSWORD = "s3cret-PASS-zq"
 KEY = "k3y-XYZ-zq"
@@ -58,6 +59,7 @@ def make(clock: FakeClock, **kwargs: Any) -> GatewaySimulator:
         "repeat_window": 900.0,
         "answer_after": 2.0,
         "hang_seconds": 0.3,
+        "drip_seconds": 0.002,
         "clock": clock,
     }
     return GatewaySimulator(**{**options, **kwargs})
@@ -337,6 +339,122 @@ def test_drop_fault_gives_a_connection_error(sim, http):
         post(http, f"{sim.base_url}/checkBalance", CREDS)
 
 
+def read_raw(sim: GatewaySimulator, request: bytes, limit: int = 1 << 30) -> tuple[list[bytes], float]:
+    """Send ``request`` on a plain socket; every chunk recv() gave until the end, and the seconds."""
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", urlsplit(sim.url).port), timeout=5) as connection:
+        connection.sendall(request)
+        while sum(map(len, chunks)) < limit and (chunk := connection.recv(1 << 16)):
+            chunks.append(chunk)
+    return chunks, time.monotonic() - started
+
+
+def post_request(path: str, body: Any) -> bytes:
+    data = json.dumps(body).encode()
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(data)}\r\n\r\n"
+    return head.encode() + data
+
+
+def test_drip_sends_the_whole_answer_a_byte_at_a_time(clock, http):
+    with make(clock, drip_seconds=0.005) as sim:
+        sim.set_fault("drip", times=1)
+        body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}
+        chunks, seconds = read_raw(sim, post_request("/onsmsapivoice/postSMS", body))
+        answer = b"".join(chunks)
+        head, _, text = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200 OK\r\n")
+        assert f"Content-Length: {len(text)}".encode() in head
+        request_id = taken(text.decode())
+        assert sim.calls[0].request_id == request_id  # the call was taken and charged
+        assert sim.balance == 4
+        assert len(chunks) > len(answer) / 2  # byte by byte, give or take one coalesced read
+        assert seconds >= (len(answer) - 1) * 0.005 * 0.9
+        [received] = sim.received
+        assert (received.answer, received.status, received.fault) == (text.decode(), 200, "fault:drip")
+        taken(send(sim, http, message="2"))  # times=1: the next answer comes at once
+
+
+@pytest.mark.parametrize("endpoint", ["postSMS", "checkVoice", "checkBalance"])
+def test_drip_and_huge_on_every_endpoint(sim, http, endpoint):
+    sim.set_fault("huge", endpoint=endpoint, times=1)
+    body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1", "request_id": "x"}
+    chunks, _ = read_raw(sim, post_request(f"/onsmsapivoice/{endpoint}", body))
+    answer = b"".join(chunks)
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert b"Content-Length" not in head
+    assert len(text) == HUGE_BYTES
+    assert text.startswith(b"1,,,")
+    sim.set_fault("drip", endpoint=endpoint, times=1)
+    assert post(http, f"{sim.base_url}/{endpoint}", body).status_code == 200
+    huge, drip = sim.received
+    assert (huge.answer, huge.status, huge.fault) == ("huge", 200, "fault:huge")
+    assert (drip.status, drip.fault) == (200, "fault:drip")
+    assert len(sim.calls) == (endpoint == "postSMS")  # a drip is the answer the request earned
+
+
+def test_a_client_that_hangs_up_on_a_huge_answer_is_no_trouble(sim, http, capfd):
+    sim.set_fault("huge", endpoint="checkBalance")
+    chunks, _ = read_raw(sim, post_request("/onsmsapivoice/checkBalance", CREDS), limit=1 << 16)
+    assert sum(map(len, chunks)) >= 1 << 16
+    sim.clear_faults()
+    assert post(http, f"{sim.base_url}/checkBalance", CREDS).json()["errorcode"] == "1"
+    assert capfd.readouterr().err == ""
+
+
+def test_stop_ends_a_drip_at_once(clock):
+    sim = make(clock, drip_seconds=30.0).start()
+    sim.set_fault("drip", endpoint="checkBalance")
+    results: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: results.append(read_raw(sim, post_request("/onsmsapivoice/checkBalance", CREDS)))
+    )
+    thread.start()
+    deadline = time.monotonic() + 3
+    while not sim.received and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    sim.stop()
+    thread.join(timeout=3)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 1.5
+    assert b"".join(results[0][0]) == b"H"  # the first byte, and no more
+
+
+def test_keep_alive_answers_many_requests_on_one_connection_and_stop_closes_it(clock):
+    with make(clock, keep_alive=True) as sim:
+        connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+        for message in ("1", "2", "3"):
+            body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": message}
+            connection.request("POST", "/onsmsapivoice/postSMS", json.dumps(body))
+            response = connection.getresponse()
+            assert response.version == 11
+            taken(response.read().decode())
+        sock = connection.sock
+        assert sock is not None
+        sim.set_fault("huge", endpoint="checkBalance", times=1)
+        connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+        response = connection.getresponse()
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        assert len(response.read()) == HUGE_BYTES
+        connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+        assert json.loads(connection.getresponse().read())["errorcode"] == "1"
+        assert connection.sock is sock  # still the one connection
+    sock.settimeout(2)
+    assert sock.recv(1) == b""  # stop() closed it
+
+
+def test_without_keep_alive_each_request_has_its_own_connection(sim):
+    connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+    connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+    response = connection.getresponse()
+    assert response.version == 10
+    assert response.will_close
+    response.read()
+    connection.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
@@ -419,6 +537,10 @@ def test_control_changes(sim, http):
     assert send(sim, http) == "15"
     http.post(f"{control}/faults", json={"fault": "http500"}, timeout=5)
     assert http.delete(f"{control}/faults", json={}, timeout=5).json()["faults"] == []
+    for slow in ({"fault": "drip", "endpoint": "checkVoice"}, {"fault": "huge", "endpoint": "checkBalance"}):
+        [added] = http.post(f"{control}/faults", json=slow, timeout=5).json()["faults"]
+        assert (added["fault"], added["endpoint"]) == (slow["fault"], slow["endpoint"])
+        sim.clear_faults()
     request_id = taken(send(sim, http))
     assert http.post(f"{control}/balance", json={"balance": 42}, timeout=5).json()["balance"] == 42
     outcome = {"phone": "0361234567", "outcome": "failed"}
@@ -674,6 +796,7 @@ def test_parser_defaults():
     )  # fmt: skip
     assert (args.balance, args.price, args.repeat_window, args.answer_after) == (1000, 1, 900, 2)
     assert args.answer_style == "plain"
+    assert (args.hang_seconds, args.drip_seconds, args.keep_alive) == (30, 0.5, False)
     assert not args.verbose
     sim = GatewaySimulator.from_args(args, port=0)
     assert (sim.port, sim.repeat_window) == (0, 900)

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="'1,,,id' or 'RESULT: 1,,,id'",
     )
     add("--hang-seconds", type=float, default=30.0, help="how long a hang lasts (default: 30)")
+    add("--drip-seconds", type=float, default=0.5, help="pause between a drip's bytes (default: 0.5)")
+    add("--keep-alive", action="store_true", help="HTTP/1.1, one connection for many requests")
     add("--verbose", action="store_true", help="log one line per request (never a password or key)")
     return parser
 

@@ -37,7 +37,8 @@ class ReceivedRequest:
     request_id: str | None
     message: str | None
     answer: str
-    """The body sent back, or ``hang``, ``drop``, ``HTTP 500``, ``HTTP 413``."""
+    """The body sent back (a byte at a time for a drip), or ``hang``, ``drop``, ``huge``,
+    ``HTTP 500``, ``HTTP 413``."""
     status: int | None
     """The HTTP status, ``None`` when nothing was answered (hang, drop)."""
     fault: str | None
@@ -66,7 +67,8 @@ class Fault:
 class Reply:
     """What to do with a request, decided under the lock and carried out by the server outside it.
 
-    ``action`` is ``answer``, or ``hang`` or ``drop`` (no answer at all).
+    ``action`` is ``answer``; ``drip`` (the same answer, a byte at a time); ``huge`` (a 200 whose body
+    runs to megabytes); ``hang`` or ``drop`` (no answer at all).
     """
 
     status: int = 200
@@ -78,7 +80,7 @@ class Reply:
 
     @property
     def summary(self) -> str:
-        if self.action != "answer":
+        if self.action not in ("answer", "drip"):
             return self.action
         if self.status != 200:
             return f"HTTP {self.status}"

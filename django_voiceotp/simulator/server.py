@@ -4,6 +4,12 @@
 its own, ``stop()`` ends it. Handlers decide their answer under the state's lock and then write, hang
 or drop outside it, so a hanging request never blocks the others.
 
+It also misbehaves the way a slow or broken gateway does on the wire: a ``drip`` sends a whole,
+valid answer a byte at a time (no single read waits long, the whole takes minutes), a ``huge`` a 200
+whose body runs to megabytes. ``keep_alive`` answers over HTTP/1.1 and keeps the connection for the
+next request, as a gateway behind a web server would, so a client's connection pool can be tested;
+by default each request has a connection of its own.
+
 The calls page and ``/_control/`` show the codes. Bound to loopback (the default everywhere), the
 server answers them only when the ``Host`` header is a loopback name: a page whose own name was
 made to resolve to 127.0.0.1 (DNS rebinding) is same-origin for the browser, and its Host header is
@@ -22,7 +28,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO, cast
@@ -34,6 +40,9 @@ from .records import Reply, error
 from .state import DEMO, ENDPOINTS, PREFIX, GatewayState
 
 MAX_BODY = 64 * 1024
+HUGE_BYTES = 8 << 20
+"""What a ``huge`` answer sends: far past any sane answer, small enough to send in a moment."""
+_HUGE_BLOCK = b"1,,,this answer goes on and on\n" * 2048
 _LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
 
 
@@ -68,6 +77,8 @@ class GatewaySimulator(GatewayState):
         answer_after: float = 2.0,
         answer_style: str = "plain",
         hang_seconds: float = 30.0,
+        drip_seconds: float = 0.5,
+        keep_alive: bool = False,
         clock: Callable[[], float] = time.monotonic,
         verbose: bool = False,
         log: TextIO | None = None,
@@ -85,6 +96,7 @@ class GatewaySimulator(GatewayState):
             clock=clock,
         )
         self.host, self.port, self.hang_seconds = host, port, hang_seconds
+        self.drip_seconds, self.keep_alive = drip_seconds, keep_alive
         self.verbose, self.log = verbose, log
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -115,12 +127,14 @@ class GatewaySimulator(GatewayState):
         return self
 
     def stop(self) -> None:
-        """Stop serving; hanging handlers wake at once (they wait on an event, not a sleep)."""
+        """Stop serving; hanging and dripping handlers wake at once (they wait on an event), and
+        kept-alive connections are closed, so no request is answered after ``stop()``."""
         server, thread = self._server, self._thread
         if server is None:
             return
         self._stopping.set()
         server.shutdown()
+        server.close_connections()
         server.server_close()
         if thread is not None:
             thread.join(timeout=5)
@@ -163,6 +177,22 @@ class _Server(ThreadingHTTPServer):
         self.simulator = simulator
         super().__init__(address, _Handler)
         self.loopback = is_loopback_address(str(self.server_address[0]))
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket, *, alive: bool) -> None:
+        with self._connections_lock:
+            if alive:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Silent by default: a client that hangs up mid-answer is normal here, not news."""
@@ -177,13 +207,30 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Nothing: the default writes every request to stderr, which drowns test output."""
 
+    def setup(self) -> None:
+        super().setup()
+        server = cast(_Server, self.server)
+        if server.simulator.keep_alive:
+            self.protocol_version = "HTTP/1.1"
+        server.track(self.connection, alive=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            cast(_Server, self.server).track(self.connection, alive=False)
+
     def _read_body(self) -> bytes | None:
         """The body, or None when over 64 KiB (read and dropped, so the 413 reaches the client)."""
         try:
             length = max(0, int(self.headers.get("Content-Length", "0")))
         except ValueError:
             length = 0
+            self.close_connection = True  # where this body ends is anyone's guess
+        if "Transfer-Encoding" in self.headers:
+            self.close_connection = True
         if length > MAX_BODY:
+            self.close_connection = True
             remaining = min(length, 1 << 20)
             while remaining > 0 and (chunk := self.rfile.read(min(remaining, 1 << 16))):
                 remaining -= len(chunk)
@@ -232,6 +279,13 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(Exception):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if reply.action == "huge":
+            self._huge(sim, method)
+            return
+        if reply.action == "drip":
+            headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body)))]
+            self._drip(self._head(reply.status, headers) + reply.body, sim)
+            return
         self.send_response(reply.status)
         for name, value in (
             ("Content-Type", reply.content_type),
@@ -242,6 +296,47 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(reply.body)
+
+    def _head(self, status: int, headers: Iterable[tuple[str, str]]) -> bytes:
+        """The status line and headers as ``send_response`` writes them, to be sent as we choose."""
+        lines = [
+            f"{self.protocol_version} {status} {self.responses[status][0]}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            *(f"{name}: {value}" for name, value in headers),
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _drip(self, data: bytes, sim: GatewaySimulator) -> None:
+        """Each byte on its own, ``drip_seconds`` apart, until done, ``stop()`` or the client leaves."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no coalescing
+        for index in range(len(data)):
+            if index and sim._stopping.wait(sim.drip_seconds):
+                return
+            try:
+                self.connection.sendall(data[index : index + 1])
+            except OSError:
+                return  # the client gave up, as it should
+
+    def _huge(self, sim: GatewaySimulator, method: str) -> None:
+        """A 200 of :data:`HUGE_BYTES` with no Content-Length (chunked when kept alive, else ended
+        by closing), so only counting what arrives can tell that it is too much."""
+        chunked = self.protocol_version == "HTTP/1.1"
+        framing = ("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")
+        self.close_connection = not chunked
+        try:
+            self.connection.sendall(self._head(200, [("Content-Type", "text/plain"), framing]))
+            sent = 0 if method != "HEAD" else HUGE_BYTES
+            while sent < HUGE_BYTES and not sim._stopping.is_set():
+                block = _HUGE_BLOCK[: HUGE_BYTES - sent]
+                self.connection.sendall(b"%x\r\n%b\r\n" % (len(block), block) if chunked else block)
+                sent += len(block)
+            if chunked:
+                self.connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the client hung up, as it should
 
     def _any_method(self) -> None:
         """Every method goes through one router, so a wrong one gets 405 rather than 501."""

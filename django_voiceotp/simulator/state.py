@@ -6,7 +6,7 @@ every field as a string (else 11), credentials (-1), sender (5), the number in V
 number endings (see the package's table), the same message to the same number within the repeat
 window (6), the balance (14). A taken call is charged and kept with the code it would read out.
 
-It returns a :class:`Reply` saying what to send and how (answer, hang or drop); carrying
+It returns a :class:`Reply` saying what to send and how (answer, drip, huge, hang, drop); carrying
 it out is the server's job, so the protocol can be tested by calling it, without a port.
 """
 
@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django_voiceotp.gateway.codes import CHECK_CODES, SEND_CODES, Kind
@@ -28,7 +28,7 @@ from django_voiceotp.gateway.codes import CHECK_CODES, SEND_CODES, Kind
 from .records import Fault, PlacedCall, ReceivedRequest, Reply, json_reply, parse_json
 
 ENDPOINTS = ("postSMS", "checkVoice", "checkBalance")
-FAULTS = ("code", "hang", "drop", "http500", "garbage")
+FAULTS = ("code", "hang", "drop", "http500", "garbage", "drip", "huge")
 OUTCOMES = ("pending", "answered", "failed")
 ANSWER_STYLES = ("plain", "prefixed")
 PREFIX = "/onsmsapivoice/"
@@ -149,8 +149,10 @@ class GatewayState:
         """Fail on purpose for ``number`` (or all numbers) on ``endpoint``, ``times`` times.
 
         ``code`` answers exactly that integer and takes no call (``code=1`` gives a bare ``1``
-        without a request_id: a malformed success). On checkVoice the number is the call's phone;
-        on checkBalance only ``number=None`` can match. The first matching fault wins.
+        without a request_id: a malformed success). ``drip`` sends the answer the request would
+        have had (a call is taken and charged), a byte at a time; ``huge`` answers 200 with a body
+        of megabytes and takes nothing. On checkVoice the number is the call's phone; on
+        checkBalance only ``number=None`` can match. The first matching fault wins.
         """
         if fault not in FAULTS:
             raise ValueError(f"fault must be one of {FAULTS}")
@@ -251,11 +253,13 @@ class GatewayState:
             fault = None if raw is None else self._take_fault(endpoint, phone and local(phone))
             if raw is None:
                 reply = Reply(413, b"Request body too large")
-            elif fault is not None:
+            elif fault is not None and fault.fault != "drip":
                 reply = self._fault_reply(fault.fault, endpoint, fault.code, f"fault:{fault.fault}")
             else:
                 reply = self._answer(endpoint, data, call)
-            status = reply.status if reply.action == "answer" else None
+                if fault is not None and reply.action == "answer":
+                    reply = replace(reply, action="drip", fault="fault:drip")
+            status = reply.status if reply.action in ("answer", "drip", "huge") else None
             self._received.append(
                 ReceivedRequest(
                     endpoint,
@@ -321,7 +325,7 @@ class GatewayState:
                     fault=label,
                 )
             return self._text(str(code), fault=label)
-        if kind in ("hang", "drop"):
+        if kind in ("hang", "drop", "huge"):
             return Reply(action=kind, fault=label)
         if kind == "http500":
             return Reply(500, b"Internal Server Error", fault=label)
