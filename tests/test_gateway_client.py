@@ -8,10 +8,14 @@ import traceback
 from decimal import Decimal
 
 import pytest
+import requests
+from django.views.debug import ExceptionReporter
 
 from django_voiceotp.gateway import (
     CallOutcome,
+    GatewayError,
     GatewayProtocolError,
+    GatewayRequestError,
     GatewayTimeout,
     GatewayUnavailable,
     Kind,
@@ -94,14 +98,68 @@ def test_wrong_credentials_are_refused_with_minus_one(simulator, client_for):
     assert result.code.kind is Kind.ACCOUNT
 
 
-def test_the_client_refuses_to_send_what_the_gateway_cannot_take(client_for):
+@pytest.mark.parametrize(
+    ("phone", "code", "field"),
+    [
+        ("+84361234567", "654321", "phone"),
+        ("036 123 4567", "654321", "phone"),
+        ("٠٣٦١٢٣٤٥٦٧", "654321", "phone"),  # digits, but not ones the gateway reads
+        ("0369", "654321", "phone"),
+        (369999999, "654321", "phone"),
+        (None, "654321", "phone"),
+        (PHONE, "1234567", "message"),
+        (PHONE, "12a4", "message"),
+        (PHONE, "", "message"),
+        (PHONE, "١٢٣", "message"),
+        (PHONE, 123456, "message"),
+    ],
+)
+def test_the_client_refuses_to_send_what_the_gateway_cannot_take(simulator, client_for, phone, code, field):
+    with pytest.raises(GatewayRequestError) as info:
+        client_for().place_call(phone, code)
+    assert info.value.field == field
+    assert info.value.may_have_reached is False
+    assert info.value.endpoint == "postSMS"
+    assert str(code) not in str(info.value) or not str(code)
+    assert str(phone) not in str(info.value)
+    assert not isinstance(info.value, ValueError)
+    assert simulator.received == []  # nothing was sent
+
+
+def test_a_body_that_cannot_be_built_is_a_request_error_and_nothing_is_sent(simulator, client_for):
     client = client_for()
-    with pytest.raises(ValueError, match="local form"):
-        client.place_call("+84361234567", "123456")
-    with pytest.raises(ValueError, match="1 to 6 digits"):
-        client.place_call(PHONE, "1234567")
-    with pytest.raises(ValueError, match="1 to 6 digits"):
-        client.place_call(PHONE, "12a4")
+    object.__setattr__(client.credentials, "password", object())  # not something JSON can carry
+    with pytest.raises(GatewayRequestError) as info:
+        client.place_call(PHONE, "123456")
+    assert (info.value.field, info.value.message) == ("payload", "postSMS: the request could not be built")
+    assert info.value.__context__ is None
+    with pytest.raises(GatewayRequestError):
+        client.balance()
+    assert simulator.received == []
+
+
+class _Exploding(requests.Session):
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc = exc
+        self.bodies: list[bytes] = []
+
+    def post(self, url, data=None, json=None, **kwargs):
+        self.bodies.append(data)
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom 123456"), KeyError("s3cret"), OSError(5, "io")])
+def test_an_unexpected_failure_after_sending_is_unavailable_in_fixed_words(simulator, client_for, exc):
+    client = client_for()
+    client._session = _Exploding(exc)
+    with pytest.raises(GatewayUnavailable) as info:
+        client.place_call(PHONE, "123456")
+    assert info.value.may_have_reached is True
+    assert info.value.message == f"postSMS: the request failed unexpectedly ({type(exc).__name__})"
+    assert info.value.__context__ is None
+    assert info.value.__cause__ is None
+    assert b"123456" in client._session.bodies[0]  # it got as far as sending
 
 
 def test_call_outcome_pending_then_answered(simulator, client_for):
@@ -257,3 +315,62 @@ def test_no_credential_or_code_in_any_log_record_or_exception_text(simulator, cl
     # The code is in the test's own source, which tracebacks quote; it must be in nothing else.
     assert not [t for t in texts if "654321" in t]
     assert not [t for t in texts if "123456" in t]
+
+
+# --- error reports -------------------------------------------------------------------------------
+
+
+def _report_values(exc: BaseException) -> list[str]:
+    """Every frame variable of Django's error report (the 500 mail, the debug page) for ``exc``."""
+    data = ExceptionReporter(None, type(exc), exc, exc.__traceback__).get_traceback_data()
+    frames = [frame for frame in data["frames"] if "vars" in frame]
+    assert frames
+    return [f"{frame['function']}: {name} = {value}" for frame in frames for name, value in frame["vars"]]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fault": "garbage"},  # unreadable: raised while parsing the answer
+        {"fault": "code", "code": 1},  # taken without a request_id: raised in place_call itself
+        {"fault": "http500"},  # raised in _post
+        {"fault": "drop"},
+    ],
+)
+def test_error_reports_show_no_credential_or_code_from_place_call(simulator, client_for, fault):
+    simulator.set_fault(**fault)
+    with pytest.raises(GatewayError) as info:
+        client_for().place_call(PHONE, "654321")
+    values = _report_values(info.value)
+    assert any(v.startswith("place_call: code = ") for v in values)  # the frame is there, cleansed
+    for secret in (*SECRETS, "654321"):
+        assert not [v for v in values if secret in v], secret
+
+
+def test_error_reports_show_nothing_of_a_request_that_could_not_be_built(simulator, client_for):
+    with pytest.raises(GatewayRequestError) as info:
+        client_for().place_call("+84 36 123 4567", "654321")
+    values = _report_values(info.value)
+    assert any(v.startswith("_send_body: ") for v in values)
+    for secret in (*SECRETS, "654321", "36 123 4567"):
+        assert not [v for v in values if secret in v], secret
+
+
+CALLS = {
+    "place_call": lambda client: client.place_call(PHONE, "654321"),
+    "call_outcome": lambda client: client.call_outcome("9b2c6a9e-1f7b-4a53-8d2e-3f6c1c0d5e7a"),
+    "balance": lambda client: client.balance(),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_error_reports_show_no_credential_when_the_session_itself_fails(simulator, client_for, call):
+    client = client_for()
+    client._session = _Exploding(RuntimeError("boom"))
+    with pytest.raises(GatewayUnavailable) as info:
+        CALLS[call](client)
+    assert client._session.bodies  # the body was built and handed to the session
+    values = _report_values(info.value)
+    assert any(v.startswith("_post: body = ") for v in values)
+    for secret in (*SECRETS, "654321"):
+        assert not [v for v in values if secret in v], secret

@@ -63,3 +63,18 @@ class GatewayProtocolError(GatewayError):
     def __init__(self, message: str, *, endpoint: str, raw: str, elapsed_ms: int | None = None) -> None:
         super().__init__(message, endpoint=endpoint, elapsed_ms=elapsed_ms)
         self.raw = truncate(raw)
+
+
+class GatewayRequestError(GatewayError):
+    """The request could not be built from what the caller gave, so nothing was sent.
+
+    ``field`` names what was wrong: ``"phone"`` (not the gateway's local digits form), ``"message"``
+    (not 1 to 6 digits) or ``"payload"`` (the body could not be built at all). Nothing reached the
+    gateway and nothing was charged; it is the caller's mistake, not the gateway's answer.
+    """
+
+    may_have_reached = False
+
+    def __init__(self, message: str, *, endpoint: str, field: str) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.field = field
