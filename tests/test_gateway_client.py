@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 import traceback
 from decimal import Decimal
 
@@ -281,6 +282,53 @@ def test_garbage_on_read_calls_is_a_protocol_error(simulator, client_for):
     simulator.set_fault("garbage", endpoint="checkBalance")
     with pytest.raises(GatewayProtocolError):
         client_for().balance()
+
+
+# --- the deadline for a whole request -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["postSMS", "checkVoice", "checkBalance"])
+def test_a_gateway_that_drips_is_cut_at_the_two_timeouts_together(simulator, client_for, endpoint):
+    """A byte every half second never lets one read wait its second; the whole would take minutes."""
+    client = client_for(timeout=(0.5, 1.0))
+    request_id = client.place_call(PHONE, "123456").request_id
+    simulator.reset()
+    simulator.set_fault("drip", endpoint=endpoint)
+    calls = {
+        "postSMS": lambda: client.place_call(PHONE, "654321"),
+        "checkVoice": lambda: client.call_outcome(request_id),
+        "checkBalance": client.balance,
+    }
+    started = time.monotonic()
+    with pytest.raises(GatewayTimeout) as info:
+        calls[endpoint]()
+    elapsed = time.monotonic() - started
+    assert 1.4 < elapsed < 3.0  # the budget (0.5 + 1.0 s) and a margin: a bound, not a benchmark
+    assert info.value.message == f"{endpoint}: no complete answer within 1.5 s"
+    assert info.value.may_have_reached
+    assert 1400 <= (info.value.elapsed_ms or 0) < 3000
+    assert simulator.count(endpoint) == 1  # postSMS is never retried; the reads had no time left
+    assert simulator.received[0].fault == "fault:drip"
+
+
+def test_read_retries_end_at_the_deadline(simulator, client_for):
+    """A read retried after a read timeout gets only what is left of the budget, not a new one."""
+    simulator.set_fault("hang", endpoint="checkBalance")
+    started = time.monotonic()
+    with pytest.raises(GatewayTimeout) as info:
+        client_for(timeout=(0.3, 1.0)).balance()
+    assert time.monotonic() - started < 1.9  # without the deadline: two read timeouts, 2 s
+    assert info.value.message == "checkBalance: no complete answer within 1.3 s"
+    assert simulator.count("checkBalance") == 2
+
+
+def test_an_answer_in_time_is_not_a_timeout_and_the_next_request_works(simulator, client_for):
+    client = client_for(timeout=(0.5, 1.0))
+    simulator.set_fault("drip", endpoint="checkBalance", times=1)
+    with pytest.raises(GatewayTimeout):
+        client.balance()
+    assert client.balance().ok
+    assert client.place_call(PHONE, "123456").taken
 
 
 # --- secrets -----------------------------------------------------------------------------------

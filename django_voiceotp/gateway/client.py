@@ -10,6 +10,10 @@ locals as stars, in these frames and in any frame below them. Each body is built
 before anything is sent, so a failure to build it is a :class:`GatewayRequestError` that is known to
 have sent nothing, and anything that goes wrong after that is a :class:`GatewayUnavailable` that may
 have reached the gateway; nothing else leaves, and never with the request in its text.
+
+Each request, retries included, must be over within the two configured timeouts together: requests'
+timeouts bound each socket operation, which a gateway answering a byte at a time never trips.
+:mod:`.deadline` holds that budget; when it runs out the answer is a :class:`GatewayTimeout`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
-from . import parsing
+from . import deadline, parsing
 from .codes import Endpoint, GatewayCode, Kind, balance_code, check_code, send_code
 from .errors import (
     GatewayError,
@@ -235,7 +239,8 @@ class GatewayClient:
         """
         name = endpoint.value
         started = time.monotonic()
-        outcome = self._exchange(name, url, body)
+        with deadline.watch(sum(self.timeout)) as running:
+            outcome = self._exchange(name, url, body, running)
         elapsed_ms = round((time.monotonic() - started) * 1000)
         if isinstance(outcome, GatewayError):
             outcome.elapsed_ms = elapsed_ms
@@ -255,7 +260,9 @@ class GatewayClient:
         return text, elapsed_ms
 
     @sensitive_variables("body")
-    def _exchange(self, name: str, url: str, body: bytes) -> tuple[int, str] | GatewayUnavailable:
+    def _exchange(
+        self, name: str, url: str, body: bytes, running: deadline.Deadline
+    ) -> tuple[int, str] | GatewayUnavailable:
         """The answer's status and text, or the error to raise (returned, so that it is raised
         outside any ``except`` block and carries no context of what failed)."""
         try:
@@ -264,7 +271,7 @@ class GatewayClient:
             )
             return response.status_code, response.content.decode("utf-8", errors="replace")
         except requests.RequestException as exc:
-            return _transport_error(name, exc, self.timeout)
+            return _transport_error(name, exc, self.timeout, running)
         except Exception as exc:  # whatever it was, the request may have gone out
             return GatewayUnavailable(
                 f"{name}: the request failed unexpectedly ({type(exc).__name__})",
@@ -290,9 +297,27 @@ def _encode(endpoint: Endpoint, build: Callable[[], dict[str, str]]) -> bytes:
 
 
 def _transport_error(
-    name: str, exc: requests.RequestException, timeout: tuple[float, float]
+    name: str, exc: requests.RequestException, timeout: tuple[float, float], running: deadline.Deadline
 ) -> GatewayUnavailable:
-    """The fixed-words error for what requests raised."""
+    """The fixed-words error for what requests raised.
+
+    Past the deadline, whatever it was, it is the deadline's doing (a shut-down socket reads as a
+    dropped line). A request of which no byte left (its connection refused or timed out, a TLS
+    handshake included, which urllib3 calls a read timeout) cannot have reached the gateway.
+    """
+    unsent = running.tracked and not running.sent
+    if running.expired:
+        return GatewayTimeout(
+            f"{name}: no complete answer within {running.budget:g} s",
+            endpoint=name,
+            may_have_reached=not unsent,
+        )
+    if unsent and isinstance(exc, requests.Timeout):
+        return GatewayTimeout(
+            f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
+        )
+    if unsent:
+        return GatewayUnavailable(f"{name}: could not connect", endpoint=name, may_have_reached=False)
     if isinstance(exc, requests.ConnectTimeout):
         return GatewayTimeout(
             f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False

@@ -54,7 +54,8 @@ class GatewayUnavailable(GatewayError):
 
 
 class GatewayTimeout(GatewayUnavailable):
-    """The gateway did not answer within the configured connect or read timeout."""
+    """No whole answer in time: no connection within the connect timeout, no byte within the read
+    timeout, or no complete answer within the two together (the request's deadline)."""
 
 
 class GatewayProtocolError(GatewayError):
