@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import requests
+import urllib3
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
@@ -48,7 +49,16 @@ logger = logging.getLogger("django_voiceotp.gateway")
 # ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
 _LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
 _MESSAGE = re.compile(r"[0-9]{1,6}")
-_HEADERS = {"Accept": "text/plain, application/json", "Content-Type": "application/json"}
+_HEADERS = {
+    "Accept": "text/plain, application/json",
+    "Accept-Encoding": "identity",  # nothing to inflate: a small compressed body cannot become a big one
+    "Content-Type": "application/json",
+}
+MAX_ANSWER = 16 * 1024
+"""Bytes of an answer read at most. The gateway answers ``1,,,<request_id>`` or a JSON object of two
+fields; this leaves room for an error page in front of one (kept, cut, as ``raw`` for the operator)
+and still bounds what a broken or hostile gateway can make a worker read and hold."""
+_READ_SIZE = 4096
 
 
 class CallOutcome(str, enum.Enum):
@@ -246,7 +256,7 @@ class GatewayClient:
             outcome.elapsed_ms = elapsed_ms
             logger.warning("%s after %d ms", outcome.message, elapsed_ms)
             raise outcome
-        status, text = outcome
+        status, text, problem = outcome
         if not 200 <= status < 300:
             logger.warning("%s: HTTP %d after %d ms", name, status, elapsed_ms)
             raise GatewayUnavailable(
@@ -257,27 +267,61 @@ class GatewayClient:
                 raw=text,
                 elapsed_ms=elapsed_ms,
             )
+        if problem is not None:
+            logger.warning("%s: %s after %d ms", name, problem, elapsed_ms)
+            raise GatewayProtocolError(f"{name}: {problem}", endpoint=name, raw=text, elapsed_ms=elapsed_ms)
         return text, elapsed_ms
 
     @sensitive_variables("body")
     def _exchange(
         self, name: str, url: str, body: bytes, running: deadline.Deadline
-    ) -> tuple[int, str] | GatewayUnavailable:
-        """The answer's status and text, or the error to raise (returned, so that it is raised
-        outside any ``except`` block and carries no context of what failed)."""
+    ) -> tuple[int, str, str | None] | GatewayUnavailable:
+        """The answer's status, text and what is wrong with it (too big, encoded), or the error to
+        raise (returned, so that it is raised outside any ``except`` block and carries no context
+        of what failed)."""
         try:
             response = self.session.post(
-                url, data=body, timeout=self.timeout, headers=_HEADERS, allow_redirects=False
+                url, data=body, timeout=self.timeout, headers=_HEADERS, allow_redirects=False, stream=True
             )
-            return response.status_code, response.content.decode("utf-8", errors="replace")
         except requests.RequestException as exc:
             return _transport_error(name, exc, self.timeout, running)
         except Exception as exc:  # whatever it was, the request may have gone out
-            return GatewayUnavailable(
-                f"{name}: the request failed unexpectedly ({type(exc).__name__})",
-                endpoint=name,
-                may_have_reached=True,
-            )
+            return _unexpected(name, exc)
+        try:
+            data, problem = _read_capped(response)
+            return response.status_code, data.decode("utf-8", errors="replace"), problem
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            return _transport_error(name, exc, self.timeout, running)
+        except Exception as exc:
+            return _unexpected(name, exc)
+        finally:
+            # Read to the end, the connection went back to its pool on the way; read in part, this
+            # closes it, so no later request can find the rest of this answer waiting on it.
+            response.close()
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
+    """Up to :data:`MAX_ANSWER` bytes of the body, as sent (nothing inflated), and what is wrong."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        return b"", "answer in an encoding that was not asked for"
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_ANSWER:
+        chunk = response.raw.read(min(_READ_SIZE, MAX_ANSWER + 1 - size), decode_content=False)
+        if not chunk:
+            return b"".join(chunks), None
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), f"answer over {MAX_ANSWER} bytes"
+
+
+def _unexpected(name: str, exc: Exception) -> GatewayUnavailable:
+    return GatewayUnavailable(
+        f"{name}: the request failed unexpectedly ({type(exc).__name__})",
+        endpoint=name,
+        may_have_reached=True,
+    )
 
 
 @sensitive_variables("build", "payload")
@@ -297,9 +341,9 @@ def _encode(endpoint: Endpoint, build: Callable[[], dict[str, str]]) -> bytes:
 
 
 def _transport_error(
-    name: str, exc: requests.RequestException, timeout: tuple[float, float], running: deadline.Deadline
+    name: str, exc: Exception, timeout: tuple[float, float], running: deadline.Deadline
 ) -> GatewayUnavailable:
-    """The fixed-words error for what requests raised.
+    """The fixed-words error for what requests raised, or urllib3 while the body was read.
 
     Past the deadline, whatever it was, it is the deadline's doing (a shut-down socket reads as a
     dropped line). A request of which no byte left (its connection refused or timed out, a TLS
@@ -312,7 +356,7 @@ def _transport_error(
             endpoint=name,
             may_have_reached=not unsent,
         )
-    if unsent and isinstance(exc, requests.Timeout):
+    if unsent and isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
         return GatewayTimeout(
             f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
         )
@@ -322,7 +366,7 @@ def _transport_error(
         return GatewayTimeout(
             f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
         )
-    if isinstance(exc, requests.ReadTimeout):
+    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
         return GatewayTimeout(
             f"{name}: no answer within {timeout[1]} s", endpoint=name, may_have_reached=True
         )
@@ -333,6 +377,8 @@ def _transport_error(
             endpoint=name,
             may_have_reached=not refused,
         )
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError)):
+        return GatewayUnavailable(f"{name}: the connection dropped", endpoint=name, may_have_reached=True)
     return GatewayUnavailable(
         f"{name}: request failed ({type(exc).__name__})", endpoint=name, may_have_reached=True
     )
