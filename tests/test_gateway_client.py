@@ -27,8 +27,8 @@ from django_voiceotp.gateway import (
     Kind,
     get_client,
 )
-from django_voiceotp.gateway.client import MAX_ANSWER
 from django_voiceotp.gateway.codes import SEND_CODES
+from django_voiceotp.gateway.exchange import MAX_ANSWER
 from django_voiceotp.gateway.session import USER_AGENT, get_session, new_session
 from django_voiceotp.simulator import GatewaySimulator, Reply
 

@@ -11,9 +11,7 @@ before anything is sent, so a failure to build it is a :class:`GatewayRequestErr
 have sent nothing, and anything that goes wrong after that is a :class:`GatewayUnavailable` that may
 have reached the gateway; nothing else leaves, and never with the request in its text.
 
-Each request, retries included, must be over within the two configured timeouts together: requests'
-timeouts bound each socket operation, which a gateway answering a byte at a time never trips.
-:mod:`.deadline` holds that budget; when it runs out the answer is a :class:`GatewayTimeout`.
+How a request goes over the wire (its deadline, the cap on its answer) is :mod:`.exchange`'s part.
 """
 
 from __future__ import annotations
@@ -22,26 +20,16 @@ import enum
 import json
 import logging
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import requests
-import urllib3
 from django.views.decorators.debug import sensitive_variables
-from urllib3.exceptions import NewConnectionError
 
-from . import deadline, parsing
+from . import exchange, parsing
 from .codes import Endpoint, GatewayCode, Kind, balance_code, check_code, send_code
-from .errors import (
-    GatewayError,
-    GatewayProtocolError,
-    GatewayRequestError,
-    GatewayTimeout,
-    GatewayUnavailable,
-    truncate,
-)
+from .errors import GatewayProtocolError, GatewayRequestError, truncate
 from .session import get_session, send_url
 
 logger = logging.getLogger("django_voiceotp.gateway")
@@ -49,16 +37,6 @@ logger = logging.getLogger("django_voiceotp.gateway")
 # ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
 _LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
 _MESSAGE = re.compile(r"[0-9]{1,6}")
-_HEADERS = {
-    "Accept": "text/plain, application/json",
-    "Accept-Encoding": "identity",  # nothing to inflate: a small compressed body cannot become a big one
-    "Content-Type": "application/json",
-}
-MAX_ANSWER = 16 * 1024
-"""Bytes of an answer read at most. The gateway answers ``1,,,<request_id>`` or a JSON object of two
-fields; this leaves room for an error page in front of one (kept, cut, as ``raw`` for the operator)
-and still bounds what a broken or hostile gateway can make a worker read and hold."""
-_READ_SIZE = 4096
 
 
 class CallOutcome(str, enum.Enum):
@@ -131,7 +109,9 @@ class GatewayClient:
     """Places calls, reads their outcome and the balance over one pooled session.
 
     Build it with :func:`django_voiceotp.gateway.get_client` inside a site; build it directly to talk
-    to a gateway without Django settings (the simulator's tests do).
+    to a gateway without Django settings (the simulator's tests do). A ``session`` of its own should
+    come from :func:`.session.new_session`: on a plain ``requests.Session`` nothing can cut a request
+    at its deadline, and only requests' per-operation timeouts hold.
     """
 
     def __init__(
@@ -242,86 +222,8 @@ class GatewayClient:
 
     @sensitive_variables("body")
     def _post(self, endpoint: Endpoint, url: str, body: bytes) -> tuple[str, int]:
-        """POST ``body``; the answer's text and the time it took, or a GatewayUnavailable.
-
-        Exceptions are replaced, not chained: their text is rebuilt here from fixed words so that
-        nothing of the request can travel into a log or an error report through them.
-        """
-        name = endpoint.value
-        started = time.monotonic()
-        with deadline.watch(sum(self.timeout)) as running:
-            outcome = self._exchange(name, url, body, running)
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        if isinstance(outcome, GatewayError):
-            outcome.elapsed_ms = elapsed_ms
-            logger.warning("%s after %d ms", outcome.message, elapsed_ms)
-            raise outcome
-        status, text, problem = outcome
-        if not 200 <= status < 300:
-            logger.warning("%s: HTTP %d after %d ms", name, status, elapsed_ms)
-            raise GatewayUnavailable(
-                f"{name}: HTTP {status}",
-                endpoint=name,
-                may_have_reached=True,
-                status_code=status,
-                raw=text,
-                elapsed_ms=elapsed_ms,
-            )
-        if problem is not None:
-            logger.warning("%s: %s after %d ms", name, problem, elapsed_ms)
-            raise GatewayProtocolError(f"{name}: {problem}", endpoint=name, raw=text, elapsed_ms=elapsed_ms)
-        return text, elapsed_ms
-
-    @sensitive_variables("body")
-    def _exchange(
-        self, name: str, url: str, body: bytes, running: deadline.Deadline
-    ) -> tuple[int, str, str | None] | GatewayUnavailable:
-        """The answer's status, text and what is wrong with it (too big, encoded), or the error to
-        raise (returned, so that it is raised outside any ``except`` block and carries no context
-        of what failed)."""
-        try:
-            response = self.session.post(
-                url, data=body, timeout=self.timeout, headers=_HEADERS, allow_redirects=False, stream=True
-            )
-        except requests.RequestException as exc:
-            return _transport_error(name, exc, self.timeout, running)
-        except Exception as exc:  # whatever it was, the request may have gone out
-            return _unexpected(name, exc)
-        try:
-            data, problem = _read_capped(response)
-            return response.status_code, data.decode("utf-8", errors="replace"), problem
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            return _transport_error(name, exc, self.timeout, running)
-        except Exception as exc:
-            return _unexpected(name, exc)
-        finally:
-            # Read to the end, the connection went back to its pool on the way; read in part, this
-            # closes it, so no later request can find the rest of this answer waiting on it.
-            response.close()
-
-
-def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
-    """Up to :data:`MAX_ANSWER` bytes of the body, as sent (nothing inflated), and what is wrong."""
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    if encoding not in ("", "identity"):
-        return b"", "answer in an encoding that was not asked for"
-    chunks: list[bytes] = []
-    size = 0
-    while size <= MAX_ANSWER:
-        chunk = response.raw.read(min(_READ_SIZE, MAX_ANSWER + 1 - size), decode_content=False)
-        if not chunk:
-            return b"".join(chunks), None
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), f"answer over {MAX_ANSWER} bytes"
-
-
-def _unexpected(name: str, exc: Exception) -> GatewayUnavailable:
-    return GatewayUnavailable(
-        f"{name}: the request failed unexpectedly ({type(exc).__name__})",
-        endpoint=name,
-        may_have_reached=True,
-    )
+        """The answer's text and the time it took (see :func:`.exchange.post`)."""
+        return exchange.post(self.session, endpoint.value, url, body, self.timeout)
 
 
 @sensitive_variables("build", "payload")
@@ -338,53 +240,3 @@ def _encode(endpoint: Endpoint, build: Callable[[], dict[str, str]]) -> bytes:
             f"{endpoint.value}: the request could not be built", endpoint=endpoint.value, field="payload"
         )
     return body
-
-
-def _transport_error(
-    name: str, exc: Exception, timeout: tuple[float, float], running: deadline.Deadline
-) -> GatewayUnavailable:
-    """The fixed-words error for what requests raised, or urllib3 while the body was read.
-
-    Past the deadline, whatever it was, it is the deadline's doing (a shut-down socket reads as a
-    dropped line). A request of which no byte left (its connection refused or timed out, a TLS
-    handshake included, which urllib3 calls a read timeout) cannot have reached the gateway.
-    """
-    unsent = running.tracked and not running.sent
-    if running.expired:
-        return GatewayTimeout(
-            f"{name}: no complete answer within {running.budget:g} s",
-            endpoint=name,
-            may_have_reached=not unsent,
-        )
-    if unsent and isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return GatewayTimeout(
-            f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
-        )
-    if unsent:
-        return GatewayUnavailable(f"{name}: could not connect", endpoint=name, may_have_reached=False)
-    if isinstance(exc, requests.ConnectTimeout):
-        return GatewayTimeout(
-            f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
-        )
-    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
-        return GatewayTimeout(
-            f"{name}: no answer within {timeout[1]} s", endpoint=name, may_have_reached=True
-        )
-    if isinstance(exc, requests.ConnectionError):
-        refused = _connection_refused(exc)
-        return GatewayUnavailable(
-            f"{name}: could not connect" if refused else f"{name}: the connection dropped",
-            endpoint=name,
-            may_have_reached=not refused,
-        )
-    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError)):
-        return GatewayUnavailable(f"{name}: the connection dropped", endpoint=name, may_have_reached=True)
-    return GatewayUnavailable(
-        f"{name}: request failed ({type(exc).__name__})", endpoint=name, may_have_reached=True
-    )
-
-
-def _connection_refused(exc: requests.ConnectionError) -> bool:
-    """True when the connection was never opened, so the gateway cannot have seen the request."""
-    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-    return isinstance(reason, NewConnectionError)
