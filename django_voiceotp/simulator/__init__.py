@@ -24,8 +24,10 @@ ending     what the simulator does
 other      taken: checkVoice says 27 until ``answer_after`` seconds, then 1
 =========  ===============================================================================
 
-Faults can also be set for one number or for all, by :meth:`GatewaySimulator.set_fault` or
-``POST /_control/faults``; they fire before any other check, right after the request is recorded.
+Faults can also be set for one number or for all, on any endpoint, by
+:meth:`GatewaySimulator.set_fault` or ``POST /_control/faults``: a code, a hang, a drop, HTTP 500,
+garbage, a drip (the earned answer a byte every ``drip_seconds``) or a huge answer. They fire before
+any other check, right after the request is recorded.
 
 The modules: :mod:`.state` (the protocol and what it remembers, no sockets), :mod:`.records` (the
 values it hands out), :mod:`.control` (``/_control/``), :mod:`.page` (the calls page),
