@@ -121,6 +121,8 @@ class Simulator:
         }
 
     def control(self, method: str, name: str, body: dict[str, Any] | None = None) -> Any:
+        if body is None and method != "GET":
+            body = {}  # a change is taken only as JSON, even an empty one
         response = self._control.request(method, f"{self.url}/_control/{name}", json=body, timeout=30)
         response.raise_for_status()
         return response.json()

@@ -396,6 +396,8 @@ def test_the_simulator_takes_its_defaults_from_the_site():
     }
     with voiceotp(BASE_URL="https://gateway.example/onsmsapivoice"):
         assert "host" not in site_defaults()
+    with voiceotp(BASE_URL="http://0.0.0.0:8799/onsmsapivoice"):  # reaches loopback: listen there only
+        assert (site_defaults()["host"], site_defaults()["port"]) == ("127.0.0.1", 8799)
 
 
 def test_the_simulator_command_serves_with_the_site_s_credentials_until_sigterm():

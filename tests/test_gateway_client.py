@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import socket
+import threading
+import time
 import traceback
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+import requests
+from django.views.debug import ExceptionReporter
 
 from django_voiceotp.gateway import (
     CallOutcome,
+    Credentials,
+    GatewayClient,
+    GatewayError,
     GatewayProtocolError,
+    GatewayRequestError,
     GatewayTimeout,
     GatewayUnavailable,
     Kind,
     get_client,
 )
 from django_voiceotp.gateway.codes import SEND_CODES
-from django_voiceotp.gateway.session import USER_AGENT, get_session
+from django_voiceotp.gateway.exchange import MAX_ANSWER
+from django_voiceotp.gateway.session import USER_AGENT, get_session, new_session
+from django_voiceotp.simulator import GatewaySimulator, Reply
 
-from .conftest import SECRETS
+from .conftest import KEY, PASSWORD, SECRETS, USERNAME
 
 PHONE = "0361234567"
 
@@ -94,14 +106,68 @@ def test_wrong_credentials_are_refused_with_minus_one(simulator, client_for):
     assert result.code.kind is Kind.ACCOUNT
 
 
-def test_the_client_refuses_to_send_what_the_gateway_cannot_take(client_for):
+@pytest.mark.parametrize(
+    ("phone", "code", "field"),
+    [
+        ("+84361234567", "654321", "phone"),
+        ("036 123 4567", "654321", "phone"),
+        ("٠٣٦١٢٣٤٥٦٧", "654321", "phone"),  # digits, but not ones the gateway reads
+        ("0369", "654321", "phone"),
+        (369999999, "654321", "phone"),
+        (None, "654321", "phone"),
+        (PHONE, "1234567", "message"),
+        (PHONE, "12a4", "message"),
+        (PHONE, "", "message"),
+        (PHONE, "١٢٣", "message"),
+        (PHONE, 123456, "message"),
+    ],
+)
+def test_the_client_refuses_to_send_what_the_gateway_cannot_take(simulator, client_for, phone, code, field):
+    with pytest.raises(GatewayRequestError) as info:
+        client_for().place_call(phone, code)
+    assert info.value.field == field
+    assert info.value.may_have_reached is False
+    assert info.value.endpoint == "postSMS"
+    assert str(code) not in str(info.value) or not str(code)
+    assert str(phone) not in str(info.value)
+    assert not isinstance(info.value, ValueError)
+    assert simulator.received == []  # nothing was sent
+
+
+def test_a_body_that_cannot_be_built_is_a_request_error_and_nothing_is_sent(simulator, client_for):
     client = client_for()
-    with pytest.raises(ValueError, match="local form"):
-        client.place_call("+84361234567", "123456")
-    with pytest.raises(ValueError, match="1 to 6 digits"):
-        client.place_call(PHONE, "1234567")
-    with pytest.raises(ValueError, match="1 to 6 digits"):
-        client.place_call(PHONE, "12a4")
+    object.__setattr__(client.credentials, "password", object())  # not something JSON can carry
+    with pytest.raises(GatewayRequestError) as info:
+        client.place_call(PHONE, "123456")
+    assert (info.value.field, info.value.message) == ("payload", "postSMS: the request could not be built")
+    assert info.value.__context__ is None
+    with pytest.raises(GatewayRequestError):
+        client.balance()
+    assert simulator.received == []
+
+
+class _Exploding(requests.Session):
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc = exc
+        self.bodies: list[bytes] = []
+
+    def post(self, url, data=None, json=None, **kwargs):
+        self.bodies.append(data)
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom 123456"), KeyError("s3cret"), OSError(5, "io")])
+def test_an_unexpected_failure_after_sending_is_unavailable_in_fixed_words(simulator, client_for, exc):
+    client = client_for()
+    client._session = _Exploding(exc)
+    with pytest.raises(GatewayUnavailable) as info:
+        client.place_call(PHONE, "123456")
+    assert info.value.may_have_reached is True
+    assert info.value.message == f"postSMS: the request failed unexpectedly ({type(exc).__name__})"
+    assert info.value.__context__ is None
+    assert info.value.__cause__ is None
+    assert b"123456" in client._session.bodies[0]  # it got as far as sending
 
 
 def test_call_outcome_pending_then_answered(simulator, client_for):
@@ -225,6 +291,162 @@ def test_garbage_on_read_calls_is_a_protocol_error(simulator, client_for):
         client_for().balance()
 
 
+# --- the deadline for a whole request -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["postSMS", "checkVoice", "checkBalance"])
+def test_a_gateway_that_drips_is_cut_at_the_two_timeouts_together(simulator, client_for, endpoint):
+    """A byte every half second never lets one read wait its second; the whole would take minutes."""
+    client = client_for(timeout=(0.5, 1.0))
+    request_id = client.place_call(PHONE, "123456").request_id
+    simulator.reset()
+    simulator.set_fault("drip", endpoint=endpoint)
+    calls = {
+        "postSMS": lambda: client.place_call(PHONE, "654321"),
+        "checkVoice": lambda: client.call_outcome(request_id),
+        "checkBalance": client.balance,
+    }
+    started = time.monotonic()
+    with pytest.raises(GatewayTimeout) as info:
+        calls[endpoint]()
+    elapsed = time.monotonic() - started
+    assert 1.4 < elapsed < 3.0  # the budget (0.5 + 1.0 s) and a margin: a bound, not a benchmark
+    assert info.value.message == f"{endpoint}: no complete answer within 1.5 s"
+    assert info.value.may_have_reached
+    assert 1400 <= (info.value.elapsed_ms or 0) < 3000
+    assert simulator.count(endpoint) == 1  # postSMS is never retried; the reads had no time left
+    assert simulator.received[0].fault == "fault:drip"
+
+
+def test_read_retries_end_at_the_deadline(simulator, client_for):
+    """A read retried after a read timeout gets only what is left of the budget, not a new one."""
+    simulator.set_fault("hang", endpoint="checkBalance")
+    started = time.monotonic()
+    with pytest.raises(GatewayTimeout) as info:
+        client_for(timeout=(0.2, 1.5)).balance()
+    assert time.monotonic() - started < 2.4  # without the deadline: two read timeouts, 3 s
+    assert info.value.message == "checkBalance: no complete answer within 1.7 s"
+    assert simulator.count("checkBalance") == 2
+
+
+def test_an_answer_in_time_is_not_a_timeout_and_the_next_request_works(simulator, client_for):
+    client = client_for(timeout=(0.5, 1.0))
+    simulator.set_fault("drip", endpoint="checkBalance", times=1)
+    with pytest.raises(GatewayTimeout):
+        client.balance()
+    assert client.balance().ok
+    assert client.place_call(PHONE, "123456").taken
+
+
+# --- an answer that does not end ----------------------------------------------------------------
+
+
+@pytest.fixture
+def kept_alive() -> Iterator[GatewaySimulator]:
+    """A simulator on HTTP/1.1 that keeps each connection: what a pooled client would find."""
+    with GatewaySimulator(
+        port=0, username=USERNAME, password=PASSWORD, key=KEY, balance=1000, answer_after=0.3, keep_alive=True
+    ) as sim:
+        yield sim
+
+
+def own_client(sim: GatewaySimulator) -> GatewayClient:
+    """A client with a session of its own, so its pool holds only what these requests left in it."""
+    credentials = Credentials(USERNAME, PASSWORD, KEY)
+    return GatewayClient(
+        base_url=sim.base_url,
+        credentials=credentials,
+        sender="DAUSO1",
+        timeout=(1.0, 2.0),
+        session=new_session(),
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["postSMS", "checkVoice", "checkBalance"])
+def test_a_huge_answer_is_refused_and_the_pooled_connection_is_not_poisoned(kept_alive, endpoint):
+    client = own_client(kept_alive)
+    request_id = client.place_call(PHONE, "123456").request_id  # a connection now waits in the pool
+    assert request_id is not None
+    calls = {
+        "postSMS": lambda: client.place_call(PHONE, "654321"),
+        "checkVoice": lambda: client.call_outcome(request_id),
+        "checkBalance": client.balance,
+    }
+    kept_alive.set_fault("huge", endpoint=endpoint, times=1)
+    started = time.monotonic()
+    with pytest.raises(GatewayProtocolError) as info:
+        calls[endpoint]()
+    assert time.monotonic() - started < 2.0  # it stopped reading: the rest is megabytes
+    assert info.value.message == f"{endpoint}: answer over {MAX_ANSWER} bytes"
+    assert info.value.raw.startswith("1,,,this answer goes on")
+    assert len(info.value.raw) == 500
+    assert kept_alive.received[-1].answer == "huge"
+    # Had the connection gone back to the pool, the next request would read the rest of that answer.
+    assert client.balance().ok
+    assert client.call_outcome(request_id).code.value in (1, 27)
+    assert client.place_call(PHONE, "111111").taken
+
+
+def test_a_huge_answer_ended_by_closing_is_refused_too(simulator, client_for):
+    simulator.set_fault("huge", endpoint="checkBalance", times=1)
+    with pytest.raises(GatewayProtocolError, match=f"answer over {MAX_ANSWER} bytes"):
+        client_for().balance()
+    assert client_for().balance().ok
+
+
+def test_an_answer_at_the_cap_is_read_whole(simulator, client_for, monkeypatch):
+    """The cap is on what arrives, not a guess: an answer of exactly the cap is an answer."""
+    answer = b"1,,," + b"a" * (MAX_ANSWER - 4)
+    monkeypatch.setattr(simulator, "_post_sms", lambda data: Reply(body=answer))
+    with pytest.raises(GatewayProtocolError) as info:
+        client_for().place_call(PHONE, "123456")
+    assert info.value.message == "unreadable postSMS answer"  # read whole, then judged as an answer
+    monkeypatch.setattr(simulator, "_post_sms", lambda data: Reply(body=answer + b"a"))
+    with pytest.raises(GatewayProtocolError, match=f"answer over {MAX_ANSWER} bytes"):
+        client_for().place_call(PHONE, "123456")
+
+
+class OneAnswerServer:
+    """Answers one request with the bytes given, and keeps the request it got."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.request = b""
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/onsmsapivoice"
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.settimeout(5)
+            while b"\r\n\r\n" not in self.request:
+                self.request += conn.recv(4096)
+            conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+
+def test_the_client_asks_for_no_compression_and_refuses_it_anyway(client_for):
+    bomb = gzip.compress(b"0" * (10 << 20))  # ten MiB once inflated
+    head = f"HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {len(bomb)}\r\n\r\n"
+    server = OneAnswerServer(head.encode() + bomb)
+    try:
+        with pytest.raises(GatewayProtocolError) as info:
+            client_for(base_url=server.base_url).balance()
+    finally:
+        server.close()
+    assert b"\r\nAccept-Encoding: identity\r\n" in server.request
+    assert info.value.message == "checkBalance: answer in an encoding that was not asked for"
+    assert info.value.raw == ""
+
+
 # --- secrets -----------------------------------------------------------------------------------
 
 
@@ -257,3 +479,62 @@ def test_no_credential_or_code_in_any_log_record_or_exception_text(simulator, cl
     # The code is in the test's own source, which tracebacks quote; it must be in nothing else.
     assert not [t for t in texts if "654321" in t]
     assert not [t for t in texts if "123456" in t]
+
+
+# --- error reports -------------------------------------------------------------------------------
+
+
+def _report_values(exc: BaseException) -> list[str]:
+    """Every frame variable of Django's error report (the 500 mail, the debug page) for ``exc``."""
+    data = ExceptionReporter(None, type(exc), exc, exc.__traceback__).get_traceback_data()
+    frames = [frame for frame in data["frames"] if "vars" in frame]
+    assert frames
+    return [f"{frame['function']}: {name} = {value}" for frame in frames for name, value in frame["vars"]]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fault": "garbage"},  # unreadable: raised while parsing the answer
+        {"fault": "code", "code": 1},  # taken without a request_id: raised in place_call itself
+        {"fault": "http500"},  # raised in _post
+        {"fault": "drop"},
+    ],
+)
+def test_error_reports_show_no_credential_or_code_from_place_call(simulator, client_for, fault):
+    simulator.set_fault(**fault)
+    with pytest.raises(GatewayError) as info:
+        client_for().place_call(PHONE, "654321")
+    values = _report_values(info.value)
+    assert any(v.startswith("place_call: code = ") for v in values)  # the frame is there, cleansed
+    for secret in (*SECRETS, "654321"):
+        assert not [v for v in values if secret in v], secret
+
+
+def test_error_reports_show_nothing_of_a_request_that_could_not_be_built(simulator, client_for):
+    with pytest.raises(GatewayRequestError) as info:
+        client_for().place_call("+84 36 123 4567", "654321")
+    values = _report_values(info.value)
+    assert any(v.startswith("_send_body: ") for v in values)
+    for secret in (*SECRETS, "654321", "36 123 4567"):
+        assert not [v for v in values if secret in v], secret
+
+
+CALLS = {
+    "place_call": lambda client: client.place_call(PHONE, "654321"),
+    "call_outcome": lambda client: client.call_outcome("9b2c6a9e-1f7b-4a53-8d2e-3f6c1c0d5e7a"),
+    "balance": lambda client: client.balance(),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_error_reports_show_no_credential_when_the_session_itself_fails(simulator, client_for, call):
+    client = client_for()
+    client._session = _Exploding(RuntimeError("boom"))
+    with pytest.raises(GatewayUnavailable) as info:
+        CALLS[call](client)
+    assert client._session.bodies  # the body was built and handed to the session
+    values = _report_values(info.value)
+    assert any(v.startswith("_post: body = ") for v in values)
+    for secret in (*SECRETS, "654321"):
+        assert not [v for v in values if secret in v], secret

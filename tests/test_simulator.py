@@ -10,19 +10,24 @@ import io
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, build_parser
+from django_voiceotp.simulator import ENDING_CODES, GatewaySimulator, GatewayState, build_parser
+from django_voiceotp.simulator.cli import exposed_warning
+from django_voiceotp.simulator.server import HUGE_BYTES, is_loopback_address
 
 PASSWORD = "s3cret-PASS-zq"
 KEY = "k3y-XYZ-zq"
@@ -54,6 +59,7 @@ def make(clock: FakeClock, **kwargs: Any) -> GatewaySimulator:
         "repeat_window": 900.0,
         "answer_after": 2.0,
         "hang_seconds": 0.3,
+        "drip_seconds": 0.002,
         "clock": clock,
     }
     return GatewaySimulator(**{**options, **kwargs})
@@ -333,6 +339,122 @@ def test_drop_fault_gives_a_connection_error(sim, http):
         post(http, f"{sim.base_url}/checkBalance", CREDS)
 
 
+def read_raw(sim: GatewaySimulator, request: bytes, limit: int = 1 << 30) -> tuple[list[bytes], float]:
+    """Send ``request`` on a plain socket; every chunk recv() gave until the end, and the seconds."""
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", urlsplit(sim.url).port), timeout=5) as connection:
+        connection.sendall(request)
+        while sum(map(len, chunks)) < limit and (chunk := connection.recv(1 << 16)):
+            chunks.append(chunk)
+    return chunks, time.monotonic() - started
+
+
+def post_request(path: str, body: Any) -> bytes:
+    data = json.dumps(body).encode()
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(data)}\r\n\r\n"
+    return head.encode() + data
+
+
+def test_drip_sends_the_whole_answer_a_byte_at_a_time(clock, http):
+    with make(clock, drip_seconds=0.005) as sim:
+        sim.set_fault("drip", times=1)
+        body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}
+        chunks, seconds = read_raw(sim, post_request("/onsmsapivoice/postSMS", body))
+        answer = b"".join(chunks)
+        head, _, text = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200 OK\r\n")
+        assert f"Content-Length: {len(text)}".encode() in head
+        request_id = taken(text.decode())
+        assert sim.calls[0].request_id == request_id  # the call was taken and charged
+        assert sim.balance == 4
+        assert len(chunks) > len(answer) / 4  # byte by byte, give or take reads that came late
+        assert seconds >= (len(answer) - 1) * 0.005 * 0.9
+        [received] = sim.received
+        assert (received.answer, received.status, received.fault) == (text.decode(), 200, "fault:drip")
+        taken(send(sim, http, message="2"))  # times=1: the next answer comes at once
+
+
+@pytest.mark.parametrize("endpoint", ["postSMS", "checkVoice", "checkBalance"])
+def test_drip_and_huge_on_every_endpoint(sim, http, endpoint):
+    sim.set_fault("huge", endpoint=endpoint, times=1)
+    body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1", "request_id": "x"}
+    chunks, _ = read_raw(sim, post_request(f"/onsmsapivoice/{endpoint}", body))
+    answer = b"".join(chunks)
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert b"Content-Length" not in head
+    assert len(text) == HUGE_BYTES
+    assert text.startswith(b"1,,,")
+    sim.set_fault("drip", endpoint=endpoint, times=1)
+    assert post(http, f"{sim.base_url}/{endpoint}", body).status_code == 200
+    huge, drip = sim.received
+    assert (huge.answer, huge.status, huge.fault) == ("huge", 200, "fault:huge")
+    assert (drip.status, drip.fault) == (200, "fault:drip")
+    assert len(sim.calls) == (endpoint == "postSMS")  # a drip is the answer the request earned
+
+
+def test_a_client_that_hangs_up_on_a_huge_answer_is_no_trouble(sim, http, capfd):
+    sim.set_fault("huge", endpoint="checkBalance")
+    chunks, _ = read_raw(sim, post_request("/onsmsapivoice/checkBalance", CREDS), limit=1 << 16)
+    assert sum(map(len, chunks)) >= 1 << 16
+    sim.clear_faults()
+    assert post(http, f"{sim.base_url}/checkBalance", CREDS).json()["errorcode"] == "1"
+    assert capfd.readouterr().err == ""
+
+
+def test_stop_ends_a_drip_at_once(clock):
+    sim = make(clock, drip_seconds=30.0).start()
+    sim.set_fault("drip", endpoint="checkBalance")
+    results: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: results.append(read_raw(sim, post_request("/onsmsapivoice/checkBalance", CREDS)))
+    )
+    thread.start()
+    deadline = time.monotonic() + 3
+    while not sim.received and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    sim.stop()
+    thread.join(timeout=3)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 1.5
+    assert b"".join(results[0][0]) == b"H"  # the first byte, and no more
+
+
+def test_keep_alive_answers_many_requests_on_one_connection_and_stop_closes_it(clock):
+    with make(clock, keep_alive=True) as sim:
+        connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+        for message in ("1", "2", "3"):
+            body = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": message}
+            connection.request("POST", "/onsmsapivoice/postSMS", json.dumps(body))
+            response = connection.getresponse()
+            assert response.version == 11
+            taken(response.read().decode())
+        sock = connection.sock
+        assert sock is not None
+        sim.set_fault("huge", endpoint="checkBalance", times=1)
+        connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+        response = connection.getresponse()
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        assert len(response.read()) == HUGE_BYTES
+        connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+        assert json.loads(connection.getresponse().read())["errorcode"] == "1"
+        assert connection.sock is sock  # still the one connection
+    sock.settimeout(2)
+    assert sock.recv(1) == b""  # stop() closed it
+
+
+def test_without_keep_alive_each_request_has_its_own_connection(sim):
+    connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+    connection.request("POST", "/onsmsapivoice/checkBalance", json.dumps(CREDS))
+    response = connection.getresponse()
+    assert response.version == 10
+    assert response.will_close
+    response.read()
+    connection.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
@@ -377,6 +499,20 @@ def test_hang_is_recorded_first_and_released_by_stop(clock, http):
     assert isinstance(errors[0], requests.ConnectionError)
 
 
+def test_the_state_decides_answers_without_a_server():
+    state = GatewayState(password=PASSWORD, key=KEY, balance=1, clock=FakeClock())
+    body = json.dumps({**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "42"})
+    reply = state.handle_gateway("postSMS", body.encode())
+    assert (reply.action, reply.status) == ("answer", 200)
+    assert state.calls[0].request_id == taken(reply.body.decode())
+    assert state.handle_gateway("postSMS", body.encode()).body == b"6"
+    state.set_fault("drop", times=1)
+    assert state.handle_gateway("postSMS", body.encode()).action == "drop"
+    assert state.handle_gateway("postSMS", None).status == 413
+    assert [r.answer for r in state.received] == [reply.body.decode(), "6", "drop", "HTTP 413"]
+    assert state.balance == 0
+
+
 # -- control, page, HTTP edges ---------------------------------------------------------------------
 
 
@@ -384,9 +520,7 @@ def test_control_views(sim, http):
     first = taken(send(sim, http))
     second = taken(send(sim, http, phonesend="0912345678"))
     send(sim, http, key="wrong-key-zz")
-    response = http.get(f"{sim.url}/_control/calls", timeout=5)
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    calls = response.json()["calls"]
+    calls = http.get(f"{sim.url}/_control/calls", timeout=5).json()["calls"]
     assert [c["request_id"] for c in calls] == [second, first]
     assert set(calls[0]) == {"request_id", "phone", "code", "placed_at", "outcome", "checks"}
     received = http.get(f"{sim.url}/_control/received", timeout=5).json()["received"]
@@ -402,14 +536,18 @@ def test_control_changes(sim, http):
     assert http.post(f"{control}/faults", json=fault, timeout=5).json()["faults"] == [fault]
     assert send(sim, http) == "15"
     http.post(f"{control}/faults", json={"fault": "http500"}, timeout=5)
-    assert http.delete(f"{control}/faults", timeout=5).json()["faults"] == []
+    assert http.delete(f"{control}/faults", json={}, timeout=5).json()["faults"] == []
+    for slow in ({"fault": "drip", "endpoint": "checkVoice"}, {"fault": "huge", "endpoint": "checkBalance"}):
+        [added] = http.post(f"{control}/faults", json=slow, timeout=5).json()["faults"]
+        assert (added["fault"], added["endpoint"]) == (slow["fault"], slow["endpoint"])
+        sim.clear_faults()
     request_id = taken(send(sim, http))
     assert http.post(f"{control}/balance", json={"balance": 42}, timeout=5).json()["balance"] == 42
     outcome = {"phone": "0361234567", "outcome": "failed"}
     answer = http.post(f"{control}/outcome", json=outcome, timeout=5).json()
     assert answer["call"]["request_id"] == request_id
     assert check(sim, http, request_id) == "23"
-    assert http.post(f"{control}/reset", timeout=5).json() == {
+    assert http.post(f"{control}/reset", json={}, timeout=5).json() == {
         "balance": 5, "faults": [], "counts": {"postSMS": 0, "checkVoice": 0, "checkBalance": 0},
     }  # fmt: skip
     assert sim.calls == []
@@ -435,9 +573,145 @@ def test_control_changes(sim, http):
 )
 def test_bad_control_input(sim, http, method, path, body, status):
     data = body if isinstance(body, str) else json.dumps(body) if body is not None else None
-    response = http.request(method, f"{sim.url}/_control/{path}", data=data, timeout=5)
+    headers = {"Content-Type": "application/json"}
+    response = http.request(method, f"{sim.url}/_control/{path}", data=data, headers=headers, timeout=5)
     assert response.status_code == status
     assert isinstance(response.json()["error"], str)
+
+
+# -- what a web page the developer visits can reach ------------------------------------------------
+
+
+def raw(sim: GatewaySimulator, method: str, path: str, headers: dict[str, str], body: bytes = b""):
+    """One request with exactly these headers (no Host unless given): status, headers, body."""
+    connection = HTTPConnection("127.0.0.1", urlsplit(sim.url).port, timeout=5)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in [*headers.items(), ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def test_no_answer_lets_another_origin_read_it(sim, http):
+    origin = {"Origin": "https://evil.example"}
+    gateway = {**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}
+    responses = [
+        http.get(f"{sim.url}{path}", headers=origin, timeout=5)
+        for path in ("/", "/calls", "/_control/calls", "/_control/received", "/_control/state", "/x")
+    ]
+    responses += [
+        http.post(f"{sim.base_url}/postSMS", json=gateway, headers=origin, timeout=5),
+        http.post(f"{sim.base_url}/checkBalance", json=CREDS, headers=origin, timeout=5),
+        http.post(f"{sim.url}/_control/reset", json={}, headers=origin, timeout=5),
+        http.options(f"{sim.url}/_control/faults", headers=origin, timeout=5),
+    ]
+    assert responses[2].json()["calls"] == []
+    for response in responses:
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+     "multipart/form-data; boundary=x", "application/jsonp", "text/json"],
+)  # fmt: skip
+def test_control_changes_are_taken_only_as_json(sim, http, content_type):
+    """What a cross-site form or a "simple" fetch can send, without asking first, changes nothing."""
+    taken(send(sim, http))
+    headers = {"Content-Type": content_type} if content_type else {}
+    fault = json.dumps({"fault": "hang"}).encode()
+    for method, name, body in [("POST", "faults", fault), ("POST", "balance", b'{"balance": 0}'),
+                               ("POST", "reset", b"{}"), ("POST", "reset", b""),
+                               ("DELETE", "faults", b"")]:  # fmt: skip
+        sim.set_fault("code", code=7, number="0999999999")
+        status, answer_headers, answer = raw(
+            sim, method, f"/_control/{name}", {"Host": "127.0.0.1", **headers}, body
+        )
+        assert status == 415, (method, name)
+        assert answer_headers["Content-Type"] == "application/json"
+        assert "application/json" in json.loads(answer)["error"]
+        assert len(sim.faults) == 1
+        sim.clear_faults()
+    assert len(sim.calls) == 1
+    assert sim.balance == 4
+
+
+def test_control_changes_as_json_with_a_charset_are_taken(sim, http):
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    answer = http.post(f"{sim.url}/_control/faults", data=b'{"fault": "hang"}', headers=headers, timeout=5)
+    assert answer.status_code == 200
+    assert [f.fault for f in sim.faults] == ["hang"]
+
+
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 (only compared)
+REFUSED_HOSTS = [
+    "evil.example",
+    "evil.example:{port}",
+    "127.0.0.1.evil.example",
+    "localhost.evil.example",
+    "127.0.0.2",
+    "[::2]",
+    "0.0.0.0:{port}",
+    "127.0.0.1:{port}@evil.example",
+    "localhost:x",
+    "",
+]
+ACCEPTED_HOSTS = ["127.0.0.1", "127.0.0.1:{port}", "localhost", "LocalHost:{port}", "[::1]", "[::1]:8765"]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+def test_pages_and_control_refuse_a_host_that_is_not_loopback(sim, http, host):
+    """A DNS-rebinding page is same-origin for the browser; only its Host header gives it away."""
+    taken(send(sim, http, message="424242"))
+    headers = {"Host": host.format(port=urlsplit(sim.url).port)}
+    for method, path in [("GET", "/"), ("GET", "/calls"), ("GET", "/_control/calls"),
+                         ("GET", "/_control/received"), ("GET", "/_control/state")]:  # fmt: skip
+        status, _, body = raw(sim, method, path, headers)
+        assert status == 403, path
+        assert b"424242" not in body
+        assert "127.0.0.1" in json.loads(body)["error"]
+    json_headers = {**headers, "Content-Type": "application/json"}
+    assert raw(sim, "POST", "/_control/reset", json_headers, b"{}")[0] == 403
+    assert raw(sim, "POST", "/_control/faults", json_headers, b'{"fault": "drop"}')[0] == 403
+    assert len(sim.calls) == 1
+    assert sim.faults == []
+
+
+def test_pages_and_control_refuse_a_request_without_one_host(sim):
+    assert raw(sim, "GET", "/_control/calls", {})[0] == 403
+    status, _, _ = raw(sim, "GET", "/calls", {"Host": "127.0.0.1", "host": "evil.example"})
+    assert status == 403
+
+
+@pytest.mark.parametrize("host", ACCEPTED_HOSTS)
+def test_pages_and_control_answer_loopback_names(sim, host):
+    headers = {"Host": host.format(port=urlsplit(sim.url).port)}
+    for path in ("/", "/calls", "/_control/calls", "/_control/state"):
+        assert raw(sim, "GET", path, headers)[0] == 200, path
+    assert (
+        raw(sim, "POST", "/_control/reset", {**headers, "Content-Type": "application/json"}, b"{}")[0] == 200
+    )
+
+
+def test_the_gateway_endpoints_take_any_host(sim):
+    body = json.dumps({**CREDS, "sender": "DAUSO1", "phonesend": "0361234567", "message": "1"}).encode()
+    status, _, answer = raw(sim, "POST", "/onsmsapivoice/postSMS", {"Host": "gateway.example"}, body)
+    assert status == 200
+    taken(answer.decode())
+    status, _, answer = raw(sim, "POST", "/onsmsapivoice/checkBalance", {}, json.dumps(CREDS).encode())
+    assert json.loads(answer)["errorcode"] == "1"
+
+
+def test_it_listens_on_loopback_unless_told_otherwise():
+    assert GatewaySimulator().host == "127.0.0.1"
+    assert build_parser().parse_args([]).host == "127.0.0.1"
+    assert [is_loopback_address(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.9")] == [True] * 4
+    assert [is_loopback_address(h) for h in (ANY_ADDRESS, "", "192.168.1.2", "example.com")] == [False] * 4
+    assert "/calls" in exposed_warning(ANY_ADDRESS)
 
 
 def test_http_edges(sim, http):
@@ -522,6 +796,7 @@ def test_parser_defaults():
     )  # fmt: skip
     assert (args.balance, args.price, args.repeat_window, args.answer_after) == (1000, 1, 900, 2)
     assert args.answer_style == "plain"
+    assert (args.hang_seconds, args.drip_seconds, args.keep_alive) == (30, 0.5, False)
     assert not args.verbose
     sim = GatewaySimulator.from_args(args, port=0)
     assert (sim.port, sim.repeat_window) == (0, 900)

@@ -14,7 +14,13 @@ from .client import (
     SendResult,
 )
 from .codes import Endpoint, GatewayCode, Kind, lookup
-from .errors import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
+from .errors import (
+    GatewayError,
+    GatewayProtocolError,
+    GatewayRequestError,
+    GatewayTimeout,
+    GatewayUnavailable,
+)
 
 __all__ = [
     "BalanceResult",
@@ -26,6 +32,7 @@ __all__ = [
     "GatewayCode",
     "GatewayError",
     "GatewayProtocolError",
+    "GatewayRequestError",
     "GatewayTimeout",
     "GatewayUnavailable",
     "Kind",

@@ -3,30 +3,40 @@
 It sends exactly what the documentation shows and reads answers liberally (see :mod:`.parsing`). It
 knows nothing of challenges or Django models: it returns typed results that keep the gateway's own
 code, its raw answer (truncated) and how long the gateway took, and leaves the rules to the service.
+
+The credentials and the code pass through here, so every function that holds them is marked with
+Django's ``sensitive_variables``: an error report (the 500 mail, the debug page's filter) shows those
+locals as stars, in these frames and in any frame below them. Each body is built and encoded whole
+before anything is sent, so a failure to build it is a :class:`GatewayRequestError` that is known to
+have sent nothing, and anything that goes wrong after that is a :class:`GatewayUnavailable` that may
+have reached the gateway; nothing else leaves, and never with the request in its text.
+
+How a request goes over the wire (its deadline, the cap on its answer) is :mod:`.exchange`'s part.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import re
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
+from django.views.decorators.debug import sensitive_variables
 
-from . import parsing
+from . import exchange, parsing
 from .codes import Endpoint, GatewayCode, Kind, balance_code, check_code, send_code
-from .errors import GatewayProtocolError, GatewayTimeout, GatewayUnavailable, truncate
+from .errors import GatewayProtocolError, GatewayRequestError, truncate
 from .session import get_session, send_url
 
 logger = logging.getLogger("django_voiceotp.gateway")
 
-_LOCAL_NUMBER = re.compile(r"\d{9,15}")
-_MESSAGE = re.compile(r"\d{1,6}")
+# ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
+_LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
+_MESSAGE = re.compile(r"[0-9]{1,6}")
 
 
 class CallOutcome(str, enum.Enum):
@@ -99,7 +109,9 @@ class GatewayClient:
     """Places calls, reads their outcome and the balance over one pooled session.
 
     Build it with :func:`django_voiceotp.gateway.get_client` inside a site; build it directly to talk
-    to a gateway without Django settings (the simulator's tests do).
+    to a gateway without Django settings (the simulator's tests do). A ``session`` of its own should
+    come from :func:`.session.new_session`: on a plain ``requests.Session`` nothing can cut a request
+    at its deadline, and only requests' per-operation timeouts hold.
     """
 
     def __init__(
@@ -124,25 +136,17 @@ class GatewayClient:
     def session(self) -> requests.Session:
         return self._session if self._session is not None else get_session()
 
+    @sensitive_variables("phone", "code", "body")
     def place_call(self, phone: str, code: str) -> SendResult:
         """Ask the gateway to call ``phone`` (local form, ``0361234567``) and read out ``code``.
 
-        Never retried once the request may have reached the gateway: see :mod:`.session`.
+        Raises :class:`GatewayRequestError` (nothing sent) when ``phone`` is not the local digits
+        form or ``code`` not 1 to 6 digits. Never retried once the request may have reached the
+        gateway: see :mod:`.session`.
         """
-        if not _LOCAL_NUMBER.fullmatch(phone):
-            raise ValueError("phone must be in the gateway's local form: digits only, e.g. 0361234567")
-        if not _MESSAGE.fullmatch(code):
-            raise ValueError("the gateway reads out 1 to 6 digits only")
-        payload = {
-            "phonesend": phone,
-            "sender": self.sender,
-            "key": self.credentials.key,
-            "message": code,
-            "pass": self.credentials.password,
-            "username": self.credentials.username,
-        }
+        body = self._send_body(phone, code)
         url = send_url(self.session, self.base_url)
-        text, elapsed_ms = self._post(Endpoint.SEND, url, payload)
+        text, elapsed_ms = self._post(Endpoint.SEND, url, body)
         try:
             value, request_id = parsing.parse_send_answer(text)
         except GatewayProtocolError as exc:
@@ -159,12 +163,13 @@ class GatewayClient:
         logger.info("postSMS answered %s (%s) in %d ms", value, gateway_code.kind.value, elapsed_ms)
         return SendResult(gateway_code, request_id, truncate(text), elapsed_ms)
 
+    @sensitive_variables("body")
     def call_outcome(self, request_id: str) -> CheckResult:
         """Whether the call ``request_id`` was answered, is still pending, or failed (busy, no answer)."""
         if not request_id or len(request_id) > 100:
             raise ValueError("request_id must be the gateway's id of a placed call")
-        payload = {**self.credentials.as_payload(), "request_id": request_id}
-        text, elapsed_ms = self._post(Endpoint.CHECK, f"{self.base_url}/checkVoice", payload)
+        body = _encode(Endpoint.CHECK, lambda: {**self.credentials.as_payload(), "request_id": request_id})
+        text, elapsed_ms = self._post(Endpoint.CHECK, f"{self.base_url}/checkVoice", body)
         try:
             value = parsing.parse_check_answer(text)
         except GatewayProtocolError as exc:
@@ -173,10 +178,11 @@ class GatewayClient:
         logger.debug("checkVoice answered %s in %d ms", value, elapsed_ms)
         return CheckResult(check_code(value), truncate(text), elapsed_ms)
 
+    @sensitive_variables("body")
     def balance(self) -> BalanceResult:
         """The account's balance, in the gateway's unit."""
-        payload = self.credentials.as_payload()
-        text, elapsed_ms = self._post(Endpoint.BALANCE, f"{self.base_url}/checkBalance", payload)
+        body = _encode(Endpoint.BALANCE, self.credentials.as_payload)
+        text, elapsed_ms = self._post(Endpoint.BALANCE, f"{self.base_url}/checkBalance", body)
         try:
             value, amount = parsing.parse_balance_answer(text)
         except GatewayProtocolError as exc:
@@ -187,68 +193,50 @@ class GatewayClient:
             amount = None
         return BalanceResult(gateway_code, amount, truncate(text), elapsed_ms)
 
-    def _post(self, endpoint: Endpoint, url: str, payload: dict[str, Any]) -> tuple[str, int]:
-        """POST ``payload`` as JSON; the answer's text and the time it took, or a GatewayUnavailable.
+    @sensitive_variables("phone", "code")
+    def _send_body(self, phone: str, code: str) -> bytes:
+        """The postSMS body, checked and encoded before anything is sent."""
+        if not isinstance(phone, str) or not _LOCAL_NUMBER.fullmatch(phone):
+            raise GatewayRequestError(
+                "postSMS: the phone is not in the gateway's local form (digits only, e.g. 0361234567)",
+                endpoint=Endpoint.SEND.value,
+                field="phone",
+            )
+        if not isinstance(code, str) or not _MESSAGE.fullmatch(code):
+            raise GatewayRequestError(
+                "postSMS: the message is not 1 to 6 digits",
+                endpoint=Endpoint.SEND.value,
+                field="message",
+            )
+        return _encode(
+            Endpoint.SEND,
+            lambda: {
+                "phonesend": phone,
+                "sender": self.sender,
+                "key": self.credentials.key,
+                "message": code,
+                "pass": self.credentials.password,
+                "username": self.credentials.username,
+            },
+        )
 
-        Exceptions from ``requests`` are replaced, not chained: their text is rebuilt here from fixed
-        words so that nothing of the request can travel into a log through them.
-        """
-        name = endpoint.value
-        started = time.monotonic()
-        error: GatewayUnavailable | None = None
-        try:
-            response = self.session.post(
-                url,
-                json=payload,
-                timeout=self.timeout,
-                headers={"Accept": "text/plain, application/json"},
-                allow_redirects=False,
-            )
-        except requests.ConnectTimeout:
-            error = GatewayTimeout(
-                f"{name}: no connection within {self.timeout[0]} s",
-                endpoint=name,
-                may_have_reached=False,
-            )
-        except requests.ReadTimeout:
-            error = GatewayTimeout(
-                f"{name}: no answer within {self.timeout[1]} s",
-                endpoint=name,
-                may_have_reached=True,
-            )
-        except requests.ConnectionError as exc:
-            refused = _connection_refused(exc)
-            error = GatewayUnavailable(
-                f"{name}: could not connect" if refused else f"{name}: the connection dropped",
-                endpoint=name,
-                may_have_reached=not refused,
-            )
-        except requests.RequestException as exc:
-            error = GatewayUnavailable(
-                f"{name}: request failed ({type(exc).__name__})",
-                endpoint=name,
-                may_have_reached=True,
-            )
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        if error is not None:
-            error.elapsed_ms = elapsed_ms
-            logger.warning("%s after %d ms", error.message, elapsed_ms)
-            raise error
-        text = response.content.decode("utf-8", errors="replace")
-        if not 200 <= response.status_code < 300:
-            logger.warning("%s: HTTP %d after %d ms", name, response.status_code, elapsed_ms)
-            raise GatewayUnavailable(
-                f"{name}: HTTP {response.status_code}",
-                endpoint=name,
-                may_have_reached=True,
-                status_code=response.status_code,
-                raw=text,
-                elapsed_ms=elapsed_ms,
-            )
-        return text, elapsed_ms
+    @sensitive_variables("body")
+    def _post(self, endpoint: Endpoint, url: str, body: bytes) -> tuple[str, int]:
+        """The answer's text and the time it took (see :func:`.exchange.post`)."""
+        return exchange.post(self.session, endpoint.value, url, body, self.timeout)
 
 
-def _connection_refused(exc: requests.ConnectionError) -> bool:
-    """True when the connection was never opened, so the gateway cannot have seen the request."""
-    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-    return isinstance(reason, NewConnectionError)
+@sensitive_variables("build", "payload")
+def _encode(endpoint: Endpoint, build: Callable[[], dict[str, str]]) -> bytes:
+    """The JSON body ``build()`` makes, as requests' ``json=`` would send it; any failure to build or
+    encode it is a :class:`GatewayRequestError`, raised with no trace of the values."""
+    try:
+        payload = build()
+        body: bytes | None = json.dumps(payload, allow_nan=False).encode("ascii")
+    except Exception:  # what was wrong is in the values, which must not travel on
+        body = None
+    if body is None:
+        raise GatewayRequestError(
+            f"{endpoint.value}: the request could not be built", endpoint=endpoint.value, field="payload"
+        )
+    return body

@@ -54,7 +54,8 @@ class GatewayUnavailable(GatewayError):
 
 
 class GatewayTimeout(GatewayUnavailable):
-    """The gateway did not answer within the configured connect or read timeout."""
+    """No whole answer in time: no connection within the connect timeout, no byte within the read
+    timeout, or no complete answer within the two together (the request's deadline)."""
 
 
 class GatewayProtocolError(GatewayError):
@@ -63,3 +64,18 @@ class GatewayProtocolError(GatewayError):
     def __init__(self, message: str, *, endpoint: str, raw: str, elapsed_ms: int | None = None) -> None:
         super().__init__(message, endpoint=endpoint, elapsed_ms=elapsed_ms)
         self.raw = truncate(raw)
+
+
+class GatewayRequestError(GatewayError):
+    """The request could not be built from what the caller gave, so nothing was sent.
+
+    ``field`` names what was wrong: ``"phone"`` (not the gateway's local digits form), ``"message"``
+    (not 1 to 6 digits) or ``"payload"`` (the body could not be built at all). Nothing reached the
+    gateway and nothing was charged; it is the caller's mistake, not the gateway's answer.
+    """
+
+    may_have_reached = False
+
+    def __init__(self, message: str, *, endpoint: str, field: str) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.field = field

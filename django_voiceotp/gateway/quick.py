@@ -3,7 +3,9 @@
 The process's pooled session retries reads (see :mod:`django_voiceotp.gateway.session`), which is right
 for a cron job and wrong for a page: a hanging gateway would hold the page for the read timeout times
 the retries. This client has the site's URL and credentials, no retries, and each timeout capped at
-:data:`READ_TIMEOUT_CAP`, so such a read never waits longer than one capped timeout.
+:data:`READ_TIMEOUT_CAP`, so such a read never waits longer than the two capped timeouts together
+(the client's deadline for a whole request, which a gateway answering a byte at a time cannot
+stretch either).
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from ..conf import get_settings
 from .client import Credentials, GatewayClient
-from .session import POOL_SIZE, USER_AGENT
+from .session import new_session
 
 READ_TIMEOUT_CAP = 5.0
 """Seconds: longer than the gateway takes on a good day, short enough for a person to wait."""
@@ -31,12 +30,7 @@ def quick_timeout(timeout: tuple[float, float], cap: float = READ_TIMEOUT_CAP) -
 def quick_client(cap: float = READ_TIMEOUT_CAP) -> Iterator[GatewayClient]:
     """A client from ``settings.VOICEOTP`` on a session of its own without retries, closed after."""
     values = get_settings()
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    session.trust_env = False
-    adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=POOL_SIZE)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session = new_session(0, pool_connections=1)
     try:
         yield GatewayClient(
             base_url=values.BASE_URL,

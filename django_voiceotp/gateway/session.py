@@ -6,6 +6,10 @@ be opened (nothing reached the gateway), never after the request may have been s
 call is charged and trips the gateway's repeat rule (code 6). Both policies live on one
 :class:`requests.Session`; the send policy is mounted on each gateway's ``postSMS`` URL, which
 ``requests`` prefers over the shorter ``http://`` prefix.
+
+Every adapter is a :class:`~.transport.GatewayAdapter` and every policy a
+:class:`~.transport.DeadlineRetry`, so the client's deadline for a whole request holds across its
+retries too (:mod:`.deadline`).
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ import os
 import threading
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .. import __version__
+from .transport import DeadlineRetry, GatewayAdapter
 
 USER_AGENT = f"django-voiceotp/{__version__} python-requests/{requests.__version__}"
 POOL_SIZE = 32
 
-READ_RETRY = Retry(
+READ_RETRY = DeadlineRetry(
     total=3,
     connect=2,
     read=1,
@@ -36,7 +40,7 @@ READ_RETRY = Retry(
     respect_retry_after_header=False,
 )
 
-SEND_RETRY = Retry(
+SEND_RETRY = DeadlineRetry(
     total=2,
     connect=2,
     read=0,
@@ -53,11 +57,12 @@ _session: requests.Session | None = None
 _session_pid: int | None = None
 
 
-def _build() -> requests.Session:
+def new_session(retries: Retry | int = READ_RETRY, *, pool_connections: int = 4) -> requests.Session:
+    """A session for the gateway: its user agent, no proxy or .netrc, connections the deadline can cut."""
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     session.trust_env = False  # the gateway is reached directly; no .netrc or proxy surprises
-    adapter = HTTPAdapter(max_retries=READ_RETRY, pool_connections=4, pool_maxsize=POOL_SIZE)
+    adapter = GatewayAdapter(max_retries=retries, pool_connections=pool_connections, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -70,7 +75,7 @@ def get_session() -> requests.Session:
     if _session is None or _session_pid != pid:
         with _lock:
             if _session is None or _session_pid != pid:
-                _session = _build()
+                _session = new_session()
                 _session_pid = pid
     return _session
 
@@ -83,7 +88,7 @@ def send_url(session: requests.Session, base_url: str) -> str:
             if url not in session.adapters:
                 session.mount(
                     url,
-                    HTTPAdapter(max_retries=SEND_RETRY, pool_connections=1, pool_maxsize=POOL_SIZE),
+                    GatewayAdapter(max_retries=SEND_RETRY, pool_connections=1, pool_maxsize=POOL_SIZE),
                 )
     return url
 

@@ -2,7 +2,9 @@
 
 The same flags as ``python -m django_voiceotp.simulator``; the defaults come from ``VOICEOTP``
 (username, password, key, sender) and, when ``BASE_URL`` points at this machine, its host and port, so
-``runserver`` in one terminal and this in another make a working pair with no flag at all.
+``runserver`` in one terminal and this in another make a working pair with no flag at all. It listens
+on loopback unless ``--host`` says otherwise: a ``BASE_URL`` of ``0.0.0.0`` (which reaches loopback)
+must not open the calls page, and its codes, to the network.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ...conf import get_settings
 from ...simulator import GatewaySimulator, build_parser, serve
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 (only compared)
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 (only compared: it is served on loopback)
 
 
 def site_defaults() -> dict[str, Any]:
@@ -32,7 +35,7 @@ def site_defaults() -> dict[str, Any]:
             defaults[flag] = value
     url = urlsplit(values.BASE_URL)
     if url.hostname in LOCAL_HOSTS:
-        defaults["host"] = url.hostname
+        defaults["host"] = "127.0.0.1" if url.hostname == ANY_ADDRESS else url.hostname
         if url.port:
             defaults["port"] = url.port
     return defaults

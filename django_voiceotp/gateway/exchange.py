@@ -1,0 +1,176 @@
+"""One POST to the gateway on the wire: within its deadline, its answer capped, its failures in words.
+
+Each request, retries included, must be over within the two configured timeouts together: requests'
+timeouts bound each socket operation, which a gateway answering a byte at a time never trips, so
+:mod:`.deadline` holds that budget and, when it runs out, the answer is a :class:`GatewayTimeout`.
+The answer is read as a stream and no further than :data:`MAX_ANSWER`, exactly as sent (nothing is
+inflated). Whatever goes wrong comes back as an error rebuilt from fixed words, never chained to what
+raised it, so nothing of the request can travel into a log or an error report through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+import urllib3
+from django.views.decorators.debug import sensitive_variables
+from urllib3.exceptions import NewConnectionError
+
+from . import deadline
+from .errors import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
+
+logger = logging.getLogger("django_voiceotp.gateway")
+
+_HEADERS = {
+    "Accept": "text/plain, application/json",
+    "Accept-Encoding": "identity",  # nothing to inflate: a small compressed body cannot become a big one
+    "Content-Type": "application/json",
+}
+MAX_ANSWER = 16 * 1024
+"""Bytes of an answer read at most. The gateway answers ``1,,,<request_id>`` or a JSON object of two
+fields; this leaves room for an error page in front of one (kept, cut, as ``raw`` for the operator)
+and still bounds what a broken or hostile gateway can make a worker read and hold."""
+_READ_SIZE = 4096
+
+
+@sensitive_variables("body")
+def post(
+    session: requests.Session, name: str, url: str, body: bytes, timeout: tuple[float, float]
+) -> tuple[str, int]:
+    """POST ``body`` to ``url`` for endpoint ``name``; the answer's text and the time it took.
+
+    Raises :class:`GatewayUnavailable` (:class:`GatewayTimeout` among them) when no whole answer
+    came, :class:`GatewayProtocolError` when it was too big or compressed.
+    """
+    started = time.monotonic()
+    with deadline.watch(sum(timeout)) as running:
+        outcome = _exchange(session, name, url, body, timeout, running)
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    if isinstance(outcome, GatewayError):
+        outcome.elapsed_ms = elapsed_ms
+        logger.warning("%s after %d ms", outcome.message, elapsed_ms)
+        raise outcome
+    status, text, problem = outcome
+    if not 200 <= status < 300:
+        logger.warning("%s: HTTP %d after %d ms", name, status, elapsed_ms)
+        raise GatewayUnavailable(
+            f"{name}: HTTP {status}",
+            endpoint=name,
+            may_have_reached=True,
+            status_code=status,
+            raw=text,
+            elapsed_ms=elapsed_ms,
+        )
+    if problem is not None:
+        logger.warning("%s: %s after %d ms", name, problem, elapsed_ms)
+        raise GatewayProtocolError(f"{name}: {problem}", endpoint=name, raw=text, elapsed_ms=elapsed_ms)
+    return text, elapsed_ms
+
+
+@sensitive_variables("body")
+def _exchange(
+    session: requests.Session,
+    name: str,
+    url: str,
+    body: bytes,
+    timeout: tuple[float, float],
+    running: deadline.Deadline,
+) -> tuple[int, str, str | None] | GatewayUnavailable:
+    """The answer's status, text and what is wrong with it (too big, encoded), or the error to
+    raise (returned, so that it is raised outside any ``except`` block and carries no context
+    of what failed)."""
+    try:
+        response = session.post(
+            url, data=body, timeout=timeout, headers=_HEADERS, allow_redirects=False, stream=True
+        )
+    except requests.RequestException as exc:
+        return _transport_error(name, exc, timeout, running)
+    except Exception as exc:  # whatever it was, the request may have gone out
+        return _unexpected(name, exc)
+    try:
+        data, problem = _read_capped(response)
+        return response.status_code, data.decode("utf-8", errors="replace"), problem
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        return _transport_error(name, exc, timeout, running)
+    except Exception as exc:
+        return _unexpected(name, exc)
+    finally:
+        # Read to the end, the connection went back to its pool on the way; read in part, this
+        # closes it, so no later request can find the rest of this answer waiting on it.
+        response.close()
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
+    """Up to :data:`MAX_ANSWER` bytes of the body, as sent (nothing inflated), and what is wrong."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        return b"", "answer in an encoding that was not asked for"
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_ANSWER:
+        chunk = response.raw.read(min(_READ_SIZE, MAX_ANSWER + 1 - size), decode_content=False)
+        if not chunk:
+            return b"".join(chunks), None
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), f"answer over {MAX_ANSWER} bytes"
+
+
+def _unexpected(name: str, exc: Exception) -> GatewayUnavailable:
+    return GatewayUnavailable(
+        f"{name}: the request failed unexpectedly ({type(exc).__name__})",
+        endpoint=name,
+        may_have_reached=True,
+    )
+
+
+def _transport_error(
+    name: str, exc: Exception, timeout: tuple[float, float], running: deadline.Deadline
+) -> GatewayUnavailable:
+    """The fixed-words error for what requests raised, or urllib3 while the body was read.
+
+    Past the deadline, whatever it was, it is the deadline's doing (a shut-down socket reads as a
+    dropped line). A request of which no byte left (its connection refused or timed out, a TLS
+    handshake included, which urllib3 calls a read timeout) cannot have reached the gateway.
+    """
+    unsent = running.tracked and not running.sent
+    if running.expired:
+        return GatewayTimeout(
+            f"{name}: no complete answer within {running.budget:g} s",
+            endpoint=name,
+            may_have_reached=not unsent,
+        )
+    if unsent and isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
+        return GatewayTimeout(
+            f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
+        )
+    if unsent:
+        return GatewayUnavailable(f"{name}: could not connect", endpoint=name, may_have_reached=False)
+    if isinstance(exc, requests.ConnectTimeout):
+        return GatewayTimeout(
+            f"{name}: no connection within {timeout[0]} s", endpoint=name, may_have_reached=False
+        )
+    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
+        return GatewayTimeout(
+            f"{name}: no answer within {timeout[1]} s", endpoint=name, may_have_reached=True
+        )
+    if isinstance(exc, requests.ConnectionError):
+        refused = _connection_refused(exc)
+        return GatewayUnavailable(
+            f"{name}: could not connect" if refused else f"{name}: the connection dropped",
+            endpoint=name,
+            may_have_reached=not refused,
+        )
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError)):
+        return GatewayUnavailable(f"{name}: the connection dropped", endpoint=name, may_have_reached=True)
+    return GatewayUnavailable(
+        f"{name}: request failed ({type(exc).__name__})", endpoint=name, may_have_reached=True
+    )
+
+
+def _connection_refused(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never opened, so the gateway cannot have seen the request."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
