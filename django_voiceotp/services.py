@@ -47,6 +47,7 @@ from .gateway import (
     GatewayClient,
     GatewayError,
     GatewayProtocolError,
+    GatewayRequestError,
     GatewayUnavailable,
     Kind,
     SendResult,
@@ -277,10 +278,10 @@ def _place(client: GatewayClient, challenge: OtpChallenge, call: VoiceCall, numb
     """
     try:
         result = client.place_call(number.local, code)
-    except ValueError:
-        # The request could not be built (a number the gateway's form cannot hold): nothing was sent.
-        _refused(challenge, call, number, "the gateway request could not be built for this number")
-        raise InvalidPhone() from None
+    except GatewayRequestError as exc:
+        # The request could not be built: nothing was sent, nothing was charged.
+        _refused(challenge, call, number, exc.message)
+        raise (InvalidPhone() if exc.field == "phone" else ProviderRejected()) from None
     except GatewayUnavailable as exc:
         status = CallStatus.UNKNOWN if exc.may_have_reached else CallStatus.REJECTED
         _finish_send(call, status, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from django_voiceotp import guards
-from django_voiceotp.gateway import GatewayClient
+from django_voiceotp.gateway import GatewayClient, GatewayRequestError
 from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
 
 from .helpers import NO_LIMITS, start, voiceotp
@@ -31,7 +31,9 @@ def fail_to_build(monkeypatch) -> None:
     """The gateway request cannot be built (for instance a local form the client refuses)."""
 
     def refuse(self, phone, code):
-        raise ValueError("phone must be in the gateway's local form")
+        raise GatewayRequestError(
+            "postSMS: the phone is not the gateway's local form", endpoint="postSMS", field="phone"
+        )
 
     monkeypatch.setattr(GatewayClient, "place_call", refuse)
 
