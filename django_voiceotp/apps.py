@@ -8,4 +8,12 @@ class VoiceOtpConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        """Register the system checks, and connect background polling to the calls the rules place
+        (the rules send ``call_placed`` and know nothing of the task framework)."""
+        from . import checks, tasks
+        from .signals import call_placed
+
+        checks.register_all()
+        call_placed.connect(
+            tasks.schedule_poll, weak=False, dispatch_uid="django_voiceotp.tasks.schedule_poll"
+        )

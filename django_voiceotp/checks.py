@@ -24,7 +24,12 @@ NOT_SHARED_CACHES = (
 )
 
 
-@register(Tags.security, "voiceotp")
+def register_all() -> None:
+    """Called by the app's ``ready()``."""
+    register(check_settings, Tags.security, "voiceotp")
+    register(check_caches_answer, Tags.caches, "voiceotp")
+
+
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     found: list[CheckMessage] = []
     for problem in conf.problems():
@@ -41,16 +46,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if found:
         return found
     values = conf.get_settings()
-    missing = [k for k in ("USERNAME", "PASSWORD", "KEY") if not getattr(values, k)]
-    if missing:
-        found.append(
-            Error(
-                f"VOICEOTP is missing the gateway credentials: {', '.join(missing)}.",
-                hint="Set VOICEOTP['USERNAME'], ['PASSWORD'] and ['KEY'] as the gateway's operator "
-                "issued them (or run the simulator and use its demo credentials).",
-                id="voiceotp.E001",
-            )
-        )
+    found.extend(_gateway_problems(values.GATEWAY))
     if values.CODE_TTL > MAX_SAFE_TTL:
         found.append(
             Warning(
@@ -80,7 +76,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return found
 
 
-@register(Tags.caches, "voiceotp")
+def _gateway_problems(config: conf.GatewayConfig) -> list[CheckMessage]:
+    """The backend can be imported, is a gateway backend, and is happy with its options."""
+    from .gateways import backend_class
+
+    try:
+        backend = backend_class(config.BACKEND)
+    except (ImportError, TypeError) as exc:
+        return [Error(f"VOICEOTP['GATEWAY']['BACKEND'] cannot be used: {exc}.", id="voiceotp.E003")]
+    try:
+        gateway = backend(options=config.OPTIONS, timeout=conf.get_settings().TIMEOUT)
+        problems = gateway.problems()
+    except Exception as exc:  # a backend that cannot even be built says so here, not at the first call
+        problems = [f"the backend could not be built ({type(exc).__name__})"]
+    return [
+        Error(
+            f"VOICEOTP's gateway ({config.BACKEND}): {problem}.",
+            hint="Set them in VOICEOTP['GATEWAY']['OPTIONS']. A site's tests need none: use the "
+            "in-process gateway, django_voiceotp.gateways.locmem.LocMemGateway (see the test kit).",
+            id="voiceotp.E001",
+        )
+        for problem in problems
+    ]
+
+
 def check_caches_answer(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The caches the limits live in can be built and answer.
 

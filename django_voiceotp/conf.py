@@ -8,6 +8,7 @@ configuring a site, not debugging this app.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 from collections.abc import Mapping
@@ -20,7 +21,11 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-DEFAULT_BASE_URL = "http://210.211.108.20:8080/onsmsapivoice"
+DEFAULT_BACKEND = "django_voiceotp.gateways.onsms.OnSmsGateway"
+GATEWAY_KEYS = ("BACKEND", "OPTIONS")
+LEGACY_GATEWAY_KEYS = ("BASE_URL", "USERNAME", "PASSWORD", "KEY", "SENDER")
+"""The operator's options as they were first spelled, at the top of ``VOICEOTP``: still read, as
+options of the default backend (``GATEWAY["OPTIONS"]`` is where they live now)."""
 
 DEFAULT_RATE_LIMITS: dict[str, str | None] = {
     "request_per_ip": "20/h",
@@ -33,17 +38,18 @@ DEFAULT_RATE_LIMITS: dict[str, str | None] = {
 PREFIX_GUARD_KEYS = ("min_calls", "max_unverified_ratio", "window", "block_for", "prefix_digits")
 
 DEFAULTS: dict[str, Any] = {
-    "BASE_URL": DEFAULT_BASE_URL,
+    "GATEWAY": {"BACKEND": DEFAULT_BACKEND, "OPTIONS": {}},
+    "BASE_URL": None,
     "USERNAME": None,
     "PASSWORD": None,
     "KEY": None,
-    "SENDER": "DAUSO1",
+    "SENDER": None,
     "CODE_LENGTH": 6,
     "CODE_TTL": 300,
     "MAX_ATTEMPTS": 5,
     "MAX_SENDS": 3,
     "RESEND_COOLDOWN": 60,
-    "REPEAT_WINDOW": 900,
+    "REPEAT_WINDOW": None,
     "RATE_LIMITS": DEFAULT_RATE_LIMITS,
     "TIMEOUT": (3.05, 15),
     "DEFAULT_REGION": "VN",
@@ -79,20 +85,26 @@ class PrefixGuard:
 
 
 @dataclass(frozen=True)
+class GatewayConfig:
+    """``VOICEOTP["GATEWAY"]``: the backend's dotted path and its options (which may hold credentials:
+    never shown by ``repr``)."""
+
+    BACKEND: str
+    OPTIONS: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class VoiceOtpSettings:
     """A validated snapshot of ``settings.VOICEOTP`` with defaults filled in."""
 
-    BASE_URL: str
-    USERNAME: str | None
-    PASSWORD: str | None = field(repr=False)
-    KEY: str | None = field(repr=False)
-    SENDER: str
+    GATEWAY: GatewayConfig
     CODE_LENGTH: int
     CODE_TTL: int
     MAX_ATTEMPTS: int
     MAX_SENDS: int
     RESEND_COOLDOWN: int
-    REPEAT_WINDOW: int
+    REPEAT_WINDOW: int | None
+    """Seconds; None means the gateway backend's own window (see :func:`repeat_window`)."""
     RATE_LIMITS: Mapping[str, str | None]
     TIMEOUT: tuple[float, float]
     DEFAULT_REGION: str
@@ -110,10 +122,6 @@ class VoiceOtpSettings:
     """Seconds between two gateway checks of one call by the background task."""
     AUTHENTICATION_CLASSES: tuple[str, ...]
     """Dotted paths of the DRF authentication classes the API views use (never DRF's defaults)."""
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.USERNAME and self.PASSWORD and self.KEY)
 
     def rate(self, name: str) -> str | None:
         return self.RATE_LIMITS.get(name)
@@ -208,6 +216,26 @@ class _Reader:
                 return tuple(DEFAULTS[key])
         return tuple(value)
 
+    def gateway(self) -> GatewayConfig:
+        value = self.get("GATEWAY")
+        legacy = {key: self.raw[key] for key in LEGACY_GATEWAY_KEYS if self.raw.get(key) is not None}
+        if not isinstance(value, Mapping) or set(value) - set(GATEWAY_KEYS):
+            self.problem("GATEWAY", 'must be a dict like {"BACKEND": "dotted.path", "OPTIONS": {...}}')
+            return GatewayConfig(DEFAULT_BACKEND, legacy)
+        backend = value.get("BACKEND", DEFAULT_BACKEND)
+        options = value.get("OPTIONS", {})
+        if not isinstance(backend, str) or not isinstance(options, Mapping):
+            self.problem("GATEWAY", "BACKEND must be a dotted path and OPTIONS a dict")
+            return GatewayConfig(DEFAULT_BACKEND, legacy)
+        for key in sorted(legacy):
+            if backend != DEFAULT_BACKEND:
+                self.problem(
+                    key, f"is an option of {DEFAULT_BACKEND}; with another backend set GATEWAY['OPTIONS']"
+                )
+            elif key in options:
+                self.problem(key, "is set twice: keep it in GATEWAY['OPTIONS'] only")
+        return GatewayConfig(backend, {**legacy, **options})
+
     def regions(self) -> tuple[str, ...]:
         value = self.get("ALLOWED_REGIONS")
         if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
@@ -258,21 +286,14 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
     r = _Reader(raw)
     for key in sorted(set(raw) - set(DEFAULTS)):
         r.problem(key, f"is not a VOICEOTP setting; known settings: {', '.join(DEFAULTS)}")
-    base_url = r.text("BASE_URL") or DEFAULT_BASE_URL
-    if not re.match(r"https?://", base_url):
-        r.problem("BASE_URL", "must start with http:// or https://")
     values = VoiceOtpSettings(
-        BASE_URL=base_url.rstrip("/"),
-        USERNAME=r.text("USERNAME", optional=True),
-        PASSWORD=r.text("PASSWORD", optional=True),
-        KEY=r.text("KEY", optional=True),
-        SENDER=r.text("SENDER") or "DAUSO1",
+        GATEWAY=r.gateway(),
         CODE_LENGTH=r.integer("CODE_LENGTH", minimum=4, maximum=6),
         CODE_TTL=r.integer("CODE_TTL", minimum=30),
         MAX_ATTEMPTS=r.integer("MAX_ATTEMPTS", minimum=1, maximum=100),
         MAX_SENDS=r.integer("MAX_SENDS", minimum=1, maximum=20),
         RESEND_COOLDOWN=r.integer("RESEND_COOLDOWN", minimum=0),
-        REPEAT_WINDOW=r.integer("REPEAT_WINDOW", minimum=0),
+        REPEAT_WINDOW=r.optional_integer("REPEAT_WINDOW", minimum=0),
         RATE_LIMITS=r.rate_limits(),
         TIMEOUT=r.timeout(),
         DEFAULT_REGION=(r.text("DEFAULT_REGION") or "VN").upper(),
@@ -302,6 +323,37 @@ def _load() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         with _lock:
             cached = _cached = _read()
     return cached
+
+
+IMMEDIATE_TASK_BACKENDS = frozenset(
+    {
+        "django.tasks.backends.immediate.ImmediateBackend",
+        "django_tasks.backends.immediate.ImmediateBackend",
+    }
+)
+
+
+def tasks_framework() -> str | None:
+    """The tasks framework's module name: ``django.tasks`` (Django 6) or ``django_tasks`` (the
+    backport), or None without either."""
+    for name in ("django.tasks", "django_tasks"):
+        try:
+            if importlib.util.find_spec(name) is not None:
+                return name
+        except ModuleNotFoundError:  # the parent package is missing
+            continue
+    return None
+
+
+def polls_in_background() -> bool:
+    """Whether a task worker checks placed calls: the site set ``TASKS`` (itself, not Django's
+    default) to a backend that runs tasks outside the request. The immediate backend counts as none:
+    it would check a call in the request that placed it, seconds before anyone can have answered."""
+    is_overridden = getattr(settings, "is_overridden")  # noqa: B009 (untyped in the stubs)
+    if tasks_framework() is None or not is_overridden("TASKS"):
+        return False
+    backend = ((getattr(settings, "TASKS", None) or {}).get("default") or {}).get("BACKEND", "")
+    return bool(backend) and backend not in IMMEDIATE_TASK_BACKENDS
 
 
 def problems() -> list[SettingProblem]:

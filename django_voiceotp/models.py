@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .gateway.codes import GatewayCode, check_code, send_code
+from .managers import ChallengeManager
 from .phones import local_from_e164, mask
 
 
@@ -79,6 +79,8 @@ class OtpChallenge(models.Model):
         related_name="+",
     )
 
+    objects = ChallengeManager()
+
     class Meta:
         verbose_name = _("challenge")
         verbose_name_plural = _("challenges")
@@ -128,17 +130,24 @@ class VoiceCall(models.Model):
         OtpChallenge, verbose_name=_("challenge"), on_delete=models.CASCADE, related_name="calls"
     )
     phone = models.CharField(_("phone (E.164)"), max_length=20)
+    gateway = models.CharField(
+        _("gateway"), max_length=32, default="", help_text=_("The gateway backend that placed the call.")
+    )
     sent_digest = models.CharField(max_length=64, editable=False)
     # NULL, not "": calls the gateway never took have no id, and the unique constraint skips NULLs.
     request_id = models.CharField(_("request id"), max_length=100, null=True, blank=True)  # noqa: DJ001
     status = models.CharField(
         _("call status"), max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED
     )
-    send_code = models.IntegerField(_("send code"), null=True, blank=True)
+    send_code = models.CharField(
+        _("send code"), max_length=16, blank=True, default="", help_text=_("As the gateway wrote it.")
+    )
     send_error = models.CharField(_("send error"), max_length=200, blank=True, default="")
     send_raw = models.TextField(_("send answer"), blank=True, default="")
     send_ms = models.PositiveIntegerField(_("send time (ms)"), null=True, blank=True)
-    check_code = models.IntegerField(_("check code"), null=True, blank=True)
+    check_code = models.CharField(
+        _("check code"), max_length=16, blank=True, default="", help_text=_("As the gateway wrote it.")
+    )
     check_raw = models.TextField(_("check answer"), blank=True, default="")
     check_ms = models.PositiveIntegerField(_("check time (ms)"), null=True, blank=True)
     checks = models.PositiveIntegerField(_("status checks"), default=0)
@@ -164,14 +173,6 @@ class VoiceCall(models.Model):
 
     def __str__(self) -> str:
         return f"{mask(local_from_e164(self.phone))} {self.status} {self.request_id or ''}".strip()
-
-    @property
-    def send_meaning(self) -> GatewayCode | None:
-        return None if self.send_code is None else send_code(self.send_code)
-
-    @property
-    def check_meaning(self) -> GatewayCode | None:
-        return None if self.check_code is None else check_code(self.check_code)
 
 
 class PrefixBlock(models.Model):

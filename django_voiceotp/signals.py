@@ -1,6 +1,8 @@
 """What a site can listen to.
 
 ``phone_verified(sender=OtpChallenge, challenge, phone, purpose)``: a code was right. ``phone`` is E.164.
+``call_placed(sender=VoiceCall, call)``: the gateway took a call (or may have: ``call.status`` says
+``calling`` or ``unknown``); background polling listens to it.
 ``call_status_changed(sender=VoiceCall, call, old_status, new_status)``: the gateway told us more.
 
 ``call_blocked(sender=VoiceCall, guard, prefix)``: a fraud guard refused a call (``guard`` is
@@ -10,5 +12,6 @@
 from django.dispatch import Signal
 
 phone_verified = Signal()
+call_placed = Signal()
 call_status_changed = Signal()
 call_blocked = Signal()

@@ -5,8 +5,8 @@ opts in by setting ``TASKS`` to a backend that runs tasks outside the request (a
 worker). Without one this module still imports and :func:`schedule_poll` does nothing: outcomes then
 come from ``voiceotp_poll_calls`` on a cron, or from API reads (``POLL_ON_READ_INTERVAL``).
 
-The immediate backend counts as none: it would run the first check inside the request that placed the
-call, seconds before the call can have been answered, and could never ask again later.
+The rules do not import this module: :meth:`django_voiceotp.apps.VoiceOtpConfig.ready` connects
+:func:`schedule_poll` to the ``call_placed`` signal they send.
 """
 
 from __future__ import annotations
@@ -18,35 +18,26 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
-from .conf import get_settings
-from .gateway import GatewayError
+from . import conf, services
+from .gateways import GatewayError
 from .models import OPEN_CALL_STATUSES, VoiceCall
 from .operations.polling import DEFAULT_MAX_AGE
 
 logger = logging.getLogger("django_voiceotp.tasks")
 
-IMMEDIATE_BACKENDS = frozenset(
-    {
-        "django.tasks.backends.immediate.ImmediateBackend",
-        "django_tasks.backends.immediate.ImmediateBackend",
-    }
-)
 GIVE_UP_AFTER = DEFAULT_MAX_AGE
 """Seconds after placing a call that its task stops asking; ``voiceotp_poll_calls`` uses the same age."""
 
 
 def _framework() -> ModuleType | None:
-    for name in ("django.tasks", "django_tasks"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
+    name = conf.tasks_framework()
+    try:
+        return importlib.import_module(name) if name else None
+    except ImportError:
+        return None
 
 
 FRAMEWORK = _framework()
@@ -87,24 +78,10 @@ def run_poll(call_id: int) -> str:
     return call.status
 
 
-def polls_in_background() -> bool:
-    """True when the site set ``TASKS`` to a backend that will run :func:`poll_call` outside requests."""
-    if not hasattr(poll_call, "enqueue") or not _site_sets("TASKS"):
-        return False
-    configured = getattr(settings, "TASKS", None) or {}
-    backend = (configured.get(poll_call.backend) or {}).get("BACKEND", "")
-    return bool(backend) and backend not in IMMEDIATE_BACKENDS
-
-
-def _site_sets(name: str) -> bool:
-    """Whether the site's settings (or a test's override) set ``name``, not Django's defaults."""
-    is_overridden: Callable[[str], bool] = getattr(settings, "is_overridden")  # noqa: B009 (untyped)
-    return is_overridden(name)
-
-
-def schedule_poll(call: VoiceCall) -> None:
-    """Have the task framework check ``call`` once the placing transaction commits (if it polls)."""
-    if polls_in_background():
+def schedule_poll(call: VoiceCall, **signal: Any) -> None:
+    """Have the task framework check ``call`` once the placing transaction commits (if it polls): the
+    ``call_placed`` receiver."""
+    if conf.polls_in_background() and hasattr(poll_call, "enqueue"):
         call_id = call.pk
         transaction.on_commit(lambda: enqueue(call_id))
 
@@ -118,7 +95,7 @@ def enqueue(call_id: int, *, again: bool = False) -> bool:
     try:
         task = poll_call
         if task.get_backend().supports_defer:
-            delay = timedelta(seconds=get_settings().POLL_TASK_INTERVAL)
+            delay = timedelta(seconds=conf.get_settings().POLL_TASK_INTERVAL)
             task = task.using(run_after=timezone.now() + delay)
         elif again:
             return False

@@ -39,7 +39,7 @@ def request_many(
         for phone in phones:
             try:
                 with override_settings(VOICEOTP=voiceotp):
-                    services.request_challenge(phone, client_ip=None)
+                    services.start_verification(phone, client_ip=None)
                 out.put("placed")
             except VoiceOtpError as exc:
                 out.put(exc.code)

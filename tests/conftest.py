@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from django_voiceotp.gateway import Credentials, GatewayClient
-from django_voiceotp.gateway.session import reset_session
+from django_voiceotp.gateways.http.session import reset_session
+from django_voiceotp.gateways.onsms.client import Credentials, GatewayClient
 from django_voiceotp.simulator import GatewaySimulator
 
 USERNAME = settings.VOICEOTP["USERNAME"]

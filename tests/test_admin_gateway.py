@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from django_voiceotp.admin import time_range
-from django_voiceotp.gateway.quick import quick_timeout
+from django_voiceotp.gateways.onsms.backend import quick_timeout
 from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.operations import balance
 from django_voiceotp.operations.stats import MAX_RANGE, gateway_stats
@@ -96,7 +96,7 @@ def test_a_failing_gateway_gives_a_readable_message_and_is_not_asked_again_at_on
 def test_wrong_credentials_are_named_as_such(simulator, admin_client):
     with voiceotp(PASSWORD="not-the-password"):
         html = page(admin_client, CHALLENGES)
-    assert "The gateway refused the credentials (errorcode 0)" in html
+    assert "The gateway refused the credentials (code 0)" in html
     assert "not-the-password" not in html
     assert PASSWORD not in html
 
@@ -264,7 +264,7 @@ def test_the_figures_come_from_the_rows_in_the_range():
                 phone=c.phone,
                 status=c.call_status,
                 request_id=None if c.call_status in ("rejected", "unknown") else f"r{n}",
-                send_code=15 if c.call_status == "rejected" else 1,
+                send_code="15" if c.call_status == "rejected" else "1",
                 created_at=c.created_at,
             )
             for n, c in enumerate([*rows, old])
@@ -273,7 +273,7 @@ def test_the_figures_come_from_the_rows_in_the_range():
     stats = gateway_stats(now - timedelta(hours=1), now)
     assert (stats.attempted, stats.placed, stats.answered, stats.unanswered) == (5, 3, 2, 1)
     assert (stats.unknown, stats.rejected, stats.calling) == (1, 1, 0)
-    assert [(r.code, r.count) for r in stats.refusals] == [(15, 1)]
+    assert [(r.code, r.count) for r in stats.refusals] == [("15", 1)]
     assert (stats.challenges, stats.reached, stats.verified) == (5, 4, 3)
     assert stats.conversion == 0.75
     assert stats.median_seconds == 50

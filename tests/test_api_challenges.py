@@ -48,7 +48,7 @@ def test_a_challenge_calls_the_number_with_a_fresh_code(simulator, api):
     assert call.code.isdigit()
     row = VoiceCall.objects.get()
     assert row.request_id == call.request_id
-    assert row.send_code == 1
+    assert row.send_code == "1"
     assert row.status == CallStatus.CALLING
 
 
@@ -322,7 +322,7 @@ def test_gateway_refusals_map_to_the_contracts_codes_and_are_kept(simulator, api
     assert challenge.call_status == CallStatus.REJECTED
     assert str(code) in challenge.failure
     call = VoiceCall.objects.get()
-    assert call.send_code == code
+    assert call.send_code == str(code)
     assert call.status == CallStatus.REJECTED
     assert call.send_raw.strip() == str(code)
     assert simulator.count("postSMS") == 1
@@ -341,7 +341,7 @@ def test_answers_that_cannot_say_whether_the_call_was_placed_count_as_maybe_plac
     assert challenge.status == ChallengeStatus.FAILED
     assert challenge.call_status == CallStatus.UNKNOWN
     call = VoiceCall.objects.get()
-    assert (call.send_code, call.status) == (code, CallStatus.UNKNOWN)
+    assert (call.send_code, call.status) == (str(code), CallStatus.UNKNOWN)
     assert call.send_raw.strip() == str(code)
     # The cooldown is kept, as after a placed call: no second call to the number at once.
     again = start(api)
@@ -365,7 +365,7 @@ def test_repeat_content_is_retried_once_with_a_fresh_code(simulator, api):
     assert response.status_code == 201
     assert simulator.count("postSMS") == 2
     calls = list(VoiceCall.objects.order_by("created_at", "pk"))
-    assert [c.send_code for c in calls] == [6, 1]
+    assert [c.send_code for c in calls] == ["6", "1"]
     # The code that verifies is the one of the call that was taken.
     assert verify(api, response.json()["id"], simulator.calls[0].code).status_code == 200
 
@@ -390,14 +390,14 @@ def test_250_codes_to_one_number_never_repeat_at_the_gateway(simulator):
         refused = []
         for _ in range(250):
             try:
-                services.request_challenge(PHONE, client_ip=None)
+                services.start_verification(PHONE, client_ip=None)
             except VoiceOtpError as exc:
                 refused.append(exc.code)
     sent = [r.message for r in simulator.received if r.endpoint == "postSMS"]
     assert refused == []
     assert len(sent) == 250
     assert len(set(sent)) == 250
-    assert VoiceCall.objects.filter(send_code=6).count() == 0
+    assert VoiceCall.objects.filter(send_code="6").count() == 0
 
 
 @pytest.mark.parametrize("fault", ["hang", "drop", "http500", "garbage"])

@@ -29,7 +29,7 @@ def test_a_failed_send_survives_atomic_requests(simulator, api, monkeypatch):
     simulator.set_fault("code", code=14)
     assert start(api).status_code == 502
     assert OtpChallenge.objects.get().status == ChallengeStatus.FAILED
-    assert VoiceCall.objects.get().send_code == 14
+    assert VoiceCall.objects.get().send_code == "14"
 
 
 def test_an_unanswered_call_never_costs_a_verify_attempt(simulator, api):
@@ -62,7 +62,7 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
         call_status_changed.disconnect(dispatch_uid="t")
     call.refresh_from_db()
     assert call.status == CallStatus.ANSWERED
-    assert call.check_code == 1
+    assert call.check_code == "1"
     assert call.checks == 2
     assert call.completed_at is not None
     assert OtpChallenge.objects.get().call_status == CallStatus.ANSWERED

@@ -85,18 +85,18 @@ def test_requests_with_no_readable_address_share_one_bucket_and_say_so(simulator
 
 def test_python_callers_must_say_whether_there_is_a_client_address(simulator):
     with pytest.raises(TypeError):
-        services.request_challenge(PHONE)  # type: ignore[call-arg]
+        services.start_verification(PHONE)
 
 
 def test_python_callers_without_an_address_skip_only_the_per_ip_limit(simulator):
     """None is explicit: no per-IP limit (there is no client to key it on); the number's limits hold."""
     rates = {**NO_LIMITS, "request_per_ip": "1/h", "request_per_phone": "2/h"}
     with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=rates):
-        services.request_challenge("0361234561", client_ip=None)
-        services.request_challenge("0361234562", client_ip=None)
-        services.request_challenge("0361234561", client_ip=None)
+        services.start_verification("0361234561", client_ip=None)
+        services.start_verification("0361234562", client_ip=None)
+        services.start_verification("0361234561", client_ip=None)
         with pytest.raises(RateLimited):
-            services.request_challenge("0361234561", client_ip=None)  # request_per_phone
-        services.request_challenge("0361234563", client_ip="203.0.113.7")
+            services.start_verification("0361234561", client_ip=None)  # request_per_phone
+        services.start_verification("0361234563", client_ip="203.0.113.7")
         with pytest.raises(RateLimited):
-            services.request_challenge("0361234564", client_ip="::ffff:203.0.113.7")  # request_per_ip
+            services.start_verification("0361234564", client_ip="::ffff:203.0.113.7")  # request_per_ip

@@ -82,7 +82,7 @@ def test_balance_exits_2_on_wrong_credentials(simulator):
     with voiceotp(KEY="wrong-key"):
         status, out, err = run("voiceotp_balance")
     assert status == 2
-    assert "errorcode 0" in err
+    assert "(code 0)" in err
     assert "wrong-key" not in out + err
 
 

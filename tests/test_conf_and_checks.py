@@ -8,6 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from django_voiceotp import checks, conf
+from django_voiceotp.gateways import get_gateway, repeat_window
+from django_voiceotp.gateways.locmem import LocMemGateway
+from django_voiceotp.gateways.onsms import OnSmsGateway
 
 
 def voiceotp(**changes):
@@ -28,8 +31,9 @@ def test_defaults_fill_what_the_site_leaves_out():
     assert values.MAX_ATTEMPTS == 5
     assert values.MAX_SENDS == 3
     assert values.RESEND_COOLDOWN == 60
-    assert values.REPEAT_WINDOW == 900
-    assert values.SENDER == "DAUSO1"
+    assert values.REPEAT_WINDOW is None  # the gateway's own window
+    assert repeat_window() == 900
+    assert get_gateway().client.sender == "DAUSO1"  # type: ignore[attr-defined]
     assert values.DEFAULT_REGION == "VN"
     assert values.ALLOWED_REGIONS == ("VN",)
     assert values.DAILY_CALL_LIMIT is None
@@ -74,7 +78,6 @@ def test_timeout_takes_a_pair_or_one_number():
         ("ALLOWED_REGIONS", "VN"),
         ("PREFIX_GUARD", {"min_calls": 0}),
         ("PREFIX_GUARD", {"max_unverified_ratio": 2}),
-        ("BASE_URL", "ftp://gateway"),
     ],
 )
 def test_a_bad_value_names_its_key(key, value):
@@ -114,6 +117,71 @@ def test_missing_credentials_are_an_error(missing):
         messages = [m for m in checks.check_settings() if m.id == "voiceotp.E001"]
         assert check_ids() == ["voiceotp.E001"]
     assert missing in messages[0].msg
+
+
+# -- the gateway seam ------------------------------------------------------------------------------
+
+ONSMS = "django_voiceotp.gateways.onsms.OnSmsGateway"
+LOCMEM_GATEWAY = "django_voiceotp.gateways.locmem.LocMemGateway"
+NO_LEGACY = {"BASE_URL": None, "USERNAME": None, "PASSWORD": None, "KEY": None}
+
+
+def test_the_gateway_is_chosen_by_a_dotted_path_with_its_options():
+    options = {"BASE_URL": "http://127.0.0.1:1/onsmsapivoice", "USERNAME": "u", "PASSWORD": "p", "KEY": "k"}
+    with voiceotp(**NO_LEGACY, GATEWAY={"BACKEND": ONSMS, "OPTIONS": options}):
+        gateway = get_gateway()
+        assert check_ids() == []
+    assert isinstance(gateway, OnSmsGateway)
+    assert gateway.base_url == "http://127.0.0.1:1/onsmsapivoice"
+    assert "'p'" not in repr(conf.get_settings().GATEWAY)
+
+
+def test_the_first_spelling_of_the_operators_options_keeps_working():
+    """BASE_URL, USERNAME, PASSWORD, KEY and SENDER at the top of VOICEOTP: the default backend's options."""
+    with voiceotp(BASE_URL="http://127.0.0.1:2/onsmsapivoice", SENDER="BRAND"):
+        gateway = get_gateway()
+        assert check_ids() == []
+    assert isinstance(gateway, OnSmsGateway)
+    assert gateway.base_url == "http://127.0.0.1:2/onsmsapivoice"
+    assert gateway.client.sender == "BRAND"
+
+
+def test_an_option_set_in_both_places_is_an_error_naming_where_it_lives_now():
+    with (
+        voiceotp(GATEWAY={"BACKEND": ONSMS, "OPTIONS": {"KEY": "k2"}}),
+        pytest.raises(ImproperlyConfigured, match=r"KEY.*GATEWAY\['OPTIONS'\] only"),
+    ):
+        conf.get_settings()
+
+
+def test_the_operators_options_do_not_go_to_another_backend():
+    with voiceotp(GATEWAY={"BACKEND": LOCMEM_GATEWAY}):
+        assert set(check_ids()) == {"voiceotp.E003"}
+    with voiceotp(**NO_LEGACY, GATEWAY={"BACKEND": LOCMEM_GATEWAY}):
+        assert check_ids() == []
+        assert isinstance(get_gateway(), LocMemGateway)
+        assert repeat_window() == 0
+
+
+@pytest.mark.parametrize(
+    ("gateway", "check_id"),
+    [
+        ({"BACKEND": "no.such.Backend"}, "voiceotp.E003"),
+        ({"BACKEND": "django.contrib.auth.models.User"}, "voiceotp.E003"),
+        ({"BACKEND": ONSMS, "OPTIONS": {"BASE_URL": "ftp://gateway"}}, "voiceotp.E001"),
+        ({"BACKEND": ONSMS, "OPTIONS": {"PASWORD": "typo"}}, "voiceotp.E001"),
+        ({"BACKEND": ONSMS, "OPTIONS": "not a dict"}, "voiceotp.E003"),
+        ({"BACKEND": ONSMS, "NAME": "x"}, "voiceotp.E003"),
+    ],
+)
+def test_a_backend_that_cannot_work_is_reported(gateway, check_id):
+    with voiceotp(**NO_LEGACY, GATEWAY={"OPTIONS": {"USERNAME": "u", "PASSWORD": "p", "KEY": "k"}} | gateway):
+        assert check_id in check_ids()
+
+
+def test_the_sites_repeat_window_wins_over_the_gateways():
+    with voiceotp(REPEAT_WINDOW=60):
+        assert repeat_window() == 60
 
 
 @pytest.mark.parametrize("length", [3, 7, 0])

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
 from django_voiceotp import services
-from django_voiceotp.gateway import GatewayClient
+from django_voiceotp.gateways.onsms import OnSmsGateway
 
 from .helpers import NO_LIMITS, PHONE, voiceotp
 
@@ -49,34 +49,34 @@ def test_a_failure_while_placing_the_call_shows_no_code(simulator, known_code, m
     def explode(self, phone, code):
         raise Broken("the gateway client broke")
 
-    monkeypatch.setattr(GatewayClient, "place_call", explode)
+    monkeypatch.setattr(OnSmsGateway, "place_call", explode)
     with voiceotp(RATE_LIMITS=NO_LIMITS):
-        shown = report_of(lambda: services.request_challenge(PHONE, client_ip=None))
+        shown = report_of(lambda: services.start_verification(PHONE, client_ip=None))
     assert "+84361234567" in shown  # the frames and their variables are there...
     assert CODE not in shown  # ...the code is not
 
 
 def test_a_failure_while_judging_a_guess_shows_no_guess(simulator, monkeypatch):
     with voiceotp(RATE_LIMITS=NO_LIMITS):
-        challenge = services.request_challenge(PHONE, client_ip=None)
+        challenge = services.start_verification(PHONE, client_ip=None)
 
     def explode(*args, **kwargs):
         raise Broken("the database broke")
 
-    monkeypatch.setattr("django_voiceotp.verify_sql.compare_and_set", explode)
-    shown = report_of(lambda: services.verify(challenge.pk, CODE, client_ip=None))
+    monkeypatch.setattr("django_voiceotp.managers.ChallengeManager.compare_and_set", explode)
+    shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
     assert CODE not in shown
 
 
 def test_the_report_still_shows_what_is_not_secret(simulator, monkeypatch):
     """The filter hides the code, not the frames: an operator can still read what failed."""
     with voiceotp(RATE_LIMITS=NO_LIMITS):
-        challenge = services.request_challenge(PHONE, client_ip=None)
+        challenge = services.start_verification(PHONE, client_ip=None)
 
     def explode(*args, **kwargs):
         raise Broken("the database broke")
 
-    monkeypatch.setattr("django_voiceotp.verify_sql.compare_and_set", explode)
-    shown = report_of(lambda: services.verify(challenge.pk, CODE, client_ip=None))
+    monkeypatch.setattr("django_voiceotp.managers.ChallengeManager.compare_and_set", explode)
+    shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
     assert str(challenge.pk) in shown
     assert "********" in shown

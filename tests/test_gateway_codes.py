@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from django_voiceotp.gateway.codes import (
+from django_voiceotp.gateways.base import Kind, Operation
+from django_voiceotp.gateways.onsms import OnSmsGateway
+from django_voiceotp.gateways.onsms.codes import (
     BALANCE_CODES,
     CHECK_CODES,
     SEND_CODES,
-    Endpoint,
-    Kind,
     check_code,
     send_code,
 )
@@ -48,7 +48,7 @@ def test_send_code_classification(value, kind):
     code = send_code(value)
     assert code.kind is kind
     assert code.documented
-    assert code.endpoint is Endpoint.SEND
+    assert code.code == str(value)
     assert code.title_en
     assert code.title_vi
 
@@ -76,7 +76,16 @@ def test_vietnamese_meanings_are_the_gateway_operators_words():
 @pytest.mark.parametrize("value", [0, 2, 99, -3, -7, 1000])
 def test_an_undocumented_code_is_kept_and_treated_as_a_gateway_fault(value):
     code = send_code(value)
-    assert code.value == value
+    assert code.code == str(value)
     assert code.kind is Kind.GATEWAY_FAULT
     assert not code.documented
     assert check_code(value + 100).kind is Kind.GATEWAY_FAULT
+
+
+@pytest.mark.parametrize("operation", list(Operation))
+def test_the_backend_describes_every_code_of_its_tables_and_any_other_as_undocumented(operation):
+    for meaning in OnSmsGateway.codes(operation):
+        assert OnSmsGateway.describe(operation, meaning.code) == meaning
+        assert OnSmsGateway.describe(operation, f" {meaning.code} ") == meaning
+    assert not OnSmsGateway.describe(operation, "1000").documented
+    assert not OnSmsGateway.describe(operation, "taken").documented

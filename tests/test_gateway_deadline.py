@@ -22,13 +22,15 @@ from pathlib import Path
 import pytest
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError
 
-from django_voiceotp.gateway import Credentials, GatewayClient, GatewayTimeout, deadline
-from django_voiceotp.gateway.session import new_session
-from django_voiceotp.gateway.transport import (
+from django_voiceotp.gateways import GatewayTimeout
+from django_voiceotp.gateways.http import deadline
+from django_voiceotp.gateways.http.session import new_session
+from django_voiceotp.gateways.http.transport import (
     DeadlineRetry,
     WatchedHTTPConnection,
     WatchedHTTPConnectionPool,
 )
+from django_voiceotp.gateways.onsms.client import Credentials, GatewayClient
 
 from .conftest import KEY, PASSWORD, USERNAME
 
@@ -137,7 +139,7 @@ def test_a_forked_child_has_a_watchdog_of_its_own():
     script = textwrap.dedent(
         """
         import os, socket, sys, time
-        from django_voiceotp.gateway import deadline
+        from django_voiceotp.gateways.http import deadline
 
         class Owner:
             deadline = None

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from django_voiceotp.gateway.errors import GatewayProtocolError
-from django_voiceotp.gateway.parsing import (
+from django_voiceotp.gateways.base import GatewayProtocolError
+from django_voiceotp.gateways.onsms.parsing import (
     parse_balance_answer,
     parse_check_answer,
     parse_send_answer,

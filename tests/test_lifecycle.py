@@ -55,14 +55,14 @@ def test_the_challenge_lifecycle_keeps_its_invariants(simulator):
         @rule(phone=st.sampled_from(PHONES), purpose=st.sampled_from(PURPOSES))
         def request(self, phone: str, purpose: str) -> None:
             with contextlib.suppress(VoiceOtpError):
-                services.request_challenge(phone, purpose=purpose, client_ip=None)
+                services.start_verification(phone, purpose=purpose, client_ip=None)
 
         @rule(pick=st.integers(0, 20))
         def resend(self, pick: int) -> None:
             challenges = self._challenges()
             if challenges:
                 with contextlib.suppress(VoiceOtpError):
-                    services.resend(challenges[pick % len(challenges)].pk, client_ip=None)
+                    services.resend_call(challenges[pick % len(challenges)].pk, client_ip=None)
 
         @rule(pick=st.integers(0, 20), right=st.booleans())
         def verify(self, pick: int, right: bool) -> None:
@@ -72,7 +72,7 @@ def test_the_challenge_lifecycle_keeps_its_invariants(simulator):
             challenge = challenges[pick % len(challenges)]
             code = self._code(challenge) or "000000"
             with contextlib.suppress(VoiceOtpError):
-                services.verify(challenge.pk, code if right else wrong(code), client_ip=None)
+                services.check_code(challenge.pk, code if right else wrong(code), client_ip=None)
 
         @rule(seconds=st.sampled_from([30, 200, 400]))
         def time_passes(self, seconds: int) -> None:

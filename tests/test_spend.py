@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from django_voiceotp import guards
-from django_voiceotp.gateway import GatewayClient, GatewayRequestError
+from django_voiceotp.gateways import GatewayRequestError
+from django_voiceotp.gateways.onsms import OnSmsGateway
 from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
 
 from .helpers import NO_LIMITS, start, voiceotp
@@ -35,7 +36,7 @@ def fail_to_build(monkeypatch) -> None:
             "postSMS: the phone is not the gateway's local form", endpoint="postSMS", field="phone"
         )
 
-    monkeypatch.setattr(GatewayClient, "place_call", refuse)
+    monkeypatch.setattr(OnSmsGateway, "place_call", refuse)
 
 
 def test_a_request_that_cannot_be_built_is_a_refused_call_and_no_500(simulator, api, monkeypatch):

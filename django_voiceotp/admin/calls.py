@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..gateway.codes import send_code
+from ..gateways import Operation, describe
 from ..models import OtpChallenge, VoiceCall
 from .access import ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
@@ -24,35 +24,39 @@ from .display import (
     MASKED_PHONE,
     CallDisplay,
     PhoneDisplay,
+    check_meaning,
     code_title,
     describe_challenge,
+    send_meaning,
 )
 from .search import phone_search
 
 
 class SendCodeFilter(admin.SimpleListFilter):
-    """The send codes present, by number and the gateway's title for them."""
+    """The send codes present, by gateway and code, with the gateway's title for them."""
 
     title = _("send code")
     parameter_name = "send_code"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        values = (
-            VoiceCall.objects.exclude(send_code=None)
-            .order_by("send_code")
-            .values_list("send_code", flat=True)
+        pairs = (
+            VoiceCall.objects.exclude(send_code="")
+            .order_by("gateway", "send_code")
+            .values_list("gateway", "send_code")
             .distinct()
         )
-        return [(str(value), code_title(send_code(value))) for value in values if value is not None]
+        return [
+            (f"{gateway}:{code}", code_title(describe(gateway, Operation.SEND, code)))
+            for gateway, code in pairs
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value is None:
             return queryset
-        try:
-            return queryset.filter(send_code=int(value))
-        except ValueError:
-            return queryset.none()
+        gateway, by_gateway, code = value.rpartition(":")
+        found = queryset.filter(send_code=code)
+        return found.filter(gateway=gateway) if by_gateway else found
 
 
 @admin.register(VoiceCall)
@@ -138,11 +142,11 @@ class VoiceCallAdmin(
 
     @admin.display(description=_("send code"), ordering="send_code")
     def send_code_title(self, call: VoiceCall) -> SafeString | str:
-        return code_title(call.send_meaning)
+        return code_title(send_meaning(call))
 
     @admin.display(description=_("check code"), ordering="check_code")
     def check_code_title(self, call: VoiceCall) -> SafeString | str:
-        return code_title(call.check_meaning)
+        return code_title(check_meaning(call))
 
     @admin.display(description=_("challenge"))
     def challenge_text(self, call: VoiceCall) -> str:

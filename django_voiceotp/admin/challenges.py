@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..gateway.quick import quick_client
+from ..gateways import get_gateway
 from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
 from ..operations.polling import poll_calls
 from . import gateway_page
@@ -188,8 +188,8 @@ class OtpChallengeAdmin(
     def refresh_call_status(self, request: HttpRequest, queryset: QuerySet[OtpChallenge]) -> None:
         """Ask the gateway about the selected challenges' open calls, newest first.
 
-        Uses the quick client and stops at the first transport failure, so one click never holds the
-        page longer than one capped timeout per call the gateway does answer.
+        Uses the gateway as for a person waiting and stops at the first transport failure, so one click
+        never holds the page longer than one short timeout per call the gateway does answer.
         """
         calls = list(
             VoiceCall.objects.filter(
@@ -199,8 +199,8 @@ class OtpChallengeAdmin(
         if not calls:
             self.message_user(request, _("No open call among the selected challenges."), messages.INFO)
             return
-        with quick_client() as client:
-            report = poll_calls(calls[:ACTION_CALL_LIMIT], workers=1, client=client, stop_after=1)
+        with get_gateway().for_a_person() as gateway:
+            report = poll_calls(calls[:ACTION_CALL_LIMIT], workers=1, gateway=gateway, stop_after=1)
         asked = report.checked
         changed = len(report.changes)
         self.message_user(

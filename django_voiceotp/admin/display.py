@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ..gateway import GatewayCode
+from ..gateways import Meaning, Operation, describe
 from ..models import CallStatus, OtpChallenge, VoiceCall
 from ..phones import local_from_e164, mask
 
@@ -56,24 +56,33 @@ def status_badge(status: str) -> SafeString | str:
     return format_html('<span class="voiceotp-badge voiceotp-badge-{}">{}</span>', status, label)
 
 
-def code_title(code: GatewayCode | None) -> SafeString | str:
+def code_title(code: Meaning | None) -> SafeString | str:
     """The code and its short title in the reader's language (the list)."""
     if code is None:
         return EMPTY
     title = code.title_vi if (get_language() or "").startswith("vi") else code.title_en
-    return format_html('<span class="voiceotp-code">{}</span> {}', code.value, title)
+    return format_html('<span class="voiceotp-code">{}</span> {}', code.code, title)
 
 
-def code_meaning(code: GatewayCode | None) -> SafeString | str:
+def code_meaning(code: Meaning | None) -> SafeString | str:
     """The code with the gateway operator's full meaning in English and Vietnamese (detail pages)."""
     if code is None:
         return EMPTY
     return format_html(
         '<span class="voiceotp-code">{}</span> {}<br><span lang="vi">{}</span>',
-        code.value,
+        code.code,
         code.meaning_en,
         code.meaning_vi,
     )
+
+
+def send_meaning(call: VoiceCall) -> Meaning | None:
+    """The call's send code in the words of the gateway that answered it."""
+    return describe(call.gateway, Operation.SEND, call.send_code)
+
+
+def check_meaning(call: VoiceCall) -> Meaning | None:
+    return describe(call.gateway, Operation.CHECK, call.check_code)
 
 
 def raw_answer(text: str) -> SafeString | str:
@@ -89,11 +98,11 @@ class CallDisplay:
 
     @admin.display(description=_("send code"))
     def send_code_meaning(self, call: VoiceCall) -> SafeString | str:
-        return code_meaning(call.send_meaning)
+        return code_meaning(send_meaning(call))
 
     @admin.display(description=_("check code"))
     def check_code_meaning(self, call: VoiceCall) -> SafeString | str:
-        return code_meaning(call.check_meaning)
+        return code_meaning(check_meaning(call))
 
     @admin.display(description=_("send answer"))
     def send_raw_answer(self, call: VoiceCall) -> SafeString | str:

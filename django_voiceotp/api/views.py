@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import addresses, services
+from .. import services
 from ..conf import get_settings
 from ..exceptions import VoiceOtpError
 from .errors import error_response, exception_handler
@@ -32,12 +32,6 @@ from .serializers import (
     VerifiedSerializer,
     VerifySerializer,
 )
-
-
-def client_ip(request: Request) -> str:
-    """The address the per-IP limits count this request under (see :mod:`django_voiceotp.addresses`);
-    a request whose address cannot be read is counted with every other such request."""
-    return addresses.from_request(request) or addresses.UNREADABLE
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -76,11 +70,10 @@ class ChallengeListView(VoiceOtpView):
         serializer.is_valid(raise_exception=True)
 
         def start() -> dict[str, Any]:
-            challenge = services.request_challenge(
+            challenge = services.start_verification(
                 serializer.validated_data["phone"],
                 purpose=serializer.validated_data["purpose"],
-                client_ip=client_ip(request),
-                user=request.user,
+                request=request,
             )
             return ChallengeSerializer(challenge).data
 
@@ -100,9 +93,7 @@ class ChallengeVerifyView(VoiceOtpView):
         serializer.is_valid(raise_exception=True)
 
         def check() -> dict[str, Any]:
-            verification = services.verify(
-                pk, serializer.validated_data["code"], client_ip=client_ip(request)
-            )
+            verification = services.check_code(pk, serializer.validated_data["code"], request=request)
             return VerifiedSerializer(
                 {"verified": True, "token": verification.token, "challenge": verification.challenge}
             ).data
@@ -113,9 +104,7 @@ class ChallengeVerifyView(VoiceOtpView):
 class ChallengeResendView(VoiceOtpView):
     @document("resend")
     def post(self, request: Request, pk: str) -> Response:
-        return self.answer(
-            lambda: ChallengeSerializer(services.resend(pk, client_ip=client_ip(request))).data
-        )
+        return self.answer(lambda: ChallengeSerializer(services.resend_call(pk, request=request)).data)
 
 
 class UnknownPathView(VoiceOtpView):

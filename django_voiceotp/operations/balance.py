@@ -1,6 +1,7 @@
 """The gateway balance, as the admin and ``voiceotp_balance`` show it.
 
-A reading comes from :func:`..gateway.quick.quick_client` (no retries, capped timeouts) and is kept in the
+A reading comes from the gateway's variant for a person waiting (``for_a_person``: no retries, short
+timeouts) and is kept in the
 ``VOICEOTP['CACHE']`` cache for ``BALANCE_CACHE_TTL`` seconds. A failure is kept too, for at most
 :data:`FAILURE_TTL` seconds, so a dead gateway costs one slow page per that time rather than every page
 view. The cache holds plain data (a problem name and numbers); the message is built when it is shown,
@@ -24,8 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_settings
-from ..gateway import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
-from ..gateway.quick import quick_client, quick_timeout
+from ..gateways import (
+    GatewayError,
+    GatewayProtocolError,
+    GatewayTimeout,
+    GatewayUnavailable,
+    Kind,
+    get_gateway,
+)
 
 logger = logging.getLogger("django_voiceotp.operations")
 
@@ -52,7 +59,9 @@ class BalanceReading:
     checked_at: datetime
     problem: str = ""
     number: float | None = None
-    """The figure the problem's message names: seconds waited, HTTP status or errorcode."""
+    """The figure the problem's message names: seconds waited or the HTTP status."""
+    code: str = ""
+    """The gateway's answer code, when it refused."""
     cached: bool = False
 
     @property
@@ -75,22 +84,21 @@ class BalanceReading:
             return str(_("Gateway balance: %(balance)s.") % {"balance": self.balance})
         number = "" if self.number is None else f"{self.number:g}"
         texts: dict[str, Any] = {
-            NOT_CONFIGURED: _("The gateway credentials are not set (VOICEOTP USERNAME, PASSWORD, KEY)."),
+            NOT_CONFIGURED: _("The gateway is not configured: manage.py check says what is missing."),
             TIMEOUT: _("The gateway did not answer within %(number)s s."),
             HTTP_ERROR: _("The gateway answered with an HTTP error (%(number)s)."),
             UNREACHABLE: _("The gateway could not be reached."),
             UNREADABLE: _("The gateway's balance answer could not be read."),
             CREDENTIALS: _(
-                "The gateway refused the credentials (errorcode 0): check VOICEOTP USERNAME, PASSWORD "
-                "and KEY."
+                "The gateway refused the credentials (code %(code)s): check VOICEOTP['GATEWAY']['OPTIONS']."
             ),
-            REFUSED: _("The gateway did not give the balance (errorcode %(number)s)."),
+            REFUSED: _("The gateway did not give the balance (code %(code)s)."),
             CACHE_DOWN: _(
                 "The balance is unknown: the cache (VOICEOTP CACHE) is not answering. Refresh balance "
                 "asks the gateway."
             ),
         }
-        return str(texts.get(self.problem, texts[UNREACHABLE]) % {"number": number})
+        return str(texts.get(self.problem, texts[UNREACHABLE]) % {"number": number, "code": self.code})
 
     def to_cache(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,6 +116,7 @@ class BalanceReading:
             checked_at=data["checked_at"],
             problem=data.get("problem", ""),
             number=data.get("number"),
+            code=str(data.get("code", "")),
             cached=True,
         )
 
@@ -155,17 +164,17 @@ def plain(number: Decimal) -> Decimal:
 
 
 def fetch_balance(threshold: Decimal) -> BalanceReading:
-    """Ask the gateway now, through the quick client."""
-    values = get_settings()
+    """Ask the gateway now, as for a person waiting."""
     now = timezone.now()
-    if not values.has_credentials:
+    gateway = get_gateway()
+    if gateway.problems():
         return BalanceReading(None, threshold, now, NOT_CONFIGURED)
     try:
-        with quick_client() as client:
-            result = client.balance()
+        with gateway.for_a_person() as quick:
+            result = quick.balance()
     except GatewayTimeout as exc:
-        connect, read = quick_timeout(values.TIMEOUT)
-        return BalanceReading(None, threshold, now, TIMEOUT, read if exc.may_have_reached else connect)
+        waited = None if exc.elapsed_ms is None else round(exc.elapsed_ms / 1000, 1)
+        return BalanceReading(None, threshold, now, TIMEOUT, waited)
     except GatewayUnavailable as exc:
         if exc.status_code is not None:
             return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code)
@@ -176,6 +185,6 @@ def fetch_balance(threshold: Decimal) -> BalanceReading:
         return BalanceReading(None, threshold, now, UNREACHABLE)
     if result.ok:
         return BalanceReading(result.balance, threshold, now)
-    logger.warning("checkBalance refused: %s", result.code)
-    problem = CREDENTIALS if result.code.value == 0 else REFUSED
-    return BalanceReading(None, threshold, now, problem, result.code.value)
+    logger.warning("the gateway refused the balance: %s (%s)", result.code, result.kind.value)
+    problem = CREDENTIALS if result.kind is Kind.ACCOUNT else REFUSED
+    return BalanceReading(None, threshold, now, problem, code=result.code)

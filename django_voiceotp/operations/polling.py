@@ -27,8 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import services
-from ..gateway import GatewayClient, GatewayError, GatewayUnavailable, get_client
-from ..gateway.session import POOL_SIZE
+from ..gateways import GatewayError, GatewayUnavailable, VoiceGateway, get_gateway
 from ..models import OPEN_CALL_STATUSES, VoiceCall
 from ..phones import local_from_e164, mask
 
@@ -41,8 +40,8 @@ DEFAULT_LIMIT = 1000
 MAX_PROCESSES = 16
 MAX_CONNECTIONS = 64
 """Processes times threads: each thread holds a database connection (PostgreSQL allows 100 by default)."""
-MAX_WORKERS = POOL_SIZE
-"""More threads than the pooled session has connections would only queue on the pool."""
+MAX_WORKERS = 32
+"""More threads than the gateway's pooled session has connections would only queue on the pool."""
 STOP_AFTER_FAILURES = 5
 
 
@@ -92,8 +91,8 @@ def open_calls(
 class _Run:
     """Shared state of one run: the report, under a lock, and the count of failures in a row."""
 
-    def __init__(self, client: GatewayClient, stop_after: int) -> None:
-        self.client = client
+    def __init__(self, gateway: VoiceGateway, stop_after: int) -> None:
+        self.gateway = gateway
         self.stop_after = stop_after
         self.report = PollReport()
         self.lock = threading.Lock()
@@ -110,7 +109,7 @@ class _Run:
             return
         old_status = call.status
         try:
-            changed = services.refresh_call(call, self.client)
+            changed = services.refresh_call(call, self.gateway)
         except GatewayError as exc:
             logger.warning("checkVoice for call %s failed: %s", call.pk, exc.message)
             with self.lock:
@@ -156,11 +155,11 @@ def poll_calls(
     calls: Sequence[VoiceCall],
     *,
     workers: int = DEFAULT_WORKERS,
-    client: GatewayClient | None = None,
+    gateway: VoiceGateway | None = None,
     stop_after: int = STOP_AFTER_FAILURES,
 ) -> PollReport:
     """Refresh ``calls``; with ``workers`` > 1 in that many threads, each with its own DB connection."""
-    run = _Run(client or get_client(), stop_after)
+    run = _Run(gateway or get_gateway(), stop_after)
     workers = max(1, min(workers, MAX_WORKERS, len(calls) or 1))
     if workers == 1:
         for call in calls:
@@ -217,7 +216,7 @@ def poll_calls_in_processes(
     Forked, not spawned: a child starts with the parent's settings as they are, with no second
     ``django.setup()``. Database connections are closed before the fork (a child must never share the
     parent's socket) and by each child when it is done; the gateway session is rebuilt per process
-    (:func:`django_voiceotp.gateway.session.get_session`). Calls are dealt out in turn, so every
+    (:func:`django_voiceotp.gateways.http.session.get_session`). Calls are dealt out in turn, so every
     process starts with the newest. Each child stops on its own after ``stop_after`` failures in a row,
     and sends ``call_status_changed`` itself: receivers run in the child that saw the change.
     """

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..conf import VoiceOtpSettings, get_settings
+from ..gateways import repeat_window
 from ..guards import DAY
 from ..models import ChallengeStatus, OtpChallenge, VoiceCall
 
@@ -41,7 +42,7 @@ def youngest_age(values: VoiceOtpSettings | None = None) -> PurgeFloor:
     values = values or get_settings()
     floors = [
         PurgeFloor(MIN_AGE, "codes that young may still be in use"),
-        PurgeFloor(values.REPEAT_WINDOW, "REPEAT_WINDOW keeps the codes each number was sent"),
+        PurgeFloor(repeat_window(), "REPEAT_WINDOW keeps the codes each number was sent"),
     ]
     if values.DAILY_CALL_LIMIT is not None:
         floors.append(

@@ -17,8 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from ..gateway import GatewayCode
-from ..gateway.codes import send_code
+from ..gateways import Meaning, Operation, describe
 from ..models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 
 REACHED_STATUSES = (CallStatus.CALLING, CallStatus.ANSWERED, CallStatus.UNANSWERED, CallStatus.UNKNOWN)
@@ -31,14 +30,15 @@ MAX_RANGE = timedelta(days=92)
 
 @dataclass(frozen=True)
 class Refusal:
-    """Calls the gateway refused with one send code; ``code`` is None when it gave no answer at all."""
+    """Calls one gateway refused with one send code; ``code`` is empty when it gave no answer at all."""
 
-    code: int | None
+    gateway: str
+    code: str
     count: int
 
     @property
-    def meaning(self) -> GatewayCode | None:
-        return None if self.code is None else send_code(self.code)
+    def meaning(self) -> Meaning | None:
+        return describe(self.gateway, Operation.SEND, self.code)
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ def gateway_stats(since: datetime, until: datetime) -> GatewayStats:
         rejected=Count("pk", filter=Q(status=CallStatus.REJECTED)),
     )
     refusals = [
-        Refusal(row["send_code"], row["count"])
+        Refusal(row["gateway"], row["send_code"], row["count"])
         for row in calls.filter(status=CallStatus.REJECTED)
-        .values("send_code")
+        .values("gateway", "send_code")
         .annotate(count=Count("pk"))
-        .order_by("-count", "send_code")
+        .order_by("-count", "gateway", "send_code")
     ]
     challenges = OtpChallenge.objects.filter(created_at__gte=since, created_at__lt=until)
     reached_call = VoiceCall.objects.filter(challenge=OuterRef("pk"), status__in=REACHED_STATUSES)

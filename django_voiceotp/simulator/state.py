@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from django_voiceotp.gateway.codes import CHECK_CODES, SEND_CODES, Kind
+from django_voiceotp.gateways.base import Kind
+from django_voiceotp.gateways.onsms.codes import CHECK_CODES, SEND_CODES
 
 from .records import Fault, PlacedCall, ReceivedRequest, Reply, json_reply, parse_json
 

@@ -1,7 +1,8 @@
 """``manage.py voiceotp_simulator``: serve the gateway simulator with this site's credentials.
 
-The same flags as ``python -m django_voiceotp.simulator``; the defaults come from ``VOICEOTP``
-(username, password, key, sender) and, when ``BASE_URL`` points at this machine, its host and port, so
+The same flags as ``python -m django_voiceotp.simulator``; the defaults come from the gateway's options
+in ``VOICEOTP`` (username, password, key, sender) and, when ``BASE_URL`` points at this machine, its
+host and port, so
 ``runserver`` in one terminal and this in another make a working pair with no flag at all. It listens
 on loopback unless ``--host`` says otherwise: a ``BASE_URL`` of ``0.0.0.0`` (which reaches loopback)
 must not open the calls page, and its codes, to the network.
@@ -17,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandParser
 
 from ...conf import get_settings
+from ...gateways.onsms.backend import DEFAULT_BASE_URL, DEFAULT_SENDER
 from ...simulator import GatewaySimulator, build_parser, serve
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 (only compared)
@@ -26,14 +28,14 @@ ANY_ADDRESS = "0.0.0.0"  # noqa: S104 (only compared: it is served on loopback)
 def site_defaults() -> dict[str, Any]:
     """Flag defaults taken from ``settings.VOICEOTP``; none when the settings do not validate."""
     try:
-        values = get_settings()
+        options = get_settings().GATEWAY.OPTIONS
     except ImproperlyConfigured:
         return {}
-    defaults: dict[str, Any] = {"sender": values.SENDER}
-    for flag, value in (("username", values.USERNAME), ("password", values.PASSWORD), ("key", values.KEY)):
-        if value:
-            defaults[flag] = value
-    url = urlsplit(values.BASE_URL)
+    defaults: dict[str, Any] = {"sender": options.get("SENDER") or DEFAULT_SENDER}
+    for flag in ("username", "password", "key"):
+        if options.get(flag.upper()):
+            defaults[flag] = options[flag.upper()]
+    url = urlsplit(str(options.get("BASE_URL") or DEFAULT_BASE_URL))
     if url.hostname in LOCAL_HOSTS:
         defaults["host"] = "127.0.0.1" if url.hostname == ANY_ADDRESS else url.hostname
         if url.port:

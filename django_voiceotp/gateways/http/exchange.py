@@ -18,10 +18,10 @@ import urllib3
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
+from ..base import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
 from . import deadline
-from .errors import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
 
-logger = logging.getLogger("django_voiceotp.gateway")
+logger = logging.getLogger("django_voiceotp.gateways")
 
 _HEADERS = {
     "Accept": "text/plain, application/json",
@@ -29,9 +29,9 @@ _HEADERS = {
     "Content-Type": "application/json",
 }
 MAX_ANSWER = 16 * 1024
-"""Bytes of an answer read at most. The gateway answers ``1,,,<request_id>`` or a JSON object of two
-fields; this leaves room for an error page in front of one (kept, cut, as ``raw`` for the operator)
-and still bounds what a broken or hostile gateway can make a worker read and hold."""
+"""Bytes of an answer read at most. Voice gateways answer a short line or a small JSON object; this
+leaves room for an error page in front of one (kept, cut, as ``raw`` for the operator) and still
+bounds what a broken or hostile gateway can make a worker read and hold."""
 _READ_SIZE = 4096
 
 

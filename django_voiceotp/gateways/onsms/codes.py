@@ -1,7 +1,7 @@
 """Every code the gateway documents, with its English and Vietnamese meaning and what it means to us.
 
-The gateway answers with bare integers. The rest of the app never looks at those integers: it looks at
-the :class:`Kind` this table gives them, so that a new code or a reclassified one is a one-line change
+The gateway answers with bare integers. The rules never look at those integers: they look at the
+:class:`~..base.Kind` this table gives them, so that a new code or a reclassified one is a one-line change
 here. The English and Vietnamese texts are the gateway operator's own words (``gateway-api.txt``), split
 into a short title and the longer explanation, because operators search the admin for exactly those words.
 """
@@ -10,30 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-
-class Kind(str, enum.Enum):
-    """What a gateway code means for the app, whatever the number."""
-
-    TAKEN = "taken"
-    """The gateway took the call (send) or the person answered (check)."""
-    PENDING = "pending"
-    """Not known yet: the call may still come (send 27) or is still ringing (check 27)."""
-    FAILED = "failed"
-    """checkVoice 23: busy or no answer. The person never heard the code."""
-    REPEAT = "repeat"
-    """Send 6: the same content went to this number within the gateway's repeat window."""
-    RECIPIENT_REFUSED = "recipient_refused"
-    """Send 7: the subscriber refuses such messages."""
-    BAD_NUMBER = "bad_number"
-    """The gateway cannot call this number (-4, 10, 31)."""
-    ACCOUNT = "account"
-    """Our account or configuration is wrong: credentials, IP, sender, template, expiry."""
-    MONEY = "money"
-    """The account has no money left (-8, 14)."""
-    GATEWAY_FAULT = "gateway_fault"
-    """The gateway's own error (-5, -6), or a code its documentation does not list."""
+from ..base import Kind, Meaning, undocumented
 
 
 class Endpoint(str, enum.Enum):
@@ -42,40 +20,14 @@ class Endpoint(str, enum.Enum):
     BALANCE = "checkBalance"
 
 
-@dataclass(frozen=True)
-class GatewayCode:
-    """One row of one of the gateway's code tables."""
-
-    endpoint: Endpoint
-    value: int
-    kind: Kind
-    title_en: str
-    title_vi: str
-    detail_en: str = ""
-    detail_vi: str = ""
-    documented: bool = True
-
-    @property
-    def meaning_en(self) -> str:
-        return f"{self.title_en}: {self.detail_en}" if self.detail_en else self.title_en
-
-    @property
-    def meaning_vi(self) -> str:
-        return f"{self.title_vi}: {self.detail_vi}" if self.detail_vi else self.title_vi
-
-    def __str__(self) -> str:
-        return f"{self.endpoint.value} {self.value} ({self.title_en})"
-
-
-def _table(endpoint: Endpoint, rows: list[tuple[int, Kind, str, str, str, str]]) -> dict[int, GatewayCode]:
+def _table(rows: list[tuple[int, Kind, str, str, str, str]]) -> dict[int, Meaning]:
     return {
-        value: GatewayCode(endpoint, value, kind, title_en, title_vi, detail_en, detail_vi)
+        value: Meaning(str(value), kind, title_en, title_vi, detail_en, detail_vi)
         for value, kind, title_en, title_vi, detail_en, detail_vi in rows
     }
 
 
-SEND_CODES: Mapping[int, GatewayCode] = _table(
-    Endpoint.SEND,
+SEND_CODES: Mapping[int, Meaning] = _table(
     [
         (-1, Kind.ACCOUNT, "User not found", "Sai thông tin user", "", ""),
         (-2, Kind.ACCOUNT, "IP not allow", "IP chưa được phép", "", ""),
@@ -213,8 +165,7 @@ SEND_CODES: Mapping[int, GatewayCode] = _table(
     ],
 )
 
-CHECK_CODES: Mapping[int, GatewayCode] = _table(
-    Endpoint.CHECK,
+CHECK_CODES: Mapping[int, Meaning] = _table(
     [
         (1, Kind.TAKEN, "SUCCESS", "Người nhận bắt máy", "", ""),
         (27, Kind.PENDING, "PENDDING", "Hệ thống vẫn đang check. Vui lòng check lại", "", ""),
@@ -229,8 +180,7 @@ CHECK_CODES: Mapping[int, GatewayCode] = _table(
     ],
 )
 
-BALANCE_CODES: Mapping[int, GatewayCode] = _table(
-    Endpoint.BALANCE,
+BALANCE_CODES: Mapping[int, Meaning] = _table(
     [
         (1, Kind.TAKEN, "Success", "Thành công", "", ""),
         (
@@ -244,39 +194,29 @@ BALANCE_CODES: Mapping[int, GatewayCode] = _table(
     ],
 )
 
-_TABLES: Mapping[Endpoint, Mapping[int, GatewayCode]] = {
+TABLES: Mapping[Endpoint, Mapping[int, Meaning]] = {
     Endpoint.SEND: SEND_CODES,
     Endpoint.CHECK: CHECK_CODES,
     Endpoint.BALANCE: BALANCE_CODES,
 }
 
 
-def lookup(endpoint: Endpoint, value: int) -> GatewayCode:
+def lookup(endpoint: Endpoint, value: int) -> Meaning:
     """The documented row for ``value``, or an undocumented one kept as it came.
 
     An undocumented code is a gateway fault: we cannot know it was charged, delivered or refused, so
-    the app treats it like -5/-6 and keeps the number for the operator to read.
+    the rules treat it like -5/-6 and keep the code for the operator to read.
     """
-    try:
-        return _TABLES[endpoint][value]
-    except KeyError:
-        return GatewayCode(
-            endpoint,
-            value,
-            Kind.GATEWAY_FAULT,
-            "Undocumented code",
-            "Mã không có trong tài liệu",
-            documented=False,
-        )
+    return TABLES[endpoint].get(value) or undocumented(str(value))
 
 
-def send_code(value: int) -> GatewayCode:
+def send_code(value: int) -> Meaning:
     return lookup(Endpoint.SEND, value)
 
 
-def check_code(value: int) -> GatewayCode:
+def check_code(value: int) -> Meaning:
     return lookup(Endpoint.CHECK, value)
 
 
-def balance_code(value: int) -> GatewayCode:
+def balance_code(value: int) -> Meaning:
     return lookup(Endpoint.BALANCE, value)

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import GatewayProtocolError
+from ..base import GatewayProtocolError
 
 _SEND = re.compile(r"(?P<code>[-+]?\d{1,6})(?:\s*,\s*,\s*,\s*(?P<request_id>[\w.:\-]{1,100}))?")
 _CHECK = re.compile(r"(?P<code>[-+]?\d{1,6})")

@@ -1,11 +1,11 @@
 """One pooled HTTP session per process, with retries only where a retry cannot cost money.
 
-``checkVoice`` and ``checkBalance`` only read, so they are retried on connection errors, dropped lines
-and 5xx answers. ``postSMS`` places a paid call: it is retried only when the connection itself could not
-be opened (nothing reached the gateway), never after the request may have been sent, because a second
-call is charged and trips the gateway's repeat rule (code 6). Both policies live on one
-:class:`requests.Session`; the send policy is mounted on each gateway's ``postSMS`` URL, which
-``requests`` prefers over the shorter ``http://`` prefix.
+Reads (how a call went, the balance) are retried on connection errors, dropped lines and 5xx answers.
+Placing a call is paid: it is retried only when the connection itself could not be opened (nothing
+reached the gateway), never after the request may have been sent, because a second call is charged
+and trips the gateway's repeat rule. Both policies live on one :class:`requests.Session`; the send
+policy is mounted on each gateway's send URL (:func:`no_retry_url`), which ``requests`` prefers over
+the shorter ``http://`` prefix.
 
 Every adapter is a :class:`~.transport.GatewayAdapter` and every policy a
 :class:`~.transport.DeadlineRetry`, so the client's deadline for a whole request holds across its
@@ -20,7 +20,7 @@ import threading
 import requests
 from urllib3.util.retry import Retry
 
-from .. import __version__
+from ... import __version__
 from .transport import DeadlineRetry, GatewayAdapter
 
 USER_AGENT = f"django-voiceotp/{__version__} python-requests/{requests.__version__}"
@@ -80,9 +80,8 @@ def get_session() -> requests.Session:
     return _session
 
 
-def send_url(session: requests.Session, base_url: str) -> str:
-    """The ``postSMS`` URL for ``base_url``, with the no-retry policy mounted on it."""
-    url = f"{base_url.rstrip('/')}/postSMS"
+def no_retry_url(session: requests.Session, url: str) -> str:
+    """``url``, with the policy that never retries a request that may have been sent mounted on it."""
     if url not in session.adapters:
         with _lock:
             if url not in session.adapters:

@@ -1,8 +1,9 @@
-"""The client: the only code that knows the gateway's wire format.
+"""The client: the only code that knows this gateway's wire format.
 
 It sends exactly what the documentation shows and reads answers liberally (see :mod:`.parsing`). It
-knows nothing of challenges or Django models: it returns typed results that keep the gateway's own
-code, its raw answer (truncated) and how long the gateway took, and leaves the rules to the service.
+knows nothing of challenges or Django models: it returns the neutral results of
+:mod:`..base`, with the kind its code tables give each answer, the code as the gateway wrote it, its
+raw answer (truncated) and how long the gateway took, and leaves the rules to the rules.
 
 The credentials and the code pass through here, so every function that holds them is marked with
 Django's ``sensitive_variables``: an error report (the 500 mail, the debug page's filter) shows those
@@ -11,40 +12,41 @@ before anything is sent, so a failure to build it is a :class:`GatewayRequestErr
 have sent nothing, and anything that goes wrong after that is a :class:`GatewayUnavailable` that may
 have reached the gateway; nothing else leaves, and never with the request in its text.
 
-How a request goes over the wire (its deadline, the cap on its answer) is :mod:`.exchange`'s part.
+How a request goes over the wire (its deadline, the cap on its answer) is :mod:`..http.exchange`'s
+part.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from . import exchange, parsing
-from .codes import Endpoint, GatewayCode, Kind, balance_code, check_code, send_code
-from .errors import GatewayProtocolError, GatewayRequestError, truncate
-from .session import get_session, send_url
+from ..base import (
+    BalanceResult,
+    CallOutcome,
+    CheckResult,
+    GatewayProtocolError,
+    GatewayRequestError,
+    Kind,
+    SendResult,
+    truncate,
+)
+from ..http import exchange
+from ..http.session import get_session, no_retry_url
+from . import parsing
+from .codes import Endpoint, balance_code, check_code, send_code
 
-logger = logging.getLogger("django_voiceotp.gateway")
+logger = logging.getLogger("django_voiceotp.gateways")
 
 # ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
 _LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
 _MESSAGE = re.compile(r"[0-9]{1,6}")
-
-
-class CallOutcome(str, enum.Enum):
-    """What checkVoice says about a placed call."""
-
-    ANSWERED = "answered"
-    PENDING = "pending"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -59,59 +61,17 @@ class Credentials:
         return {"username": self.username, "pass": self.password, "key": self.key}
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """The gateway's answer to ``postSMS``: taken (with a request_id) or refused (with its code)."""
-
-    code: GatewayCode
-    request_id: str | None
-    raw: str
-    elapsed_ms: int
-
-    @property
-    def taken(self) -> bool:
-        return self.code.kind is Kind.TAKEN
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The gateway's answer to ``checkVoice``."""
-
-    code: GatewayCode
-    raw: str
-    elapsed_ms: int
-
-    @property
-    def outcome(self) -> CallOutcome:
-        if self.code.kind is Kind.TAKEN:
-            return CallOutcome.ANSWERED
-        if self.code.kind is Kind.FAILED:
-            return CallOutcome.FAILED
-        # 27, and any code checkVoice does not document: we do not know yet, so ask again later.
-        return CallOutcome.PENDING
-
-
-@dataclass(frozen=True)
-class BalanceResult:
-    """The gateway's answer to ``checkBalance``. ``balance`` is ``None`` when the gateway said 0."""
-
-    code: GatewayCode
-    balance: Decimal | None
-    raw: str
-    elapsed_ms: int
-
-    @property
-    def ok(self) -> bool:
-        return self.code.kind is Kind.TAKEN and self.balance is not None
+CHECK_OUTCOMES = {Kind.TAKEN: CallOutcome.ANSWERED, Kind.FAILED: CallOutcome.FAILED}
+"""checkVoice's kinds as outcomes; 27, and any code checkVoice does not document, is "ask again"."""
 
 
 class GatewayClient:
     """Places calls, reads their outcome and the balance over one pooled session.
 
-    Build it with :func:`django_voiceotp.gateway.get_client` inside a site; build it directly to talk
-    to a gateway without Django settings (the simulator's tests do). A ``session`` of its own should
-    come from :func:`.session.new_session`: on a plain ``requests.Session`` nothing can cut a request
-    at its deadline, and only requests' per-operation timeouts hold.
+    A site reaches it through :class:`.backend.OnSmsGateway`; build it directly to talk to a gateway
+    without Django settings (the simulator's tests do). A ``session`` of its own should come from
+    :func:`..http.session.new_session`: on a plain ``requests.Session`` nothing can cut a request at
+    its deadline, and only requests' per-operation timeouts hold.
     """
 
     def __init__(
@@ -145,7 +105,7 @@ class GatewayClient:
         gateway: see :mod:`.session`.
         """
         body = self._send_body(phone, code)
-        url = send_url(self.session, self.base_url)
+        url = no_retry_url(self.session, f"{self.base_url}/postSMS")
         text, elapsed_ms = self._post(Endpoint.SEND, url, body)
         try:
             value, request_id = parsing.parse_send_answer(text)
@@ -161,7 +121,7 @@ class GatewayClient:
                 elapsed_ms=elapsed_ms,
             )
         logger.info("postSMS answered %s (%s) in %d ms", value, gateway_code.kind.value, elapsed_ms)
-        return SendResult(gateway_code, request_id, truncate(text), elapsed_ms)
+        return SendResult(gateway_code.kind, str(value), request_id, truncate(text), elapsed_ms)
 
     @sensitive_variables("body")
     def call_outcome(self, request_id: str) -> CheckResult:
@@ -176,7 +136,8 @@ class GatewayClient:
             exc.elapsed_ms = elapsed_ms
             raise
         logger.debug("checkVoice answered %s in %d ms", value, elapsed_ms)
-        return CheckResult(check_code(value), truncate(text), elapsed_ms)
+        outcome = CHECK_OUTCOMES.get(check_code(value).kind, CallOutcome.PENDING)
+        return CheckResult(outcome, str(value), truncate(text), elapsed_ms)
 
     @sensitive_variables("body")
     def balance(self) -> BalanceResult:
@@ -191,7 +152,7 @@ class GatewayClient:
         gateway_code = balance_code(value)
         if gateway_code.kind is not Kind.TAKEN:
             amount = None
-        return BalanceResult(gateway_code, amount, truncate(text), elapsed_ms)
+        return BalanceResult(gateway_code.kind, str(value), amount, truncate(text), elapsed_ms)
 
     @sensitive_variables("phone", "code")
     def _send_body(self, phone: str, code: str) -> bytes:

@@ -1,0 +1,144 @@
+"""The operator's gateway behind the neutral interface: its options, its number form, its codes.
+
+The wire lives in :mod:`.client` (what is sent, how answers are read) and :mod:`..http` (time and
+size limits, retries); the code tables in :mod:`.codes`. This module is what a site configures:
+``VOICEOTP["GATEWAY"] = {"BACKEND": "django_voiceotp.gateways.onsms.OnSmsGateway", "OPTIONS": {...}}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import phonenumbers
+import requests
+from django.views.decorators.debug import sensitive_variables
+
+from ..base import (
+    BalanceResult,
+    CheckResult,
+    GatewayRequestError,
+    Meaning,
+    Operation,
+    SendResult,
+    VoiceGateway,
+)
+from ..http.session import new_session
+from .client import Credentials, GatewayClient
+from .codes import TABLES, Endpoint, lookup
+
+DEFAULT_BASE_URL = "http://210.211.108.20:8080/onsmsapivoice"
+DEFAULT_SENDER = "DAUSO1"
+REPEAT_WINDOW = 900
+"""Seconds in which the gateway refuses the same message to the same number (its code 6)."""
+CREDENTIALS = ("USERNAME", "PASSWORD", "KEY")
+READ_TIMEOUT_CAP = 5.0
+"""Seconds: for a read a person waits on, each timeout is capped here (longer than the gateway takes
+on a good day, short enough for a person to wait), and nothing is retried."""
+
+_ENDPOINTS = {
+    Operation.SEND: Endpoint.SEND,
+    Operation.CHECK: Endpoint.CHECK,
+    Operation.BALANCE: Endpoint.BALANCE,
+}
+_INTEGER = re.compile(r"[-+]?[0-9]{1,6}")
+
+
+def local_form(e164: str) -> str:
+    """The number as this gateway dials it: Vietnamese numbers with their trunk 0 (``0361234567``),
+    others as international digits without ``+``, both from the national significant number."""
+    number = phonenumbers.parse(e164, None)
+    significant = phonenumbers.national_significant_number(number)
+    return "0" + significant if number.country_code == 84 else f"{number.country_code}{significant}"
+
+
+def quick_timeout(timeout: tuple[float, float], cap: float = READ_TIMEOUT_CAP) -> tuple[float, float]:
+    """The site's ``(connect, read)`` timeouts, each capped at ``cap`` seconds."""
+    return (min(timeout[0], cap), min(timeout[1], cap))
+
+
+class OnSmsGateway(VoiceGateway):
+    """Options: ``BASE_URL`` (default: the operator's address), ``USERNAME``, ``PASSWORD``, ``KEY`` (as
+    the operator issued them) and ``SENDER`` (default ``DAUSO1``)."""
+
+    name: ClassVar[str] = "onsms"
+    default_repeat_window: ClassVar[int] = REPEAT_WINDOW
+    option_names: ClassVar[tuple[str, ...]] = ("BASE_URL", *CREDENTIALS, "SENDER")
+
+    def __init__(
+        self,
+        *,
+        options: Mapping[str, Any],
+        timeout: tuple[float, float],
+        session: requests.Session | None = None,
+    ) -> None:
+        super().__init__(options=options, timeout=timeout)
+        get = self.options.get
+        self.client = GatewayClient(
+            base_url=str(get("BASE_URL") or DEFAULT_BASE_URL),
+            credentials=Credentials(
+                str(get("USERNAME") or ""), str(get("PASSWORD") or ""), str(get("KEY") or "")
+            ),
+            sender=str(get("SENDER") or DEFAULT_SENDER),
+            timeout=timeout,
+            session=session,
+        )
+
+    def __repr__(self) -> str:
+        return f"<OnSmsGateway {self.client.base_url}>"
+
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
+
+    @sensitive_variables("code")
+    def place_call(self, phone: str, code: str) -> SendResult:
+        try:
+            local = local_form(phone)
+        except phonenumbers.NumberParseException:
+            raise GatewayRequestError(
+                "postSMS: the phone is not a number", endpoint=Endpoint.SEND.value, field="phone"
+            ) from None
+        return self.client.place_call(local, code)
+
+    def call_outcome(self, request_id: str) -> CheckResult:
+        return self.client.call_outcome(request_id)
+
+    def balance(self) -> BalanceResult:
+        return self.client.balance()
+
+    @classmethod
+    def describe(cls, operation: Operation, code: str) -> Meaning:
+        if not _INTEGER.fullmatch(code.strip()):
+            return super().describe(operation, code)
+        return lookup(_ENDPOINTS[operation], int(code))
+
+    @classmethod
+    def codes(cls, operation: Operation) -> list[Meaning]:
+        return list(TABLES[_ENDPOINTS[operation]].values())
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        missing = [key for key in CREDENTIALS if not self.options.get(key)]
+        if missing:
+            found.append(
+                f"the gateway credentials are missing: {', '.join(missing)} (as the operator issued them; "
+                "in development, the simulator's)"
+            )
+        base_url = self.options.get("BASE_URL") or DEFAULT_BASE_URL
+        if not isinstance(base_url, str) or not re.match(r"https?://", base_url):
+            found.append("BASE_URL must start with http:// or https://")
+        return found
+
+    @contextmanager
+    def for_a_person(self) -> Iterator[VoiceGateway]:
+        """The same gateway on a session of its own, with no retries and each timeout capped at
+        :data:`READ_TIMEOUT_CAP`: the process's session retries reads, which is right for a poller
+        and wrong for a page, where a hanging gateway would hold a person for every retry."""
+        session = new_session(0, pool_connections=1)
+        try:
+            yield OnSmsGateway(options=self.options, timeout=quick_timeout(self.timeout), session=session)
+        finally:
+            session.close()

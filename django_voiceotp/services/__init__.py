@@ -1,0 +1,61 @@
+"""The rules, and the public Python API: what a site or an integration calls.
+
+Views translate HTTP to these functions and their refusals back to HTTP; the admin, the commands,
+the background polling and the integrations with allauth, django-otp and django-two-factor-auth call
+them too. Everything a site needs is named here; the modules of this package are internal.
+
+Each function that acts for a client takes ``request`` (the client's address, honouring
+``TRUSTED_PROXY_HEADER``, and its user are read from it) or ``client_ip`` (an address, or ``None``
+when there is no client: the per-IP limits are then skipped; the per-number limits, the cooldown and
+the spend guards always hold). Leaving both out is a ``TypeError``.
+
+Refusals are :class:`~django_voiceotp.exceptions.VoiceOtpError` subclasses, each with the API's HTTP
+status (``status_code``), machine code (``code``) and a translated ``detail``.
+"""
+
+from ..exceptions import (
+    AlreadyVerified,
+    Expired,
+    InvalidCode,
+    InvalidPhone,
+    Locked,
+    NotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientRefused,
+    VoiceOtpError,
+)
+from ..tokens import InvalidToken, TokenAlreadyUsed, consume_token, read_token
+from .calls import refresh_call
+from .challenges import resend_call, start_verification
+from .numbers import normalize_phone
+from .reading import read_challenge
+from .states import get_challenge
+from .verification import Verification, check_code
+
+__all__ = [
+    "AlreadyVerified",
+    "Expired",
+    "InvalidCode",
+    "InvalidPhone",
+    "InvalidToken",
+    "Locked",
+    "NotFound",
+    "ProviderRejected",
+    "ProviderUnavailable",
+    "RateLimited",
+    "RecipientRefused",
+    "TokenAlreadyUsed",
+    "Verification",
+    "VoiceOtpError",
+    "check_code",
+    "consume_token",
+    "get_challenge",
+    "normalize_phone",
+    "read_challenge",
+    "read_token",
+    "refresh_call",
+    "resend_call",
+    "start_verification",
+]

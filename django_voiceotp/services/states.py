@@ -1,0 +1,52 @@
+"""What a challenge's state lets happen next: the refusals a closed or expired challenge earns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..exceptions import AlreadyVerified, Expired, Locked, NotFound
+from ..models import ChallengeStatus, OtpChallenge
+
+REPLACED = _("A newer code was sent to this number. Use the latest one.")
+
+
+def get_challenge(challenge_id: Any, *, for_write: bool = False) -> OtpChallenge:
+    """The challenge, or ``NotFound`` (also for an id that is not a challenge id at all)."""
+    challenge = OtpChallenge.objects.get_for_verify(challenge_id, for_write=for_write)
+    if challenge is None:
+        raise NotFound()
+    return challenge
+
+
+def refuse_unless_resendable(challenge: OtpChallenge) -> None:
+    if challenge.status not in (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED):
+        refuse_if_closed(challenge)
+
+
+def refuse_if_closed(challenge: OtpChallenge) -> None:
+    status = challenge.status
+    if status == ChallengeStatus.VERIFIED:
+        raise AlreadyVerified()
+    if status == ChallengeStatus.LOCKED:
+        raise Locked()
+    if status == ChallengeStatus.CANCELED:
+        raise Expired(REPLACED)
+    if status == ChallengeStatus.FAILED:
+        raise Expired(_("No call could be placed for this code. Ask for a new call."))
+
+
+def refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None) -> None:
+    refuse_if_closed(challenge)
+    if challenge.status == ChallengeStatus.EXPIRED or challenge.expires_at <= (now or timezone.now()):
+        OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
+            status=ChallengeStatus.EXPIRED
+        )
+        raise Expired()
+
+
+def seconds_until(moment: datetime) -> int:
+    return max(int((moment - timezone.now()).total_seconds()), 1)

@@ -1,0 +1,91 @@
+"""Checking a code: each guess judged exactly once, however many arrive at the same moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from .. import codes, ratelimits
+from ..exceptions import InvalidCode, Locked, RateLimited
+from ..models import ChallengeStatus, OtpChallenge
+from ..signals import phone_verified
+from ..tokens import make_token
+from . import states
+from .caller import UNSET, caller
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A right code: the challenge, now verified, and the signed proof for the site's next step."""
+
+    challenge: OtpChallenge
+    token: str
+
+
+@sensitive_variables("code")
+def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: Any = UNSET) -> Verification:
+    """Check ``code`` against the challenge; a right code verifies it exactly once.
+
+    Every guess is judged by one compare-and-set ``UPDATE``: it changes the row only if the row is
+    still exactly as read (pending, same code, same attempt count, not expired), and writes values
+    worked out here from that read (``attempts + 1`` and, on the last attempt, ``locked``). Of any
+    number of parallel guesses, then, each judged one moves the count by exactly one, at most
+    ``max_attempts`` are judged, and one right guess verifies; a guess that finds the row changed
+    reads it again and is judged against what it became. When the update matches, the row's new
+    state is known without reading it back: two statements, right or wrong.
+
+    The number's failure budget (``verify_failures_per_phone``) is spent *before* the guess is
+    judged, and given back unless the guess is judged wrong: parallel guesses spread over the
+    number's challenges (one per purpose) cannot all pass a check made before any of them counted.
+    """
+    who = caller(request, client_ip)
+    who.limit("verify_per_ip")
+    challenge = states.get_challenge(challenge_id, for_write=True)
+    reservation = ratelimits.reserve("verify_failures_per_phone", challenge.phone)
+    judged_wrong = False
+    try:
+        # Each lost race means another request moved the row on: an attempt spent, a new code (a
+        # resend, or its one retry after the gateway's repeat refusal: at most two per send) or a
+        # final status. So the loop ends; the bound only guards against the impossible.
+        for _round in range(challenge.max_attempts + 2 * challenge.max_sends + 2):
+            now = timezone.now()
+            states.refuse_if_finished(challenge, now=now)
+            if challenge.attempts >= challenge.max_attempts:
+                raise Locked()
+            if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
+                if OtpChallenge.objects.compare_and_set(
+                    challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now
+                ):
+                    return _verified(challenge, now)
+            else:
+                attempts = challenge.attempts + 1
+                # The guess that uses the last attempt locks the challenge in the same statement, so
+                # there is no moment at which the attempts are spent and the challenge is still open.
+                last = attempts >= challenge.max_attempts
+                status = ChallengeStatus.LOCKED if last else ChallengeStatus.PENDING
+                if OtpChallenge.objects.compare_and_set(challenge, now, attempts=attempts, status=status):
+                    judged_wrong = True
+                    challenge.attempts, challenge.status = attempts, status
+                    if last:
+                        raise Locked()
+                    raise InvalidCode(attempts_left=challenge.attempts_left)
+            challenge.refresh_from_db()
+        states.refuse_if_finished(challenge)
+        raise RateLimited(1)  # not judged: ask again
+    finally:
+        if not judged_wrong:
+            ratelimits.release(reservation)
+
+
+def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
+    """The update matched the row as read, so this is its new state: no second read."""
+    challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
+    phone_verified.send(
+        sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
+    )
+    token = make_token(phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk))
+    return Verification(challenge, token)
