@@ -1,7 +1,7 @@
 # make demo   : the example site on SQLite with the gateway simulator (prints the admin login)
 # make test   : the suite on SQLite and the local memory cache (creates .venv on first use)
 # make test-services : the same suite on PostgreSQL and Redis on 127.0.0.1 (the concurrency runs)
-# make lint   : ruff and mypy
+# make lint   : ruff, mypy and the import contracts (lint-imports)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_voiceotp tests example_project benchmarks
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -69,7 +69,7 @@ def spend_slot(values: VoiceOtpSettings) -> Iterator[None]:
 
 def prefix_of(number: Phone, digits: int) -> str:
     """The first ``digits`` digits of the number as the gateway sees it (``036123`` of 0361234567)."""
-    return number.local[:digits]
+    return number.national[:digits]
 
 
 def check_prefix(number: Phone, values: VoiceOtpSettings) -> None:
@@ -119,7 +119,7 @@ def check_prefix(number: Phone, values: VoiceOtpSettings) -> None:
 
 def _e164_prefix(number: Phone, local_prefix: str) -> str:
     """The stored (E.164) form of a local prefix: ``036123`` -> ``+8436123``."""
-    if not number.local.startswith("0"):  # international digits already
+    if not number.national.startswith("0"):  # international digits already
         return "+" + local_prefix
-    country_code = number.e164[1 : len(number.e164) - len(number.local) + 1]
+    country_code = number.e164[1 : len(number.e164) - len(number.national) + 1]
     return f"+{country_code}{local_prefix[1:]}"

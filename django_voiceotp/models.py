@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .managers import ChallengeManager
-from .phones import local_from_e164, mask
+from .phones import mask, national_from_e164
 
 
 class ChallengeStatus(models.TextChoices):
@@ -108,7 +108,7 @@ class OtpChallenge(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        return mask(local_from_e164(self.phone))
+        return mask(national_from_e164(self.phone))
 
     @property
     def attempts_left(self) -> int:
@@ -117,6 +117,11 @@ class OtpChallenge(models.Model):
     @property
     def sends_left(self) -> int:
         return max(self.max_sends - self.sends, 0)
+
+    @property
+    def current_status(self) -> str:
+        """:meth:`effective_status` now: what the API shows."""
+        return self.effective_status()
 
     def effective_status(self, now: datetime | None = None) -> str:
         """The status a reader should see: a pending code past its time is expired, written or not."""
@@ -172,7 +177,7 @@ class VoiceCall(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{mask(local_from_e164(self.phone))} {self.status} {self.request_id or ''}".strip()
+        return f"{mask(national_from_e164(self.phone))} {self.status} {self.request_id or ''}".strip()
 
 
 class PrefixBlock(models.Model):

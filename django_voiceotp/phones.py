@@ -1,8 +1,9 @@
-"""Phone numbers: parsing, region rules, the gateway's local form, and masking.
+"""Phone numbers: parsing, region rules, the national form people read, and masking.
 
 ``phonenumbers`` does the parsing. What is ours is the policy: which regions and number types may be
 called (premium-rate and shared-cost numbers are what toll fraud pumps, so they are never called),
-the pre-2018 Vietnamese 11-digit mobile numbers, and the form the gateway wants (``0361234567``).
+the pre-2018 Vietnamese 11-digit mobile numbers, and the national form people read
+(``0361234567``), which masking and the prefix guard use.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ OTHER_REGION = "numbers in this region cannot be called"
 NOT_CALLABLE = "this kind of number cannot be called"
 
 
-class InvalidPhone(ValueError):
+class UncallableNumber(ValueError):
     """The input is not a number the gateway can call. ``reason`` is a fixed phrase, safe to show."""
 
     def __init__(self, reason: str) -> None:
@@ -58,12 +59,13 @@ class InvalidPhone(ValueError):
 class Phone:
     e164: str
     region: str
-    local: str
-    """The gateway's form: the national number with its trunk prefix, digits only."""
+    national: str
+    """The number as people in its country write it, digits only (``0361234567``): what masking and
+    the prefix guard show. A gateway backend dials its own form of the E.164 number."""
 
     @property
     def masked(self) -> str:
-        return mask(self.local)
+        return mask(self.national)
 
 
 def _convert_legacy(compact: str) -> str:
@@ -72,39 +74,39 @@ def _convert_legacy(compact: str) -> str:
         if match:
             new = LEGACY_VN_PREFIXES.get(match[1])
             if new is None:
-                raise InvalidPhone(RETIRED)
+                raise UncallableNumber(RETIRED)
             return f"{prefix}{new}{match[2]}"
     return compact
 
 
 def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ...]) -> Phone:
-    """Parse what a person typed into a callable number, or raise :class:`InvalidPhone`."""
+    """Parse what a person typed into a callable number, or raise :class:`UncallableNumber`."""
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidPhone("no phone number given")
+        raise UncallableNumber("no phone number given")
     if len(raw) > MAX_INPUT_LENGTH:
-        raise InvalidPhone("too long to be a phone number")
+        raise UncallableNumber("too long to be a phone number")
     compact = _SEPARATORS.sub("", raw.strip())
     if default_region == "VN" or "VN" in allowed_regions:
         compact = _convert_legacy(compact)
     try:
         number = phonenumbers.parse(compact, default_region)
     except NumberParseException:
-        raise InvalidPhone("not a phone number") from None
+        raise UncallableNumber("not a phone number") from None
     if number.extension:
         # The gateway dials digits, not a switchboard's menu: an extension would be dialled as part of
         # the number (``0361234567 ext 12`` as ``036123456712``), reaching someone else or no one.
-        raise InvalidPhone(EXTENSION)
+        raise UncallableNumber(EXTENSION)
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("not a valid phone number")
+        raise UncallableNumber("not a valid phone number")
     region = phonenumbers.region_code_for_number(number) or ""
     if region not in allowed_regions:
-        raise InvalidPhone(OTHER_REGION)
+        raise UncallableNumber(OTHER_REGION)
     if phonenumbers.number_type(number) not in CALLABLE_TYPES:
-        raise InvalidPhone(NOT_CALLABLE)
+        raise UncallableNumber(NOT_CALLABLE)
     return Phone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         region=region,
-        local=gateway_form(number),
+        national=national_form(number),
     )
 
 
@@ -116,12 +118,12 @@ def mask(number: str) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 6)}{digits[-3:]}"
 
 
-def gateway_form(number: phonenumbers.PhoneNumber) -> str:
-    """Vietnamese numbers as the gateway documents them (``0361234567``); a number of another region
-    (a site may allow some) as its international digits without ``+``, the only unambiguous form.
+def national_form(number: phonenumbers.PhoneNumber) -> str:
+    """Vietnamese numbers with their trunk 0 (``0361234567``); a number of another region (a site may
+    allow some) as its international digits without ``+``, the only unambiguous form.
 
     Built from the national significant number, never from a formatted string: formatting carries
-    whatever else the number holds (an extension, a carrier code) into the digits that get dialled.
+    whatever else the number holds (an extension, a carrier code) into the digits.
     """
     significant = phonenumbers.national_significant_number(number)
     if number.country_code == 84:
@@ -129,15 +131,15 @@ def gateway_form(number: phonenumbers.PhoneNumber) -> str:
     return f"{number.country_code}{significant}"
 
 
-def local_from_e164(e164: str) -> str:
-    """The gateway's form of a stored E.164 number (the E.164 text itself if it does not parse)."""
+def national_from_e164(e164: str) -> str:
+    """The national form of a stored E.164 number (the E.164 text itself if it does not parse)."""
     if _VN_E164.fullmatch(e164):
         # A Vietnamese landline or mobile number is its trunk 0 and the digits after +84 (service
         # numbers such as 1800 have no trunk 0, and no 1 after +84 matches): no parse on the paths
         # that mask a number for every answer.
         return "0" + e164[3:]
     try:
-        return gateway_form(phonenumbers.parse(e164, None))
+        return national_form(phonenumbers.parse(e164, None))
     except NumberParseException:
         return e164
 
@@ -146,6 +148,6 @@ def search_forms(text: str, default_region: str) -> list[str]:
     """Every stored form a person may have meant by ``text``: used by the admin's search box."""
     try:
         number = phonenumbers.parse(_convert_legacy(_SEPARATORS.sub("", text.strip())), default_region)
-    except (NumberParseException, InvalidPhone):
+    except (NumberParseException, UncallableNumber):
         return []
     return [phonenumbers.format_number(number, PhoneNumberFormat.E164)]

@@ -29,8 +29,8 @@ from django_voiceotp.gateways import (
 from django_voiceotp.gateways.http.exchange import MAX_ANSWER
 from django_voiceotp.gateways.http.session import USER_AGENT, get_session, new_session
 from django_voiceotp.gateways.onsms import OnSmsGateway
+from django_voiceotp.gateways.onsms.answer_codes import SEND_CODES
 from django_voiceotp.gateways.onsms.client import Credentials, GatewayClient
-from django_voiceotp.gateways.onsms.codes import SEND_CODES
 from django_voiceotp.simulator import GatewaySimulator, Reply
 
 from .conftest import KEY, PASSWORD, SECRETS, USERNAME

@@ -6,7 +6,7 @@ import pytest
 
 from django_voiceotp.gateways.base import Kind, Operation
 from django_voiceotp.gateways.onsms import OnSmsGateway
-from django_voiceotp.gateways.onsms.codes import (
+from django_voiceotp.gateways.onsms.answer_codes import (
     BALANCE_CODES,
     CHECK_CODES,
     SEND_CODES,

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from django_voiceotp.models import VoiceCall
-from django_voiceotp.phones import local_from_e164
+from django_voiceotp.phones import national_from_e164
 
 from .conftest import SECRETS
 from .helpers import voiceotp
@@ -157,7 +157,7 @@ def test_a_hostile_client_and_a_misbehaving_gateway_get_no_500_no_stray_dial_and
         assert isinstance(answer["detail"], str)
         assert answer["detail"]
 
-    stored = {local_from_e164(phone) for phone in VoiceCall.objects.values_list("phone", flat=True)}
+    stored = {national_from_e164(phone) for phone in VoiceCall.objects.values_list("phone", flat=True)}
     for received in simulator.received:
         if received.endpoint == "postSMS":
             assert received.phone in stored

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..gateways import Meaning, Operation, describe
 from ..models import CallStatus, OtpChallenge, VoiceCall
-from ..phones import local_from_e164, mask
+from ..phones import mask, national_from_e164
 
 EMPTY = "-"
 """What the admin shows for an empty value, as Django's own ``empty_value_display`` does."""
@@ -41,7 +41,7 @@ class PhoneDisplay:
 
     @admin.display(description=_("phone"), ordering="phone")
     def masked_phone(self, row: OtpChallenge | VoiceCall) -> str:
-        return mask(local_from_e164(row.phone))
+        return mask(national_from_e164(row.phone))
 
     @admin.display(description=_("phone"), ordering="phone")
     def full_phone(self, row: OtpChallenge | VoiceCall) -> str:

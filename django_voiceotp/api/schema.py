@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .serializers import (
+    ChallengeRequestSerializer,
+    ChallengeSerializer,
+    ErrorSerializer,
+    VerifiedSerializer,
+    VerifySerializer,
+)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 try:
@@ -14,7 +22,6 @@ try:
         OpenApiParameter,
         OpenApiResponse,
         extend_schema,
-        extend_schema_field,
     )
 
     HAVE_SPECTACULAR = True
@@ -23,19 +30,10 @@ except ImportError:  # pragma: no cover - the optional extra is not installed
 
 
 def _error(description: str) -> Any:
-    from .serializers import ErrorSerializer
-
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
 def _operations() -> dict[str, dict[str, Any]]:
-    from .serializers import (
-        ChallengeRequestSerializer,
-        ChallengeSerializer,
-        VerifiedSerializer,
-        VerifySerializer,
-    )
-
     limited = _error(
         "rate_limited: a rate limit, the resend cooldown, MAX_SENDS or the gateway's code 6 "
         "(header Retry-After)"
@@ -111,10 +109,3 @@ def document(operation: str) -> Callable[[F], F]:
         )(view)
 
     return decorate
-
-
-def document_field(field: Any) -> Callable[[F], F]:
-    """The schema type of a computed serializer field (``extend_schema_field``), when documented."""
-    if not HAVE_SPECTACULAR:
-        return lambda method: method
-    return extend_schema_field(field)

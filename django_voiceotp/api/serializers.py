@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import CallStatus, ChallengeStatus, OtpChallenge
-from .schema import document_field
 
 _PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
@@ -65,7 +63,7 @@ class ChallengeSerializer(serializers.Serializer[OtpChallenge]):
     id = serializers.UUIDField(read_only=True)
     phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked: 036****567"))
     purpose = serializers.CharField(read_only=True)
-    status = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=ChallengeStatus.choices, source="current_status", read_only=True)
     call_status = serializers.ChoiceField(
         choices=[("", "none yet"), *CallStatus.choices],
         read_only=True,
@@ -76,10 +74,6 @@ class ChallengeSerializer(serializers.Serializer[OtpChallenge]):
     resend_available_at = serializers.DateTimeField(read_only=True)
     attempts_left = serializers.IntegerField(read_only=True)
     sends_left = serializers.IntegerField(read_only=True)
-
-    @document_field(serializers.ChoiceField(choices=ChallengeStatus.choices))
-    def get_status(self, challenge: OtpChallenge) -> str:
-        return challenge.effective_status(timezone.now())
 
 
 class VerifiedSerializer(serializers.Serializer[Any]):

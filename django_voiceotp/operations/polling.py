@@ -29,7 +29,7 @@ from django.utils import timezone
 from .. import services
 from ..gateways import GatewayError, GatewayUnavailable, VoiceGateway, get_gateway
 from ..models import OPEN_CALL_STATUSES, VoiceCall
-from ..phones import local_from_e164, mask
+from ..phones import mask, national_from_e164
 
 logger = logging.getLogger("django_voiceotp.operations")
 
@@ -141,7 +141,7 @@ class _Run:
                 self.report.changes.append(
                     CallChange(
                         call.pk,
-                        mask(local_from_e164(call.phone)),
+                        mask(national_from_e164(call.phone)),
                         call.request_id or "",
                         old_status,
                         call.status,

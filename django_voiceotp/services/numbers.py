@@ -18,7 +18,7 @@ def normalize_phone(raw: str, values: VoiceOtpSettings | None = None) -> phones.
         return phones.parse_phone(
             raw, default_region=values.DEFAULT_REGION, allowed_regions=values.ALLOWED_REGIONS
         )
-    except phones.InvalidPhone as exc:
+    except phones.UncallableNumber as exc:
         raise InvalidPhone(_reason_detail(exc.reason)) from None
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django_voiceotp.gateways.base import Kind
-from django_voiceotp.gateways.onsms.codes import CHECK_CODES, SEND_CODES
+from django_voiceotp.gateways.onsms.answer_codes import CHECK_CODES, SEND_CODES
 
 from .records import Fault, PlacedCall, ReceivedRequest, Reply, json_reply, parse_json
 

@@ -16,6 +16,7 @@ import phonenumbers
 import requests
 from django.views.decorators.debug import sensitive_variables
 
+from ...phones import national_form
 from ..base import (
     BalanceResult,
     CheckResult,
@@ -26,8 +27,8 @@ from ..base import (
     VoiceGateway,
 )
 from ..http.session import new_session
+from .answer_codes import TABLES, Endpoint, lookup
 from .client import Credentials, GatewayClient
-from .codes import TABLES, Endpoint, lookup
 
 DEFAULT_BASE_URL = "http://210.211.108.20:8080/onsmsapivoice"
 DEFAULT_SENDER = "DAUSO1"
@@ -47,11 +48,9 @@ _INTEGER = re.compile(r"[-+]?[0-9]{1,6}")
 
 
 def local_form(e164: str) -> str:
-    """The number as this gateway dials it: Vietnamese numbers with their trunk 0 (``0361234567``),
-    others as international digits without ``+``, both from the national significant number."""
-    number = phonenumbers.parse(e164, None)
-    significant = phonenumbers.national_significant_number(number)
-    return "0" + significant if number.country_code == 84 else f"{number.country_code}{significant}"
+    """The number as this gateway dials it: its documentation's ``036xxxxxxx``, the national form
+    (Vietnamese numbers with their trunk 0, others as international digits without ``+``)."""
+    return national_form(phonenumbers.parse(e164, None))
 
 
 def quick_timeout(timeout: tuple[float, float], cap: float = READ_TIMEOUT_CAP) -> tuple[float, float]:

@@ -40,7 +40,7 @@ from ..base import (
 from ..http import exchange
 from ..http.session import get_session, no_retry_url
 from . import parsing
-from .codes import Endpoint, balance_code, check_code, send_code
+from .answer_codes import Endpoint, balance_code, check_code, send_code
 
 logger = logging.getLogger("django_voiceotp.gateways")
 

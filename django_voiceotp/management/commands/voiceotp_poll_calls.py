@@ -25,7 +25,7 @@ from ...operations.polling import (
     open_calls,
     poll_calls_in_processes,
 )
-from ...phones import local_from_e164, mask
+from ...phones import mask, national_from_e164
 
 
 def age(text: str) -> int:
@@ -93,7 +93,7 @@ class Command(BaseCommand):
             for call in calls:
                 placed = timezone.localtime(call.created_at).isoformat(timespec="seconds")
                 self.stdout.write(
-                    f"would ask: {mask(local_from_e164(call.phone))} {call.status} "
+                    f"would ask: {mask(national_from_e164(call.phone))} {call.status} "
                     f"request {call.request_id} placed {placed}"
                 )
             self.stdout.write(
