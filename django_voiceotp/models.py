@@ -145,13 +145,13 @@ class VoiceCall(models.Model):
         _("call status"), max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED
     )
     send_code = models.CharField(
-        _("send code"), max_length=16, blank=True, default="", help_text=_("As the gateway wrote it.")
+        _("send code"), max_length=32, blank=True, default="", help_text=_("As the gateway wrote it.")
     )
     send_error = models.CharField(_("send error"), max_length=200, blank=True, default="")
     send_raw = models.TextField(_("send answer"), blank=True, default="")
     send_ms = models.PositiveIntegerField(_("send time (ms)"), null=True, blank=True)
     check_code = models.CharField(
-        _("check code"), max_length=16, blank=True, default="", help_text=_("As the gateway wrote it.")
+        _("check code"), max_length=32, blank=True, default="", help_text=_("As the gateway wrote it.")
     )
     check_raw = models.TextField(_("check answer"), blank=True, default="")
     check_ms = models.PositiveIntegerField(_("check time (ms)"), null=True, blank=True)

@@ -119,3 +119,24 @@ def test_a_request_id_the_gateway_hands_out_twice_is_kept_as_said_without_a_500(
     assert str(same) in second_call.send_raw
     assert "request_id" in second_call.send_error
     assert OtpChallenge.objects.get(phone="+84361230002").status == ChallengeStatus.FAILED
+
+
+def test_codes_and_ids_too_long_for_their_columns_are_kept_without_a_500(api, voiceotp_gateway, monkeypatch):
+    """A backend may answer anything: a code longer than its column is cut (the raw answer keeps it
+    all), a request_id too long to be looked up again makes the call unknown."""
+    from django_voiceotp.gateways import Kind, SendResult
+    from django_voiceotp.gateways.locmem import LocMemGateway
+
+    answers = iter(
+        [
+            SendResult(Kind.RECIPIENT_REFUSED, "x" * 100, None, "a long refusal", 1),
+            SendResult(Kind.TAKEN, "1", "i" * 101, "a long id", 1),
+        ]
+    )
+    monkeypatch.setattr(LocMemGateway, "place_call", lambda self, phone, code: next(answers))
+    with voiceotp(RATE_LIMITS=NO_LIMITS, RESEND_COOLDOWN=0):
+        assert start(api, phone="0361234561").status_code == 400
+        assert start(api, phone="0361234562").status_code == 503
+    refused, long_id = VoiceCall.objects.order_by("pk")
+    assert refused.send_code == "x" * 32
+    assert (long_id.status, long_id.request_id) == (CallStatus.UNKNOWN, None)

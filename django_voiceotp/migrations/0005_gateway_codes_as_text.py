@@ -27,11 +27,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='voicecall',
             name='check_code',
-            field=models.CharField(blank=True, default='', help_text='As the gateway wrote it.', max_length=16, verbose_name='check code'),
+            field=models.CharField(blank=True, default='', help_text='As the gateway wrote it.', max_length=32, verbose_name='check code'),
         ),
         migrations.AlterField(
             model_name='voicecall',
             name='send_code',
-            field=models.CharField(blank=True, default='', help_text='As the gateway wrote it.', max_length=16, verbose_name='send code'),
+            field=models.CharField(blank=True, default='', help_text='As the gateway wrote it.', max_length=32, verbose_name='send code'),
         ),
     ]

@@ -56,6 +56,9 @@ REFUSALS: dict[Kind, type[VoiceOtpError]] = {
     Kind.MONEY: ProviderRejected,
 }
 CHECK_OUTCOMES = {CallOutcome.ANSWERED: CallStatus.ANSWERED, CallOutcome.FAILED: CallStatus.UNANSWERED}
+CODE_LENGTH = VoiceCall._meta.get_field("send_code").max_length or 32
+"""A gateway's code is kept as it wrote it, up to what the column holds (the raw answer keeps all)."""
+REQUEST_ID_LENGTH = VoiceCall._meta.get_field("request_id").max_length or 100
 
 
 @sensitive_variables("code")
@@ -129,6 +132,11 @@ def _place(gateway: VoiceGateway, challenge: OtpChallenge, row: VoiceCall, numbe
         raise ProviderUnavailable() from None
 
     kind = result.kind
+    if result.request_id is not None and len(result.request_id) > REQUEST_ID_LENGTH:
+        error = f"the gateway gave a request_id over {REQUEST_ID_LENGTH} characters"
+        _finish(row, CallStatus.UNKNOWN, answer=result, error=error)
+        _fail(challenge, error, call_status=CallStatus.UNKNOWN)
+        raise ProviderUnavailable()
     if kind is Kind.TAKEN or kind is Kind.PENDING:
         status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
         try:
@@ -177,7 +185,7 @@ def _finish(
         raw, elapsed_ms = answer.raw, answer.elapsed_ms
     values = {
         "status": status,
-        "send_code": "" if answer is None else answer.code,
+        "send_code": "" if answer is None else answer.code[:CODE_LENGTH],
         "request_id": request_id,
         "send_error": error[:200],
         "send_raw": raw,
@@ -220,7 +228,7 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     new_status = CHECK_OUTCOMES.get(result.outcome, row.status)
     old_status = row.status
     checked: dict[str, Any] = {
-        "check_code": result.code,
+        "check_code": result.code[:CODE_LENGTH],
         "check_raw": result.raw,
         "check_ms": result.elapsed_ms,
         "checked_at": now,
