@@ -47,6 +47,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         return found
     values = conf.get_settings()
     found.extend(_gateway_problems(values.GATEWAY))
+    if getattr(settings, "VOICEOTP", {}).get("RATE_LIMITS") == conf.RELAXED and not settings.DEBUG:
+        found.append(
+            Warning(
+                'VOICEOTP["RATE_LIMITS"] is "relaxed" while DEBUG is off: the default limits hold instead.',
+                hint='"relaxed" is for trying the API by hand in development; remove it for production.',
+                id="voiceotp.W005",
+            )
+        )
     if values.CODE_TTL > MAX_SAFE_TTL:
         found.append(
             Warning(

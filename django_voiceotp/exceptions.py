@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 
 class VoiceOtpError(Exception):
@@ -30,35 +31,35 @@ class InvalidRequest(VoiceOtpError):
 
 class InvalidPhone(VoiceOtpError):
     code = "invalid_phone"
-    default_detail = _("This is not a phone number we can call.")
+    default_detail = _("This is not a phone number we can call. Check the number and enter it again.")
 
 
 class RecipientRefused(VoiceOtpError):
     code = "recipient_refused"
-    default_detail = _("This number does not accept such calls.")
+    default_detail = _("This number does not accept such calls. Enter another number.")
 
 
 class InvalidCode(VoiceOtpError):
     code = "invalid_code"
-    default_detail = _("The code is not right.")
+    default_detail = _("The code is not right. Check it and try again.")
 
 
 class Locked(VoiceOtpError):
     status_code = 403
     code = "locked"
-    default_detail = _("Too many wrong codes. Ask for a new call.")
+    default_detail = _("Too many wrong codes. Start a new verification.")
 
 
 class NotFound(VoiceOtpError):
     status_code = 404
     code = "not_found"
-    default_detail = _("No such challenge.")
+    default_detail = _("No such verification. Start a new one.")
 
 
 class AlreadyVerified(VoiceOtpError):
     status_code = 409
     code = "already_verified"
-    default_detail = _("This code has already been used.")
+    default_detail = _("This code has already been used. Start a new verification to verify again.")
 
 
 class Expired(VoiceOtpError):
@@ -74,7 +75,18 @@ class RateLimited(VoiceOtpError):
 
     def __init__(self, retry_after: int, detail: str | Promise | None = None) -> None:
         self.retry_after = max(int(retry_after), 1)
+        if detail is None:
+            detail = wait_detail(self.retry_after)
         super().__init__(detail, retry_after=self.retry_after)
+
+
+def wait_detail(seconds: int) -> str:
+    """A "try again in N seconds" text in the reader's language: lazy, translated when shown."""
+    return ngettext_lazy(
+        "Too many requests. Try again in %(seconds)d second.",
+        "Too many requests. Try again in %(seconds)d seconds.",
+        "seconds",
+    ) % {"seconds": seconds}
 
 
 class ProviderRejected(VoiceOtpError):

@@ -63,7 +63,9 @@ def spend_slot(values: VoiceOtpSettings) -> Iterator[None]:
                 wait = (oldest + DAY - now).total_seconds() if oldest else 60
                 call_blocked.send(sender=VoiceCall, guard="daily_call_limit", prefix="")
                 logger.warning("daily call limit of %d reached", values.DAILY_CALL_LIMIT)
-                raise RateLimited(int(wait) + 1, _("The site has placed all the calls it may today."))
+                raise RateLimited(
+                    int(wait) + 1, _("The site has placed all the calls it may for now. Try again later.")
+                )
         yield
 
 

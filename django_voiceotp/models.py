@@ -38,6 +38,12 @@ class CallStatus(models.TextChoices):
 
 
 OPEN_CALL_STATUSES = (CallStatus.CALLING, CallStatus.UNKNOWN)
+CLOSED_STATUSES = (
+    ChallengeStatus.VERIFIED,
+    ChallengeStatus.LOCKED,
+    ChallengeStatus.FAILED,
+    ChallengeStatus.CANCELED,
+)
 
 
 class OtpChallenge(models.Model):
@@ -111,12 +117,18 @@ class OtpChallenge(models.Model):
         return mask(national_from_e164(self.phone))
 
     @property
+    def closed(self) -> bool:
+        """Verified, locked, failed or replaced: no guess and no resend can change it any more."""
+        return self.status in CLOSED_STATUSES
+
+    @property
     def attempts_left(self) -> int:
-        return max(self.max_attempts - self.attempts, 0)
+        return 0 if self.closed else max(self.max_attempts - self.attempts, 0)
 
     @property
     def sends_left(self) -> int:
-        return max(self.max_sends - self.sends, 0)
+        """Calls a resend can still place: 0 once none can, so a client never offers a dead button."""
+        return 0 if self.closed else max(self.max_sends - self.sends, 0)
 
     @property
     def current_status(self) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
+from django.utils.translation import ngettext_lazy
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
@@ -127,8 +128,16 @@ def claim_cooldown(phone: str, seconds: int) -> None:
     except Exception:
         logger.exception("resend cooldown: the cache failed; refusing")
         raise RateLimited(CACHE_DOWN_RETRY_AFTER) from None
-    left = (held - time.time()) if isinstance(held, (int, float)) else seconds
-    raise RateLimited(math.ceil(max(left, 1)))
+    left = math.ceil(max((held - time.time()) if isinstance(held, (int, float)) else seconds, 1))
+    raise RateLimited(left, cooldown_detail(left))
+
+
+def cooldown_detail(seconds: int) -> str:
+    return ngettext_lazy(
+        "A call to this number was placed moments ago: answer it, or ask again in %(seconds)d second.",
+        "A call to this number was placed moments ago: answer it, or ask again in %(seconds)d seconds.",
+        "seconds",
+    ) % {"seconds": seconds}
 
 
 def release_cooldown(phone: str) -> None:

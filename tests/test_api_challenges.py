@@ -125,7 +125,7 @@ def test_a_wrong_code_says_how_many_attempts_are_left_then_locks(simulator, api)
         assert response.status_code == 400
         assert response.json() == {
             "code": "invalid_code",
-            "detail": "The code is not right.",
+            "detail": "The code is not right. Check it and try again.",
             "attempts_left": left,
         }
     response = verify(api, challenge_id, bad)
@@ -238,7 +238,7 @@ def test_an_unknown_challenge_is_404_for_every_call(simulator, api, bad_id):
         resend(api, bad_id),
     ):
         assert response.status_code == 404
-        assert response.json() == {"code": "not_found", "detail": "No such challenge."}
+        assert response.json() == {"code": "not_found", "detail": "No such verification. Start a new one."}
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -547,7 +547,7 @@ def test_answers_do_not_tell_whether_a_number_was_seen_before(simulator, api):
 def test_detail_follows_the_request_language(simulator, api):
     response = api.get("/api/otp/challenges/nope/", HTTP_ACCEPT_LANGUAGE="vi")
     assert response.json()["code"] == "not_found"
-    assert response.json()["detail"] == "Không có thử thách này."
+    assert response.json()["detail"] == "Không tìm thấy yêu cầu xác minh này. Hãy bắt đầu một yêu cầu mới."
     challenge_id = start(api).json()["id"]
     response = verify(api, challenge_id, wrong(simulator.calls[0].code), HTTP_ACCEPT_LANGUAGE="vi")
-    assert response.json()["detail"] == "Mã không đúng."
+    assert response.json()["detail"] == "Mã xác minh không đúng. Hãy kiểm tra và thử lại."

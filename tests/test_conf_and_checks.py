@@ -297,3 +297,20 @@ def test_a_cache_that_hangs_is_reported_after_a_bounded_wait(monkeypatch):
     assert time.monotonic() - started < 2
     assert [check_id for check_id, _ in found] == ["voiceotp.W003"]
     assert "no answer within 0.2 s" in found[0][1]
+
+
+# -- loosening the limits in development ------------------------------------------------------------
+
+
+def test_relaxed_limits_hold_only_while_debug_is_on():
+    with voiceotp(RATE_LIMITS="relaxed"), override_settings(DEBUG=True):
+        assert conf.get_settings().rate("request_per_ip") == conf.RELAXED_RATE_LIMITS["request_per_ip"]
+        assert check_ids() == []
+    with voiceotp(RATE_LIMITS="relaxed"), override_settings(DEBUG=False):
+        assert conf.get_settings().RATE_LIMITS == conf.DEFAULT_RATE_LIMITS
+        assert check_ids() == ["voiceotp.W005"]
+
+
+def test_the_defaults_stay_strict():
+    assert conf.get_settings().RATE_LIMITS == conf.DEFAULT_RATE_LIMITS
+    assert all(int(rate.split("/")[0]) <= 60 for rate in conf.DEFAULT_RATE_LIMITS.values() if rate)

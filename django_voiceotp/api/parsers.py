@@ -16,10 +16,10 @@ from typing import IO, Any
 
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .errors import RequestTooLarge
+from .errors import RequestTooLarge, UnsupportedCharset
 
 MAX_BODY = 4096
 CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
@@ -46,9 +46,7 @@ class LimitedJSONParser(JSONParser):
         params = parse_header_parameters(media_type or "")[1]
         charset = params.get("charset", "utf-8").strip().lower()
         if charset not in CHARSETS:
-            raise UnsupportedMediaType(
-                media_type or "", detail=_("Send the body as JSON in UTF-8 (charset=utf-8).")
-            )
+            raise UnsupportedCharset(media_type or "")
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -15,9 +15,17 @@ _PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 class StrictCharField(serializers.CharField):
     """A string field that takes JSON strings only: DRF's CharField turns 361234567 or true into text,
-    which would let a malformed client through and contradict the schema it publishes."""
+    which would let a malformed client through and contradict the schema it publishes. Its messages
+    are the app's, in the app's catalogue: DRF's Vietnamese has none of them."""
 
-    default_error_messages = {"not_a_string": _("Must be a string.")}
+    default_error_messages = {
+        "not_a_string": _("Must be a string."),
+        "required": _("This field is required."),
+        "null": _("This field may not be null."),
+        "blank": _("This field may not be blank."),
+        "invalid": _("Must be a string."),
+        "max_length": _("At most {max_length} characters."),
+    }
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -25,7 +33,13 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class ChallengeRequestSerializer(serializers.Serializer[Any]):
+class Body(serializers.Serializer[Any]):
+    """A request body: a JSON object."""
+
+    default_error_messages = {"invalid": _("Send a JSON object, not {datatype}.")}
+
+
+class ChallengeRequestSerializer(Body):
     phone = StrictCharField(
         max_length=32,
         trim_whitespace=True,
@@ -46,7 +60,7 @@ class ChallengeRequestSerializer(serializers.Serializer[Any]):
         return value
 
 
-class VerifySerializer(serializers.Serializer[Any]):
+class VerifySerializer(Body):
     code = StrictCharField(max_length=16, help_text=_("The digits the call read out."))
 
     def validate_code(self, value: str) -> str:
@@ -79,7 +93,10 @@ class ChallengeSerializer(serializers.Serializer[OtpChallenge]):
 class VerifiedSerializer(serializers.Serializer[Any]):
     verified = serializers.BooleanField()
     token = serializers.CharField(
-        help_text=_("Signed proof; read it with django_voiceotp.tokens.read_token().")
+        help_text=_(
+            "Signed proof of the verified number; "
+            "spend it once with django_voiceotp.services.consume_token()."
+        )
     )
     challenge = ChallengeSerializer()
 

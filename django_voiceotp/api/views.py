@@ -1,7 +1,8 @@
 """Views translate HTTP to service calls and back; nothing else.
 
 They opt out of ``ATOMIC_REQUESTS``: the services manage their own short transactions and call the
-gateway outside them, and a refusal must not roll back the counters it moved.
+gateway outside them, and a refusal must not roll back the counters it moved. They answer in the
+caller's language whether or not the site runs ``LocaleMiddleware`` (``startproject`` does not).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import functools
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
 from rest_framework import exceptions, status
@@ -43,6 +47,17 @@ class VoiceOtpView(APIView):
 
     def get_exception_handler(self) -> Any:
         return exception_handler
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The whole request, its errors included, in the caller's language: the one
+        ``LocaleMiddleware`` chose when the site runs it, else the one ``Accept-Language`` or the
+        language cookie asks for, among the site's ``LANGUAGES``."""
+        language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
+        with translation.override(language):
+            response = super().dispatch(request, *args, **kwargs)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         """``VOICEOTP['AUTHENTICATION_CLASSES']``, not DRF's defaults: those include HTTP Basic, which

@@ -24,8 +24,15 @@ def normalize_phone(raw: str, values: VoiceOtpSettings | None = None) -> phones.
 
 def _reason_detail(reason: str) -> Any:
     return {
-        phones.RETIRED: _("This 11-digit number was retired in 2018 and has no 10-digit form."),
-        phones.OTHER_REGION: _("Numbers in this country cannot be called."),
-        phones.NOT_CALLABLE: _("This kind of number cannot be called."),
+        phones.RETIRED: _(
+            "This 11-digit number was retired in 2018 and has no 10-digit form. Enter the number in use now."
+        ),
+        phones.OTHER_REGION: _(
+            "Numbers in this country cannot be called. Enter a number of a country this site calls."
+        ),
+        phones.NOT_CALLABLE: _(
+            "This kind of number (premium-rate, toll-free) cannot be called. "
+            "Enter a mobile or landline number."
+        ),
         phones.EXTENSION: _("Numbers with an extension cannot be called. Enter the number without it."),
     }.get(reason, InvalidPhone.default_detail)

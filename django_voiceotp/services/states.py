@@ -36,7 +36,7 @@ def refuse_if_closed(challenge: OtpChallenge) -> None:
     if status == ChallengeStatus.CANCELED:
         raise Expired(REPLACED)
     if status == ChallengeStatus.FAILED:
-        raise Expired(_("No call could be placed for this code. Ask for a new call."))
+        raise Expired(_("No call could be placed for this code. Start a new verification."))
 
 
 def refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None) -> None:
@@ -45,6 +45,8 @@ def refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None) 
         OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
             status=ChallengeStatus.EXPIRED
         )
+        if challenge.sends >= challenge.max_sends:
+            raise Expired(_("The code has expired and no call is left for it. Start a new verification."))
         raise Expired()
 
 
