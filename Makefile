@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 PYTEST_ARGS ?=
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-services lint format simulator bench clean
+.PHONY: demo test test-install test-services lint format simulator bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
@@ -31,6 +31,10 @@ demo: $(DEMO_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's install section, run as written in a new site (builds a venv and a wheel; ~2 min).
+test-install: $(STAMP)
+	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py $(PYTEST_ARGS)
 
 test-services: $(STAMP)
 	VOICEOTP_TEST_POSTGRES=1 VOICEOTP_TEST_REDIS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
