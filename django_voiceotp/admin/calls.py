@@ -125,7 +125,8 @@ class VoiceCallAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(phone_search(term) | Q(request_id=term[:100])), False
+        numbers = phone_search(term, fragments=can_see_full_phone(request))
+        return queryset.filter(numbers | Q(request_id=term[:100])), False
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
         return for_viewer(self.list_display, self.viewer_swaps(request))

@@ -159,7 +159,7 @@ class OtpChallengeAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        found = phone_search(term)
+        found = phone_search(term, fragments=can_see_full_phone(request))
         with contextlib.suppress(ValueError):
             found |= Q(pk=uuid.UUID(term))
         if len(term) <= 100:
