@@ -31,7 +31,7 @@
       try9907: "từ chối cuộc gọi (mã 7)", try9914: "tài khoản hết tiền (14)",
       try9802: "cổng gọi bị treo", tryOld: "số 11 chữ số cũ, được chuyển đổi",
       waitResend: "Bạn có thể yêu cầu lại sau {s} giây.", retryIn: "Thử lại sau {s} giây.",
-      queued: "đang xếp hàng", callingS: "đang đổ chuông", answered: "đã bắt máy",
+      queued: "đang chờ gọi", callingS: "đang đổ chuông", answered: "đã bắt máy",
       unanswered: "không bắt máy", rejected: "bị từ chối", unknown: "chưa xác định",
       network: "Trang web không phản hồi. Hãy kiểm tra kết nối."
     }
