@@ -112,7 +112,9 @@ def test_search_finds_a_number_in_any_form_a_person_types(operator, typed):
 
 
 @pytest.mark.parametrize("piece", ["1234", "61234", "234567", "0361"])
-def test_pieces_of_a_number_find_it_only_for_staff_who_may_see_whole_numbers(operator, django_user_model, piece):
+def test_pieces_of_a_number_find_it_only_for_staff_who_may_see_whole_numbers(
+    operator, django_user_model, piece
+):
     """Else searching piece after piece would read back the digits the mask hides."""
     challenge_row("+84361234567").save()
     assert column(page(operator, f"{CHALLENGES}?q={piece}"), "masked_phone") == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+BASH = shutil.which("bash") or "/bin/bash"
 README = ROOT / "README.md"
 
 pytestmark = pytest.mark.skipif(
@@ -60,7 +62,7 @@ def test_the_install_section_gets_a_new_site_to_a_verified_number(tmp_path: Path
         # The background jobs the recipe starts stop with it, whatever happens.
         wrapped = f"set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}"
         return subprocess.run(
-            ["bash", "-c", wrapped], cwd=site, env=env, capture_output=True, text=True, timeout=timeout
+            [BASH, "-c", wrapped], cwd=site, env=env, capture_output=True, text=True, timeout=timeout
         )
 
     built = bash(setup[2], timeout=900)

@@ -9,7 +9,6 @@ from django.db.models import Q
 from ..conf import get_settings
 from ..phones import search_forms
 
-
 SHOWN_DIGITS = 3
 """The last digits a masked number shows (``036****567``)."""
 

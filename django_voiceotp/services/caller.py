@@ -33,11 +33,16 @@ class Caller:
         """The address as a challenge keeps it (None when it is unreadable)."""
         return addresses.parse(self.client_ip) if self.client_ip else None
 
+    def steps(self, name: str) -> list[ratelimits.Step]:
+        """The per-IP limit ``name`` for this caller: none without a client; a value that is not an
+        address counts in the shared bucket of unreadable ones (fail closed)."""
+        if self.client_ip is None:
+            return []
+        return [ratelimits.Step(name, addresses.bucket(self.client_ip))]
+
     def limit(self, name: str) -> None:
-        """Count one event against the per-IP limit ``name``. A value that is not an address is
-        counted in the shared bucket of unreadable ones (fail closed)."""
-        if self.client_ip is not None:
-            ratelimits.hit(name, addresses.bucket(self.client_ip))
+        """Count one event against the per-IP limit ``name`` (see :meth:`steps`)."""
+        ratelimits.admit(self.steps(name))
 
 
 def caller(request: Any, client_ip: Any, user: Any = None) -> Caller:

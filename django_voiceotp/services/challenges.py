@@ -48,11 +48,21 @@ def start_verification(
     who = caller(request, client_ip, user)
     values = get_settings()
     number = normalize_phone(phone, values)
-    who.limit("request_per_ip")
-    ratelimits.hit("request_per_phone", number.e164)
-    ratelimits.check("verify_failures_per_phone", number.e164)
-    guards.check_prefix(number, values)
-    ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
+    # Every limit, in one round trip where the cache allows: the caller's, the number's, the number's
+    # failures (checked, not counted), then the number's cooldown, claimed only when all pass.
+    ratelimits.admit(
+        [
+            *who.steps("request_per_ip"),
+            ratelimits.Step("request_per_phone", number.e164),
+            ratelimits.Step("verify_failures_per_phone", number.e164, count=False),
+        ],
+        cooldown=(number.e164, values.RESEND_COOLDOWN),
+    )
+    try:
+        guards.check_prefix(number, values)
+    except RateLimited:
+        ratelimits.release_cooldown(number.e164)
+        raise
 
     now = timezone.now()
     code = calls.fresh_code(number, values, now)

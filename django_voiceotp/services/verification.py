@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, ratelimits
-from ..exceptions import InvalidCode, Locked, RateLimited
+from ..exceptions import InvalidCode, Locked, NotFound, RateLimited
 from ..models import ChallengeStatus, OtpChallenge
 from ..signals import phone_verified
 from ..tokens import make_token
@@ -43,9 +43,16 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
     number's challenges (one per purpose) cannot all pass a check made before any of them counted.
     """
     who = caller(request, client_ip)
-    who.limit("verify_per_ip")
-    challenge = states.get_challenge(challenge_id, for_write=True)
-    reservation = ratelimits.reserve("verify_failures_per_phone", challenge.phone)
+    found = OtpChallenge.objects.get_for_verify(challenge_id, for_write=True)
+    if found is None:
+        who.limit("verify_per_ip")  # an unknown id counts against the caller too
+        raise NotFound()
+    challenge = found
+    # The caller's guess and the number's failure budget, in one round trip where the cache allows.
+    reservations = ratelimits.admit(
+        [*who.steps("verify_per_ip"), ratelimits.Step("verify_failures_per_phone", challenge.phone)]
+    )
+    reservation = next((r for r in reservations if r.name == "verify_failures_per_phone"), None)
     judged_wrong = False
     try:
         # Each lost race means another request moved the row on: an attempt spent, a new code (a

@@ -1,0 +1,58 @@
+"""What one limit counts: django-ratelimit's own key and window for a name and a value.
+
+The keys are django-ratelimit's, so every path that counts (its ``get_usage`` on any cache, or the
+one-round-trip script on Redis, :mod:`.redis`) reads and writes the same counters.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate
+
+GROUP_PREFIX = "django_voiceotp."
+COOLDOWN_PREFIX = "voiceotp:cooldown:"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One limit to apply: count an event against ``name`` for ``value``, or (``count=False``) only
+    refuse when it is already spent."""
+
+    name: str
+    value: str
+    count: bool = True
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A :class:`Step` with its rate: the cache key of the current window, its limit and lifetime."""
+
+    step: Step
+    rate: str
+    limit: int
+    cache_key: str
+    ttl: int
+    """Seconds the counter lives: its period and django-ratelimit's fudge."""
+    window_end: int
+    """When the window ends, in epoch seconds: what a refusal tells the client to wait for."""
+
+    @classmethod
+    def of(cls, step: Step, rate: str) -> Counter:
+        limit, period = _split_rate(rate)
+        window = _get_window(step.value, period)
+        key = _make_cache_key(GROUP_PREFIX + step.name, window, rate, step.value, ALL)
+        return cls(step, rate, limit, key, period + EXPIRATION_FUDGE, window)
+
+    def time_left(self) -> int:
+        return self.window_end - int(time.time())
+
+    def spent(self, count: int) -> bool:
+        """Whether ``count`` refuses: past the limit for a counted event, at it for a check."""
+        return count > self.limit if self.step.count else count >= self.limit > 0
+
+
+def cooldown_key(phone: str) -> str:
+    return COOLDOWN_PREFIX + phone
