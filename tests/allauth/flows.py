@@ -37,6 +37,11 @@ def change_to(client: Any, phone: str, url: str = VERIFY_PHONE, **extra: Any) ->
     return client.post(url, {"action": "change", "phone": phone}, **extra)
 
 
+def cancel(client: Any) -> Any:
+    """The code page's "Cancel": it ends the pending login, as allauth's template posts it."""
+    return client.post("/accounts/logout/", {"next": LOGIN})
+
+
 def field_errors(response: Any, field: str) -> list[str]:
     form = response.context["form"]
     return [str(e) for e in form.errors.get(field, [])]
@@ -49,3 +54,12 @@ def error_codes(response: Any, field: str) -> list[str]:
 
 def messages_of(response: Any) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def allauth_code(client: Any, stage: str = "verify_phone") -> str:
+    """The code allauth generated for the pending stage and keeps in the session."""
+    return str(client.session["account_login"]["state"]["stages"][stage]["data"]["code"])
+
+
+def signed_in_user(client: Any) -> str:
+    return str(client.get("/signed-in/").content.decode())

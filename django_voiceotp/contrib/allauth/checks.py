@@ -82,6 +82,17 @@ def _rate_limits(app_settings: Any) -> list[CheckMessage]:
                 id="voiceotp_allauth.E003",
             )
         )
+    if app_settings.LOGIN_BY_CODE_MAX_RESEND_COUNT and app_settings.PREVENT_ENUMERATION:
+        found.append(
+            Error(
+                "ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND is on: allauth's resend of a login code to a number "
+                "no account has fails inside allauth (an AssertionError, a 500), and a resend control "
+                "that fails only for unknown numbers tells which numbers are known.",
+                hint="Leave ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND off: a person who missed the call logs "
+                "in again, which places a new call under this app's cooldown.",
+                id="voiceotp_allauth.E004",
+            )
+        )
     if limits.get("change_phone"):
         found.append(
             Warning(
@@ -110,20 +121,17 @@ def _figures(app_settings: Any) -> list[CheckMessage]:
                     id="voiceotp_allauth.W002",
                 )
             )
-    resends = values.MAX_SENDS - 1
-    for setting, allauth_value in (
-        ("PHONE_VERIFICATION_SUPPORTS_RESEND", app_settings.PHONE_VERIFICATION_MAX_RESEND_COUNT),
-        ("LOGIN_BY_CODE_SUPPORTS_RESEND", app_settings.LOGIN_BY_CODE_MAX_RESEND_COUNT),
-    ):
-        if allauth_value < resends:
-            found.append(
-                Warning(
-                    f"allauth allows {allauth_value} resends ({setting}), VOICEOTP['MAX_SENDS'] {resends}: "
-                    "allauth's resend control would vanish before this app's limit.",
-                    hint=f"Set ACCOUNT_{setting} = {resends}.",
-                    id="voiceotp_allauth.W003",
-                )
+    allowed, resends = app_settings.PHONE_VERIFICATION_MAX_RESEND_COUNT, values.MAX_SENDS - 1
+    if allowed < resends:
+        found.append(
+            Warning(
+                f"allauth allows {allowed} resends of a phone "
+                f"verification, VOICEOTP['MAX_SENDS'] {resends}: allauth's resend control would vanish "
+                "before this app's limit.",
+                hint=f"Set ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = {resends}.",
+                id="voiceotp_allauth.W003",
             )
+        )
     for name, allauth_value in (
         ("PHONE_VERIFICATION_TIMEOUT", app_settings.PHONE_VERIFICATION_TIMEOUT),
         ("LOGIN_BY_CODE_TIMEOUT", app_settings.LOGIN_BY_CODE_TIMEOUT),

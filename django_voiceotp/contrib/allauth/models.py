@@ -21,7 +21,7 @@ class AccountPhone(models.Model):
         related_name="voiceotp_phone",
     )
     phone = models.CharField(_("phone (E.164)"), max_length=20, db_index=True)
-    verified = models.BooleanField(_("verified"), default=False)
+    verified = models.BooleanField(_("number verified"), default=False)
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
 
     class Meta:
