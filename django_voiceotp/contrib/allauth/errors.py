@@ -1,6 +1,6 @@
 """This app's refusals as a person reads them on allauth's pages: form errors and error messages.
 
-Each refusal's own ``detail`` (translated, lazily, into the request's language) comes first; what a
+Each refusal's own ``detail`` (in the language of the request being answered) comes first; what a
 person can do next follows: how many attempts are left, how long to wait.
 """
 
