@@ -21,6 +21,12 @@ def _free(host: str, port: int) -> bool:
     return True
 
 
+def _allauth() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "ALLAUTH", False))
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
     host = os.environ.get("HOST", "127.0.0.1")
@@ -77,6 +83,11 @@ def main() -> int:
                 "django-voiceotp demo",
                 f"  try it:       {site}/",
                 f"  admin:        {site}/admin/   login: admin / {password}",
+                *(
+                    [f"  sign up:      {site}/accounts/signup/ (django-allauth, by a call)"]
+                    if _allauth()
+                    else []
+                ),
                 f"  API docs:     {site}/api/docs/",
                 f"  API schema:   {site}/api/schema/",
                 f"  simulator:    {simulator.url}/calls (the codes it read out)"

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -132,6 +133,30 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Sign-up and login by voice call in django-allauth at /accounts/ (django-allauth needs Python 3.11+: on
+# 3.10 the example runs without it). docs/integrations.md explains each setting.
+ALLAUTH = importlib.util.find_spec("allauth") is not None
+if ALLAUTH:
+    from django_voiceotp.contrib import allauth as voiceotp_allauth
+
+    INSTALLED_APPS += ["allauth", "allauth.account", "django_voiceotp.contrib.allauth"]
+    MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",  # the admin's login
+        "allauth.account.auth_backends.AuthenticationBackend",
+    ]
+    LOGIN_REDIRECT_URL = ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+    ACCOUNT_ADAPTER = voiceotp_allauth.ADAPTER
+    ACCOUNT_FORMS = voiceotp_allauth.FORMS
+    ACCOUNT_LOGIN_METHODS = {"phone"}
+    ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+    ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+    ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 2  # VOICEOTP MAX_SENDS - 1
+    ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
+    ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5  # MAX_ATTEMPTS
+    ACCOUNT_PHONE_VERIFICATION_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 900  # CODE_TTL * MAX_SENDS
+    ACCOUNT_RATE_LIMITS = {"verify_phone": None, "change_phone": None}
 
 # The simulator's control endpoint, for the demo page's "calls placed" panel (set by `make demo`).
 VOICEOTP_DEMO_SIMULATOR_URL = os.environ.get("VOICEOTP_DEMO_SIMULATOR_URL", "")

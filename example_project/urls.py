@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,3 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+if getattr(settings, "ALLAUTH", False):  # sign-up and login by voice call, django-allauth's pages
+    urlpatterns.append(path("accounts/", include("allauth.urls")))

@@ -18,8 +18,24 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "example_project/index.html",
-        {"simulator": bool(getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", ""))},
+        {
+            "simulator": bool(getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", "")),
+            "allauth": getattr(settings, "ALLAUTH", False),
+            "account_phone": _account_phone(request),
+        },
     )
+
+
+def _account_phone(request: HttpRequest) -> str:
+    """The signed-in account's number as the API shows numbers (masked), read through allauth."""
+    if not (getattr(settings, "ALLAUTH", False) and request.user.is_authenticated):
+        return ""
+    from allauth.account.adapter import get_adapter
+
+    from django_voiceotp.services import normalize_phone
+
+    held = get_adapter(request).get_phone(request.user)
+    return normalize_phone(held[0]).masked if held else request.user.get_username()
 
 
 @require_GET

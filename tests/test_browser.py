@@ -20,6 +20,7 @@ import pytest
 CHROMIUM = os.environ.get("VOICEOTP_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [
     pytest.mark.skipif(
@@ -83,7 +84,7 @@ def test_the_whole_flow_in_a_browser(demo_site):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=LAUNCH_ARGS,
         )
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone's screen
         page.goto(demo_site + "/")

@@ -16,7 +16,10 @@
       try9802: "the gateway hangs", tryOld: "an old 11-digit number, converted",
       waitResend: "You can ask again in {s} s.", retryIn: "Try again in {s} s.",
       queued: "queued", callingS: "ringing", answered: "answered", unanswered: "not answered",
-      rejected: "refused", unknown: "unknown", network: "The site is not answering. Check your connection."
+      rejected: "refused", unknown: "unknown", network: "The site is not answering. Check your connection.",
+      allauthText: "The same call inside django-allauth, as a site's accounts use it:",
+      signUpByCall: "Sign up by voice call", logInByPhone: "Log in by phone", signedIn: "Signed in with",
+      logOut: "Log out"
     },
     vi: {
       title: "Xác minh số điện thoại bằng cuộc gọi", phone: "Số điện thoại", purpose: "Mục đích",
@@ -27,6 +30,9 @@
       again: "Thử lại", simTitle: "Các cuộc gọi của trình mô phỏng",
       simText: "Trong bản demo không có điện thoại thật nào đổ chuông: đây là mã trình mô phỏng đã đọc.",
       when: "Lúc", number: "Số", codeCol: "Mã", outcome: "Kết quả", none: "Chưa có cuộc gọi nào.",
+      allauthText: "Cùng cuộc gọi đó trong django-allauth, như tài khoản của một trang web dùng:",
+      signUpByCall: "Đăng ký bằng cuộc gọi", logInByPhone: "Đăng nhập bằng số điện thoại",
+      signedIn: "Đã đăng nhập bằng", logOut: "Đăng xuất",
       tryTitle: "Các số cố ý lỗi", try9700: "không bao giờ bắt máy", try9701: "đổ chuông mãi",
       try9907: "từ chối cuộc gọi (mã 7)", try9914: "tài khoản hết tiền (14)",
       try9802: "cổng gọi bị treo", tryOld: "số 11 chữ số cũ, được chuyển đổi",

@@ -1,0 +1,149 @@
+"""System checks: an allauth configuration that would send allauth's own code, accept it, or apply
+allauth's limits on top of this app's is a problem to hear about at ``manage.py check``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from ...conf import get_settings, problems
+from . import FORMS
+from .adapter import VoiceCallAdapterMixin
+
+
+def register_all() -> None:
+    register(check_allauth, Tags.security, "voiceotp")
+
+
+def check_allauth(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from allauth.account import app_settings
+
+    found = [*_adapter(app_settings), *_forms(app_settings), *_rate_limits(app_settings)]
+    if not problems():  # the core's checks report a broken VOICEOTP; its figures are read only when sound
+        found.extend(_figures(app_settings))
+    return found
+
+
+def _adapter(app_settings: Any) -> list[CheckMessage]:
+    try:
+        adapter = import_string(app_settings.ADAPTER)
+    except ImportError as exc:
+        return [Error(f"ACCOUNT_ADAPTER cannot be imported: {exc}", id="voiceotp_allauth.E001")]
+    if isinstance(adapter, type) and issubclass(adapter, VoiceCallAdapterMixin):
+        return []
+    return [
+        Error(
+            f"ACCOUNT_ADAPTER {app_settings.ADAPTER!r} does not place calls: allauth would ask it to send "
+            "its own code by SMS.",
+            hint="Set ACCOUNT_ADAPTER = django_voiceotp.contrib.allauth.ADAPTER, or put "
+            "django_voiceotp.contrib.allauth.adapter.VoiceCallAdapterMixin first in your adapter's bases.",
+            id="voiceotp_allauth.E001",
+        )
+    ]
+
+
+def _forms(app_settings: Any) -> list[CheckMessage]:
+    configured = app_settings.FORMS
+    wrong = []
+    for key, path in FORMS.items():
+        expected = import_string(path)
+        try:
+            form = import_string(configured[key]) if key in configured else None
+        except ImportError:
+            form = None
+        if not (isinstance(form, type) and issubclass(form, expected)):
+            wrong.append(key)
+    if not wrong:
+        return []
+    return [
+        Error(
+            f"ACCOUNT_FORMS does not name this app's form for {', '.join(wrong)}: allauth's own forms "
+            "would compare allauth's code, which is never sent, and place no call before a user exists.",
+            hint="Set ACCOUNT_FORMS = django_voiceotp.contrib.allauth.FORMS (a form of your own may "
+            "subclass the one named there).",
+            id="voiceotp_allauth.E002",
+        )
+    ]
+
+
+def _rate_limits(app_settings: Any) -> list[CheckMessage]:
+    found: list[CheckMessage] = []
+    limits = app_settings.RATE_LIMITS
+    if limits.get("verify_phone"):
+        found.append(
+            Error(
+                f"ACCOUNT_RATE_LIMITS['verify_phone'] is {limits['verify_phone']!r}: allauth applies it "
+                "after the sign-up form placed the call and created the user, so a refusal there leaves "
+                "a half-made account; this app's own limits already count every call.",
+                hint="Set ACCOUNT_RATE_LIMITS = {'verify_phone': None, 'change_phone': None}.",
+                id="voiceotp_allauth.E003",
+            )
+        )
+    if app_settings.LOGIN_BY_CODE_MAX_RESEND_COUNT and app_settings.PREVENT_ENUMERATION:
+        found.append(
+            Error(
+                "ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND is on: allauth's resend of a login code to a number "
+                "no account has fails inside allauth (an AssertionError, a 500), and a resend control "
+                "that fails only for unknown numbers tells which numbers are known.",
+                hint="Leave ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND off: a person who missed the call logs "
+                "in again, which places a new call under this app's cooldown.",
+                id="voiceotp_allauth.E004",
+            )
+        )
+    if limits.get("change_phone"):
+        found.append(
+            Warning(
+                f"ACCOUNT_RATE_LIMITS['change_phone'] is {limits['change_phone']!r}, a limit on top of "
+                "this app's cooldown and per-number limits.",
+                hint="Set ACCOUNT_RATE_LIMITS['change_phone'] = None.",
+                id="voiceotp_allauth.W001",
+            )
+        )
+    return found
+
+
+def _figures(app_settings: Any) -> list[CheckMessage]:
+    values = get_settings()
+    found: list[CheckMessage] = []
+    for name, allauth_value in (
+        ("PHONE_VERIFICATION_MAX_ATTEMPTS", app_settings.PHONE_VERIFICATION_MAX_ATTEMPTS),
+        ("LOGIN_BY_CODE_MAX_ATTEMPTS", app_settings.LOGIN_BY_CODE_MAX_ATTEMPTS),
+    ):
+        if allauth_value != values.MAX_ATTEMPTS:
+            found.append(
+                Warning(
+                    f"ACCOUNT_{name} is {allauth_value}, VOICEOTP['MAX_ATTEMPTS'] {values.MAX_ATTEMPTS}: "
+                    "allauth and this app would end a flow after different numbers of wrong codes.",
+                    hint=f"Set ACCOUNT_{name} = {values.MAX_ATTEMPTS}.",
+                    id="voiceotp_allauth.W002",
+                )
+            )
+    allowed, resends = app_settings.PHONE_VERIFICATION_MAX_RESEND_COUNT, values.MAX_SENDS - 1
+    if allowed < resends:
+        found.append(
+            Warning(
+                f"allauth allows {allowed} resends of a phone "
+                f"verification, VOICEOTP['MAX_SENDS'] {resends}: allauth's resend control would vanish "
+                "before this app's limit.",
+                hint=f"Set ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = {resends}.",
+                id="voiceotp_allauth.W003",
+            )
+        )
+    for name, allauth_value in (
+        ("PHONE_VERIFICATION_TIMEOUT", app_settings.PHONE_VERIFICATION_TIMEOUT),
+        ("LOGIN_BY_CODE_TIMEOUT", app_settings.LOGIN_BY_CODE_TIMEOUT),
+    ):
+        if allauth_value < values.CODE_TTL * values.MAX_SENDS:
+            found.append(
+                Warning(
+                    f"ACCOUNT_{name} is {allauth_value} s: allauth would end the flow while a code of this "
+                    f"app may still be valid (VOICEOTP['CODE_TTL'] {values.CODE_TTL} s, "
+                    f"{values.MAX_SENDS} calls).",
+                    hint=f"Set ACCOUNT_{name} = {values.CODE_TTL * values.MAX_SENDS}.",
+                    id="voiceotp_allauth.W004",
+                )
+            )
+    return found
