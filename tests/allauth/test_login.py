@@ -49,7 +49,7 @@ def test_the_code_the_call_read_out_signs_in(client, voiceotp_gateway, member):
 def test_a_wrong_code_tells_the_attempts_left(client, voiceotp_gateway, member):
     log_in(client)
     answer = type_code(client, wrong(voiceotp_gateway.last_code(PHONE)), CONFIRM_LOGIN_CODE)
-    assert field_errors(answer, "code") == ["The code is not right.", "4 attempts left."]
+    assert field_errors(answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
     assert signed_in_user(client) == "anonymous"
 
 
@@ -72,7 +72,7 @@ def test_logging_in_again_places_a_new_call_and_the_old_code_dies(client, voiceo
     cancel(client)
     answer = log_in(client)  # within the cooldown: a form error, and the first code lives on
     assert answer.status_code == 200
-    assert field_errors(answer, "login")[0] == "Too many requests. Try again later."
+    assert field_errors(answer, "login")[0].startswith("A call to this number was placed moments ago")
     with voiceotp(RESEND_COOLDOWN=0):
         assert log_in(client).status_code == 302
     second = voiceotp_gateway.last_code(PHONE)
@@ -104,7 +104,7 @@ def test_a_number_no_account_holds_answers_as_a_known_one_does(client, voiceotp_
         "We are calling 090****456. Answer and type the code you hear."
     ]
     wrong_answer = type_code(client, wrong(voiceotp_gateway.last_code(PHONE)), CONFIRM_LOGIN_CODE)
-    assert field_errors(wrong_answer, "code") == ["The code is not right.", "4 attempts left."]
+    assert field_errors(wrong_answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
     # Only the holder of the number, who heard the code, learns that no account has it.
     answer = type_code(client, voiceotp_gateway.last_code(PHONE), CONFIRM_LOGIN_CODE)
     assert field_errors(answer, "code") == ["No account uses this number."]
@@ -116,7 +116,7 @@ def test_logging_in_again_with_an_unknown_number_answers_as_a_known_one_does(cli
     log_in(client)
     cancel(client)
     answer = log_in(client)
-    assert field_errors(answer, "login")[0] == "Too many requests. Try again later."
+    assert field_errors(answer, "login")[0].startswith("A call to this number was placed moments ago")
     assert len(voiceotp_gateway.calls_to(PHONE)) == 1
 
 

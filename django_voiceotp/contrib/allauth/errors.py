@@ -1,16 +1,16 @@
 """This app's refusals as a person reads them on allauth's pages: form errors and error messages.
 
-Each refusal's own ``detail`` (in the language of the request being answered) comes first; what a
-person can do next follows: how many attempts are left, how long to wait.
+Each refusal's own ``detail`` (in the language of the request being answered) says what to do next,
+how long to wait included; a wrong code adds how many attempts are left.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
 
-from ...services import InvalidCode, Locked, RateLimited, VoiceOtpError
+from ...services import InvalidCode, Locked, VoiceOtpError
 
 START_AGAIN = _("Too many wrong codes for this number. Start again from the beginning.")
 """A locked challenge is over: a resend would not revive it (allauth ends its flow at the same count)."""
@@ -24,8 +24,6 @@ def sentences(refusal: VoiceOtpError) -> list[str]:
     if isinstance(refusal, InvalidCode):
         left = int(refusal.extra.get("attempts_left", 0))
         found.append(ngettext("%(count)s attempt left.", "%(count)s attempts left.", left) % {"count": left})
-    elif isinstance(refusal, RateLimited):
-        found.append(gettext("Wait %(seconds)s s before asking again.") % {"seconds": refusal.retry_after})
     return found
 
 
