@@ -1,0 +1,39 @@
+"""What a person reads when a device calls them or refuses to, or refuses a code, in their language.
+
+The rules' refusals already carry a translated ``detail``; a wrong code also says how many tries are
+left, as the REST API's ``attempts_left`` does, so that nobody guesses their last attempt away.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext, ngettext
+
+from ...exceptions import InvalidCode, VoiceOtpError
+
+
+def refusal(error: VoiceOtpError) -> str:
+    """The sentence for ``error``: its detail, with the tries left for a wrong code."""
+    if isinstance(error, InvalidCode) and "attempts_left" in error.extra:
+        left = int(error.extra["attempts_left"])
+        return ngettext(
+            "The verification code is not right: %(count)d attempt left.",
+            "The verification code is not right: %(count)d attempts left.",
+            left,
+        ) % {"count": left}
+    return str(error.detail)
+
+
+def challenge_message(masked_number: str, error: VoiceOtpError | None = None) -> str:
+    """A challenge's outcome as a fragment, to fit django-otp's ``OTP Challenge: {0}``."""
+    if error is not None:
+        return gettext("no call was placed: %(reason)s") % {"reason": refusal(error)}
+    return gettext("calling %(number)s") % {"number": masked_number}
+
+
+def call_notice(masked_number: str, error: VoiceOtpError | None = None) -> str:
+    """A challenge's outcome as the sentence a page shows above the code's input."""
+    if error is not None:
+        return gettext("No call was placed. %(reason)s") % {"reason": refusal(error)}
+    return gettext("We are calling %(number)s. Type the verification code you hear.") % {
+        "number": masked_number
+    }

@@ -1,0 +1,236 @@
+"""django-two-factor-auth's own setup and login wizards with "call me", through their views."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import secrets
+
+import pytest
+from django.core import checks
+from two_factor.plugins.registry import MethodBase, registry
+
+from django_voiceotp.contrib.otp.models import VoiceCallDevice
+from django_voiceotp.contrib.two_factor.method import VoiceCallMethod
+from django_voiceotp.models import ChallengeStatus, OtpChallenge
+
+from ..helpers import wrong
+from .conftest import E164, PASSWORD, PHONE, wizard_post
+
+pytestmark = pytest.mark.django_db
+
+SETUP = "/account/two_factor/setup/"
+LOGIN = "/account/login/"
+
+
+def text(response) -> str:
+    """The page's words, without its markup."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def setup_step(client, step, data, **extra):
+    return wizard_post(client, SETUP, "setup_view", step, data, **extra)
+
+
+def login_step(client, step, data, **extra):
+    return wizard_post(client, LOGIN, "login_view", step, data, **extra)
+
+
+def start_setup(client, user, number, **extra):
+    client.force_login(user)
+    assert client.get(SETUP, **extra).status_code == 200
+    methods = setup_step(client, "welcome", {}, **extra)
+    setup_step(client, "method", {"method": "call"}, **extra)
+    return methods, setup_step(client, "voice_call", {"number": number}, **extra)
+
+
+# -- setup ------------------------------------------------------------------------------------------
+
+
+def test_setup_offers_call_me_calls_the_number_and_confirms_the_device(
+    client, user, voiceotp_gateway, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    methods, validation = start_setup(client, user, "0905 123 456")
+    assert "Phone call: we call you and read out a code" in text(methods)
+    assert validation.status_code == 200
+    assert "We are calling 090****456. Type the verification code you hear." in text(validation)
+    assert [call.phone for call in voiceotp_gateway.calls] == ["+84905123456"]
+    code = voiceotp_gateway.last_code("0905123456")
+    device = VoiceCallDevice.objects.get()
+    assert (device.confirmed, device.number, device.name) == (False, "+84905123456", "default")
+
+    refused = setup_step(client, "validation", {"token": wrong(code)})
+    assert refused.status_code == 200
+    assert "The verification code is not right: 4 attempts left." in text(refused)
+
+    done = setup_step(client, "validation", {"token": code})
+    assert done.status_code == 302
+    assert done["Location"] == "/account/two_factor/setup/complete/"
+    device.refresh_from_db()
+    assert device.confirmed is True
+    assert OtpChallenge.objects.get().status == ChallengeStatus.VERIFIED
+    assert client.get("/signed-in/").content == f"verified=True device={device.persistent_id}".encode()
+    assert client.get("/account/two_factor/").status_code == 200  # the profile shows the method
+    assert code not in caplog.text
+    assert not any(code in page.content.decode() for page in (methods, validation, refused, done))
+
+
+def test_setup_keeps_a_code_that_starts_with_zero(client, user, voiceotp_gateway, monkeypatch):
+    monkeypatch.setattr(secrets, "randbelow", lambda n: 12345)
+    _methods, _validation = start_setup(client, user, PHONE)
+    assert voiceotp_gateway.last_code(PHONE) == "012345"
+    assert setup_step(client, "validation", {"token": "012345"}).status_code == 302
+
+
+def test_setup_refuses_a_number_the_rules_never_call_at_the_number_step(client, user, voiceotp_gateway):
+    _methods, page = start_setup(client, user, "+1 202 555 0143")
+    assert page.status_code == 200
+    assert "Numbers in this country cannot be called." in text(page)
+    assert 'value="voice_call"' in page.content.decode()  # still the number step
+    assert voiceotp_gateway.calls == []
+    assert not VoiceCallDevice.objects.exists()
+
+
+def test_setup_says_why_when_the_gateway_refuses_the_number(client, user, voiceotp_gateway):
+    voiceotp_gateway.refuse(PHONE, "recipient_refused")
+    _methods, page = start_setup(client, user, PHONE)
+    assert page.status_code == 200
+    assert "No call was placed. This number does not accept such calls." in text(page)
+    assert "We are calling" not in text(page)
+    assert setup_step(client, "validation", {"token": "123456"}).status_code == 200
+    assert not VoiceCallDevice.objects.filter(confirmed=True).exists()
+
+
+def test_setup_with_an_unreachable_gateway_says_so(client, user, voiceotp_gateway):
+    voiceotp_gateway.fail(PHONE, "unavailable")
+    _methods, page = start_setup(client, user, PHONE)
+    assert page.status_code == 200
+    assert "No call was placed. The call service is not answering. Try again in a moment." in text(page)
+
+
+def test_setup_going_back_to_another_number_verifies_that_number(client, user, voiceotp_gateway):
+    _methods, _validation = start_setup(client, user, "0905 123 456")
+    first = voiceotp_gateway.last_code("0905123456")
+    client.post(SETUP, {"setup_view-current_step": "validation", "wizard_goto_step": "voice_call"})
+    setup_step(client, "voice_call", {"number": PHONE})
+    second = voiceotp_gateway.last_code(PHONE)
+    assert setup_step(client, "validation", {"token": first}).status_code == 200  # the old number's code
+    assert setup_step(client, "validation", {"token": second}).status_code == 302
+    device = VoiceCallDevice.objects.get()
+    assert (device.number, device.confirmed) == (E164, True)
+
+
+def test_setup_speaks_vietnamese(client, user, voiceotp_gateway):
+    _methods, page = start_setup(client, user, PHONE, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Chúng tôi đang gọi 036****567." in text(page)
+    code = voiceotp_gateway.last_code(PHONE)
+    refused = setup_step(client, "validation", {"token": wrong(code)}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Mã xác minh không đúng: còn 4 lần thử." in text(refused)
+
+
+# -- login ------------------------------------------------------------------------------------------
+
+
+def test_the_login_wizard_calls_at_the_token_step_and_checks_the_code(client, user, device, voiceotp_gateway):
+    token_step = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert token_step.status_code == 200
+    assert "We are calling 036****567. Type the verification code you hear." in text(token_step)
+    code = voiceotp_gateway.last_code(PHONE)
+    challenge = OtpChallenge.objects.get()
+    assert (challenge.purpose, challenge.user) == (f"django_otp:{device.persistent_id}", user)
+
+    refused = login_step(client, "token", {"otp_token": wrong(code)})
+    assert refused.status_code == 200
+    assert "The verification code is not right: 4 attempts left." in text(refused)
+    assert len(voiceotp_gateway.calls) == 1  # a wrong code places no new call
+
+    signed_in = login_step(client, "token", {"otp_token": code})
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/signed-in/"
+    assert client.get("/signed-in/").content == f"verified=True device={device.persistent_id}".encode()
+
+
+def test_the_login_wizard_tells_a_locked_code_and_an_expired_one(client, user, device, voiceotp_gateway):
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    code = voiceotp_gateway.last_code(PHONE)
+    for _attempt in range(5):
+        login_step(client, "token", {"otp_token": wrong(code)})
+    locked = login_step(client, "token", {"otp_token": code})
+    assert "Too many wrong codes. Ask for a new call." in text(locked)
+    assert client.get("/signed-in/").content == b"verified=False device="
+
+
+@pytest.mark.parametrize(
+    ("arrange", "reason"),
+    [
+        (lambda gateway: gateway.fail(PHONE, "unavailable"), "The call service is not answering."),
+        (
+            lambda gateway: gateway.refuse(PHONE, "recipient_refused"),
+            "This number does not accept such calls.",
+        ),
+        (lambda gateway: gateway.refuse(PHONE, "account"), "The call service refused the call."),
+    ],
+    ids=["unreachable-gateway", "refused-number", "account"],
+)
+def test_the_login_wizard_says_why_no_call_came(client, user, device, voiceotp_gateway, arrange, reason):
+    arrange(voiceotp_gateway)
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert page.status_code == 200
+    assert f"No call was placed. {reason}" in text(page)
+    assert login_step(client, "token", {"otp_token": "123456"}).status_code == 200
+
+
+def test_logging_in_again_within_the_cooldown_places_no_second_call(client, user, device, voiceotp_gateway):
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    code = voiceotp_gateway.last_code(PHONE)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "auth"})
+    again = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert "No call was placed. Ask for another call in " in text(again)
+    assert len(voiceotp_gateway.calls) == 1
+    assert login_step(client, "token", {"otp_token": code}).status_code == 302  # its code still works
+
+
+def test_the_login_wizard_speaks_vietnamese(client, user, device, voiceotp_gateway):
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Chúng tôi đang gọi 036****567. Hãy nhập mã xác minh bạn nghe được." in text(page)
+    refused = login_step(client, "token", {"otp_token": "12"}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Mã xác minh không đúng: còn 4 lần thử." in text(refused)
+
+
+def test_the_login_wizard_over_loopback_against_the_simulator(client, user, device, simulator):
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert "We are calling 036****567." in text(page)
+    [call] = simulator.calls
+    assert call.phone == PHONE
+    assert login_step(client, "token", {"otp_token": call.code}).status_code == 302
+    assert client.get("/signed-in/").content == f"verified=True device={device.persistent_id}".encode()
+
+
+def test_the_setup_wizard_over_loopback_against_the_simulator(client, user, simulator):
+    _methods, page = start_setup(client, user, "0905 123 456")
+    assert "We are calling 090****456." in text(page)
+    [call] = simulator.calls
+    assert setup_step(client, "validation", {"token": call.code}).status_code == 302
+    assert VoiceCallDevice.objects.get().confirmed is True
+
+
+# -- the registry -----------------------------------------------------------------------------------
+
+
+def test_the_call_method_is_this_apps_and_the_check_says_when_it_is_not():
+    assert isinstance(registry.get_method("call"), VoiceCallMethod)
+    assert [m.id for m in checks.run_checks() if (m.id or "").startswith("voiceotp_two_factor")] == []
+
+    class OtherCall(MethodBase):  # type: ignore[misc]
+        code = "call"
+
+    registry.unregister("call")
+    registry.register(OtherCall())
+    try:
+        found = [m.id for m in checks.run_checks() if (m.id or "").startswith("voiceotp_two_factor")]
+    finally:
+        registry.unregister("call")
+        registry.register(VoiceCallMethod())
+    assert found == ["voiceotp_two_factor.E002"]
