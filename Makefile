@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 PYTEST_ARGS ?=
 # The allauth integration's tests, on settings of their own (a second pytest run after the suite's).
+# The integrations' suites run under settings of their own (their apps, middleware and URLs), which the
+# rest of the suite must not see: a site without them is what shows the core needs none of them.
 ALLAUTH_TESTS := tests/allauth --ds tests.allauth.settings
+OTP_TESTS := tests/contrib --ds tests.contrib.settings
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: demo test test-install test-services lint format simulator bench clean
@@ -34,6 +37,7 @@ demo: $(DEMO_STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(ALLAUTH_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(OTP_TESTS) $(PYTEST_ARGS)
 
 # The README's install section, run as written in a new site (builds a venv and a wheel; ~2 min).
 test-install: $(STAMP)
@@ -42,6 +46,7 @@ test-install: $(STAMP)
 test-services: $(STAMP)
 	VOICEOTP_TEST_POSTGRES=1 VOICEOTP_TEST_REDIS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 	VOICEOTP_TEST_POSTGRES=1 VOICEOTP_TEST_REDIS=1 $(BIN)/python -m pytest $(ALLAUTH_TESTS) $(PYTEST_ARGS)
+	VOICEOTP_TEST_POSTGRES=1 VOICEOTP_TEST_REDIS=1 $(BIN)/python -m pytest $(OTP_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,7 +30,10 @@ def test_the_new_number_is_the_account_s_once_its_code_is_typed(client, voiceotp
     assert voiceotp_gateway.calls_to(OTHER)
     assert AccountPhone.objects.get(user=member).phone == E164  # not before the code
     answer = type_code(client, wrong(voiceotp_gateway.last_code(OTHER)))
-    assert field_errors(answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
+    assert field_errors(answer, "code") == [
+        "The code is not right. Check it and try again.",
+        "4 attempts left.",
+    ]
     assert type_code(client, voiceotp_gateway.last_code(OTHER)).status_code == 302
     number = AccountPhone.objects.get(user=member)
     assert (number.phone, number.verified) == (OTHER_E164, True)

@@ -49,7 +49,10 @@ def test_the_code_the_call_read_out_signs_in(client, voiceotp_gateway, member):
 def test_a_wrong_code_tells_the_attempts_left(client, voiceotp_gateway, member):
     log_in(client)
     answer = type_code(client, wrong(voiceotp_gateway.last_code(PHONE)), CONFIRM_LOGIN_CODE)
-    assert field_errors(answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
+    assert field_errors(answer, "code") == [
+        "The code is not right. Check it and try again.",
+        "4 attempts left.",
+    ]
     assert signed_in_user(client) == "anonymous"
 
 
@@ -104,7 +107,10 @@ def test_a_number_no_account_holds_answers_as_a_known_one_does(client, voiceotp_
         "We are calling 090****456. Answer and type the code you hear."
     ]
     wrong_answer = type_code(client, wrong(voiceotp_gateway.last_code(PHONE)), CONFIRM_LOGIN_CODE)
-    assert field_errors(wrong_answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
+    assert field_errors(wrong_answer, "code") == [
+        "The code is not right. Check it and try again.",
+        "4 attempts left.",
+    ]
     # Only the holder of the number, who heard the code, learns that no account has it.
     answer = type_code(client, voiceotp_gateway.last_code(PHONE), CONFIRM_LOGIN_CODE)
     assert field_errors(answer, "code") == ["No account uses this number."]

@@ -41,7 +41,10 @@ def test_a_call_reauthenticates_and_the_suspended_change_of_number_goes_on(clien
     assert OtpChallenge.objects.get().purpose == "allauth.reauthenticate"
     code = voiceotp_gateway.last_code(PHONE)
     answer = client.post(confirm, {"code": wrong(code)})
-    assert field_errors(answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
+    assert field_errors(answer, "code") == [
+        "The code is not right. Check it and try again.",
+        "4 attempts left.",
+    ]
 
     # The right code reauthenticates; allauth replays the change of number, which calls the new one.
     answer = client.post(confirm, {"code": code})

@@ -87,8 +87,16 @@ def test_a_number_no_one_can_call_is_a_form_error(client, voiceotp_gateway):
 @pytest.mark.parametrize(
     ("kind", "code", "text"),
     [
-        ("recipient_refused", "recipient_refused", "This number does not accept such calls. Enter another number."),
-        ("bad_number", "invalid_phone", "This is not a phone number we can call. Check the number and enter it again."),
+        (
+            "recipient_refused",
+            "recipient_refused",
+            "This number does not accept such calls. Enter another number.",
+        ),
+        (
+            "bad_number",
+            "invalid_phone",
+            "This is not a phone number we can call. Check the number and enter it again.",
+        ),
         ("money", "provider_rejected", "The call service refused the call. Try again later."),
     ],
 )
@@ -124,7 +132,10 @@ def test_a_wrong_code_tells_the_attempts_left_and_max_attempts_lock_the_challeng
     code = voiceotp_gateway.last_code(PHONE)
     answer = type_code(client, wrong(code))
     assert answer.status_code == 200
-    assert field_errors(answer, "code") == ["The code is not right. Check it and try again.", "4 attempts left."]
+    assert field_errors(answer, "code") == [
+        "The code is not right. Check it and try again.",
+        "4 attempts left.",
+    ]
     assert error_codes(answer, "code") == ["invalid_code", "invalid_code"]
     for left in (3, 2, 1):
         assert (

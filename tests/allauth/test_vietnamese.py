@@ -22,7 +22,10 @@ def test_a_refused_number_in_vietnamese(client, voiceotp_gateway):
 
 def test_an_uncallable_number_in_vietnamese(client, voiceotp_gateway):
     answer = sign_up(client, "1900 1234", **VI)
-    assert field_errors(answer, "phone") == ["Không thể gọi đến loại số này (số dịch vụ tính phí cao, số miễn phí). Hãy nhập số di động hoặc số cố định."]
+    assert field_errors(answer, "phone") == [
+        "Không thể gọi đến loại số này (số dịch vụ tính phí cao, số miễn phí). "
+        "Hãy nhập số di động hoặc số cố định."
+    ]
 
 
 def test_the_call_and_a_wrong_code_in_vietnamese_by_the_language_cookie(client, voiceotp_gateway):
@@ -32,7 +35,10 @@ def test_the_call_and_a_wrong_code_in_vietnamese_by_the_language_cookie(client, 
         "Chúng tôi đang gọi tới 090****456. Hãy nghe máy và nhập mã xác minh bạn nghe được."
     ]
     answer = type_code(client, wrong(voiceotp_gateway.last_code(PHONE)))
-    assert field_errors(answer, "code") == ["Mã xác minh không đúng. Hãy kiểm tra và thử lại.", "Còn 4 lần thử."]
+    assert field_errors(answer, "code") == [
+        "Mã xác minh không đúng. Hãy kiểm tra và thử lại.",
+        "Còn 4 lần thử.",
+    ]
 
 
 def test_an_unreachable_gateway_in_vietnamese(client, voiceotp_gateway):

@@ -1,7 +1,7 @@
 """Fixtures of the django-otp and django-two-factor-auth tests.
 
 These tests need their own settings (``tests.contrib.settings``); under the suite's own settings
-they are left out here and run by ``tests/test_contrib.py`` in a pytest process of their own.
+they are left out here; ``make test`` runs them in a pytest invocation of their own.
 """
 
 from __future__ import annotations

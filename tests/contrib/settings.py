@@ -1,8 +1,8 @@
 """The suite's settings with django-otp, django-two-factor-auth and this app's integrations.
 
 A settings module of its own: two-factor-auth patches the admin site and django-otp's middleware
-wraps every request's user, which the rest of the suite must not see. ``tests/test_contrib.py`` runs
-these tests in a pytest process of their own, on the same database and cache choice as its own run.
+wraps every request's user, which the rest of the suite must not see. ``make test`` runs
+these tests in a pytest invocation of their own (``--ds tests.contrib.settings``).
 """
 
 from tests.settings import *  # noqa: F403

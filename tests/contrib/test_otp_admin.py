@@ -77,7 +77,7 @@ def test_a_locked_code_is_told_as_the_rules_tell_it(client, staff, device, voice
         login(client, device, otp_token=wrong(code))
     locked = login(client, device, otp_token=code)
     assert locked.status_code == 200
-    assert "Too many wrong codes. Ask for a new call." in errors(locked)
+    assert "Too many wrong codes. Start a new verification." in errors(locked)
     assert client.get("/otpadmin/").status_code == 302
 
 
@@ -86,7 +86,7 @@ def test_a_locked_code_is_told_as_the_rules_tell_it(client, staff, device, voice
     [
         (
             lambda gateway: gateway.refuse(PHONE, "recipient_refused"),
-            "This number does not accept such calls.",
+            "This number does not accept such calls. Enter another number.",
         ),
         (
             lambda gateway: gateway.fail(PHONE, "unavailable"),
@@ -171,7 +171,7 @@ def test_a_device_added_in_the_admin_keeps_its_number_in_e164(client, operator, 
         {"user": user.pk, "name": "backup", "number": "1900 1234"},
     )
     assert refused.status_code == 200
-    assert "This kind of number cannot be called." in errors(refused)
+    assert "This kind of number (premium-rate, toll-free) cannot be called." in errors(refused)
     assert VoiceCallDevice.objects.count() == 1
 
 

@@ -114,9 +114,12 @@ def test_the_cooldown_ends_when_the_call_can_be_resent(device, voiceotp_gateway)
     [
         (
             lambda gateway: gateway.refuse(PHONE, "recipient_refused"),
-            "This number does not accept such calls.",
+            "This number does not accept such calls. Enter another number.",
         ),
-        (lambda gateway: gateway.refuse(PHONE, "bad_number"), "This is not a phone number we can call."),
+        (
+            lambda gateway: gateway.refuse(PHONE, "bad_number"),
+            "This is not a phone number we can call. Check the number and enter it again.",
+        ),
         (
             lambda gateway: gateway.fail(PHONE, "unavailable"),
             "The call service is not answering. Try again in a moment.",
@@ -148,7 +151,7 @@ def test_a_refused_call_is_a_message_not_an_exception_and_its_code_is_refused(
 def test_the_rules_limits_refuse_a_call_as_a_message(device, voiceotp_gateway):
     with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS={**NO_LIMITS, "request_per_phone": "1/h"}):
         device.generate_challenge()
-        assert device.generate_challenge() == "no call was placed: Too many requests. Try again later."
+        assert device.generate_challenge().startswith("no call was placed: Too many requests. Try again in ")
     assert isinstance(device.refusal, services.RateLimited)
     assert len(voiceotp_gateway.calls) == 1
 
@@ -243,7 +246,7 @@ def test_a_request_given_to_the_device_counts_against_the_per_ip_limits(device, 
     device.request = request
     with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS={**NO_LIMITS, "request_per_ip": "1/h"}):
         device.generate_challenge()
-        assert device.generate_challenge() == "no call was placed: Too many requests. Try again later."
+        assert device.generate_challenge().startswith("no call was placed: Too many requests. Try again in ")
     assert OtpChallenge.objects.get().client_ip == "203.0.113.9"
 
 
@@ -274,7 +277,7 @@ def test_messages_are_vietnamese_for_a_vietnamese_reader(device, voiceotp_gatewa
         assert device.generate_challenge() == "đang gọi 036****567"
         code = voiceotp_gateway.last_code(PHONE)
         assert device.verify_token(wrong(code)) is False
-        assert str(device.refusal.detail) == "Mã không đúng."
+        assert str(device.refusal.detail) == "Mã xác minh không đúng. Hãy kiểm tra và thử lại."
         assert device.generate_challenge().startswith("chưa thực hiện được cuộc gọi: ")
 
 

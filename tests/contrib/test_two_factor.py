@@ -97,7 +97,7 @@ def test_setup_says_why_when_the_gateway_refuses_the_number(client, user, voiceo
     voiceotp_gateway.refuse(PHONE, "recipient_refused")
     _methods, page = start_setup(client, user, PHONE)
     assert page.status_code == 200
-    assert "No call was placed. This number does not accept such calls." in text(page)
+    assert "No call was placed. This number does not accept such calls. Enter another number." in text(page)
     assert "We are calling" not in text(page)
     assert setup_step(client, "validation", {"token": "123456"}).status_code == 200
     assert not VoiceCallDevice.objects.filter(confirmed=True).exists()
@@ -158,7 +158,7 @@ def test_the_login_wizard_tells_a_locked_code_and_an_expired_one(client, user, d
     for _attempt in range(5):
         login_step(client, "token", {"otp_token": wrong(code)})
     locked = login_step(client, "token", {"otp_token": code})
-    assert "Too many wrong codes. Ask for a new call." in text(locked)
+    assert "Too many wrong codes. Start a new verification." in text(locked)
     assert client.get("/signed-in/").content == b"verified=False device="
 
 
@@ -168,7 +168,7 @@ def test_the_login_wizard_tells_a_locked_code_and_an_expired_one(client, user, d
         (lambda gateway: gateway.fail(PHONE, "unavailable"), "The call service is not answering."),
         (
             lambda gateway: gateway.refuse(PHONE, "recipient_refused"),
-            "This number does not accept such calls.",
+            "This number does not accept such calls. Enter another number.",
         ),
         (lambda gateway: gateway.refuse(PHONE, "account"), "The call service refused the call."),
     ],

@@ -7,8 +7,8 @@ how long to wait included; a wrong code adds how many attempts are left.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ...services import InvalidCode, Locked, VoiceOtpError
 
