@@ -1,33 +1,28 @@
-"""The challenge's manager: the two statements of a verify, written as SQL instead of built by the ORM.
+"""The models' managers: the statements of a request and a verify, as :mod:`.statements` writes them.
 
-Why: verify is the endpoint that guessers hammer, and it is two statements, a read by primary key and
-a compare-and-set ``UPDATE``. Building and compiling those through the ORM costs more CPU than the
-database spends running them (``make bench`` prints both), and was half of the whole request.
-Everything else in the app uses the ORM.
-
-What keeps this as portable as the ORM: the SQL is a plain ``SELECT`` and ``UPDATE`` by primary key
-with no vendor syntax; table and column names come from the model's ``_meta`` through the backend's
-``quote_name``; every value goes through its field's own ``get_db_prep_*`` (UUIDs as hex on SQLite,
-time zones, ...); rows come back as model instances through ``Manager.raw``, which applies the
-backend's converters; and the database is the one the routers choose, as for the ORM.
+A verify is a read by primary key and one compare-and-set ``UPDATE``; a request inserts a challenge
+and its call, and records the gateway's answer after. These are the paths every person (and every
+guesser) takes, so they skip the ORM's query building (see :mod:`.statements` for why and how);
+everything else is plain ORM.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import models
+
+from . import statements
 
 if TYPE_CHECKING:
-    from .models import OtpChallenge
+    from .models import OtpChallenge, VoiceCall
 
-AS_READ = ("code_hash", "attempts")
-"""What must not have changed since the challenge was read; it must also still be pending and not
-have expired."""
 PENDING = "pending"
+AS_READ = (("id", "="), ("status", "="), ("code_hash", "="), ("attempts", "="), ("expires_at", ">"))
+"""What must not have changed since the challenge was read: still pending, the same code and attempt
+count, and not expired at the moment the guess is judged."""
 
 
 class ChallengeManager(models.Manager["OtpChallenge"]):
@@ -46,54 +41,40 @@ class ChallengeManager(models.Manager["OtpChallenge"]):
             return None
         if pk is None:
             return None
-        alias = router.db_for_write(self.model) if for_write else router.db_for_read(self.model)
-        params = [pk_field.get_db_prep_value(pk, connections[alias])]
-        rows = list(self.db_manager(alias).raw(_select_sql(self.model, alias), params))
-        return rows[0] if rows else None
+        found = statements.rows(self.model, [("id", "=")], [pk], write=for_write)
+        return found[0] if found else None
 
     def compare_and_set(self, challenge: OtpChallenge, now: datetime, **changes: Any) -> bool:
         """Write ``changes`` to the challenge only if its row is still as it was read: pending, the
         same code and attempt count, not expired at ``now``. True when it was (and so was written)."""
-        alias = router.db_for_write(self.model)
-        connection = connections[alias]
-        names = tuple(changes)
-        params = [_field(self.model, name).get_db_prep_save(changes[name], connection) for name in names]
-        params.append(_field(self.model, "id").get_db_prep_value(challenge.pk, connection))
-        params.append(_field(self.model, "status").get_db_prep_value(PENDING, connection))
-        for name in AS_READ:
-            params.append(_field(self.model, name).get_db_prep_value(getattr(challenge, name), connection))
-        params.append(_field(self.model, "expires_at").get_db_prep_value(now, connection))
-        # As QuerySet.update does: a failure inside a caller's atomic block marks it for rollback.
-        with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-            cursor.execute(_update_sql(self.model, alias, names), params)
-            return bool(cursor.rowcount == 1)
+        values = [challenge.pk, PENDING, challenge.code_hash, challenge.attempts, now]
+        return statements.update(self.model, changes, AS_READ, values) == 1
+
+    def add(self, challenge: OtpChallenge) -> OtpChallenge:
+        """Insert a new challenge, its every column as Django would write it."""
+        return statements.insert(challenge)
+
+    def cancel_pending(self, phone: str, purpose: str, canceled: str) -> int:
+        """Replace the number's live challenge for ``purpose``, if it has one."""
+        conditions = (("phone", "="), ("purpose", "="), ("status", "="))
+        return statements.update(self.model, {"status": canceled}, conditions, [phone, purpose, PENDING])
+
+    def set_call_status(self, challenge_id: Any, call_status: str) -> None:
+        statements.update(self.model, {"call_status": call_status}, [("id", "=")], [challenge_id])
 
 
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return field
+class CallManager(models.Manager["VoiceCall"]):
+    def add(self, call: VoiceCall) -> VoiceCall:
+        """Insert the call's row before the gateway is asked, its every column as Django would."""
+        return statements.insert(call)
 
+    def record(self, call_id: int, **changes: Any) -> None:
+        """Write what the gateway said (or its silence) on the call's row."""
+        statements.update(self.model, changes, [("id", "=")], [call_id])
 
-def _column(model: type[models.Model], name: str) -> str:
-    column = _field(model, name).column
-    assert column is not None
-    return column
-
-
-@cache
-def _select_sql(model: type[models.Model], alias: str) -> str:
-    quote = connections[alias].ops.quote_name
-    columns = ", ".join(quote(_column(model, field.name)) for field in model._meta.concrete_fields)
-    table = quote(model._meta.db_table)
-    return f"SELECT {columns} FROM {table} WHERE {quote(_column(model, 'id'))} = %s"  # noqa: S608 (names from _meta)
-
-
-@cache
-def _update_sql(model: type[models.Model], alias: str, names: tuple[str, ...]) -> str:
-    quote = connections[alias].ops.quote_name
-    assignments = ", ".join(f"{quote(_column(model, name))} = %s" for name in names)
-    conditions = " AND ".join(f"{quote(_column(model, name))} = %s" for name in ("id", "status", *AS_READ))
-    table = quote(model._meta.db_table)
-    expires_at = quote(_column(model, "expires_at"))
-    return f"UPDATE {table} SET {assignments} WHERE {conditions} AND {expires_at} > %s"  # noqa: S608 (names from _meta, values bound)
+    def digests_since(self, phone: str, since: datetime) -> set[str]:
+        """The sent digests of the codes this number was sent since ``since`` (see :mod:`.codes`)."""
+        found = statements.column(
+            self.model, "sent_digest", [("phone", "="), ("created_at", ">=")], [phone, since]
+        )
+        return {str(digest) for digest in found}

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .managers import ChallengeManager
+from .managers import CallManager, ChallengeManager
 from .phones import mask, national_from_e164
 
 
@@ -171,6 +171,8 @@ class VoiceCall(models.Model):
     created_at = models.DateTimeField(_("placed"), default=timezone.now)
     checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    objects = CallManager()
 
     class Meta:
         verbose_name = _("call")

@@ -22,7 +22,7 @@ from django.db.models import Exists, F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, guards, ratelimits
+from .. import codes, guards, ratelimits, statements
 from ..conf import VoiceOtpSettings
 from ..exceptions import (
     InvalidPhone,
@@ -64,22 +64,20 @@ REQUEST_ID_LENGTH = VoiceCall._meta.get_field("request_id").max_length or 100
 @sensitive_variables("code")
 def fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     """A code this number was not sent within the repeat window (the gateway would refuse it)."""
-    recent = set(
-        VoiceCall.objects.filter(phone=number.e164, created_at__gte=now - timedelta(seconds=repeat_window()))
-        .order_by()  # a set: the model's default ordering would only make the database sort
-        .values_list("sent_digest", flat=True)
-    )
+    recent = VoiceCall.objects.digests_since(number.e164, now - timedelta(seconds=repeat_window()))
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
 
 @sensitive_variables("code")
 def new_call(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
     """The call's row, written before the gateway is asked (inside ``guards.spend_slot``)."""
-    return VoiceCall.objects.create(
-        challenge=challenge,
-        phone=number.e164,
-        gateway=gateway.name,
-        sent_digest=codes.sent_digest(number.e164, code),
+    return VoiceCall.objects.add(
+        VoiceCall(
+            challenge=challenge,
+            phone=number.e164,
+            gateway=gateway.name,
+            sent_digest=codes.sent_digest(number.e164, code),
+        )
     )
 
 
@@ -139,12 +137,13 @@ def _place(gateway: VoiceGateway, challenge: OtpChallenge, row: VoiceCall, numbe
         raise ProviderUnavailable()
     if kind is Kind.TAKEN or kind is Kind.PENDING:
         status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
+        # The challenge first, then the call: a poller finds the call by its request_id only once the
+        # challenge already says ``calling``, so it can never settle the call in between and see
+        # its outcome overwritten. No transaction is needed for that order, so none is opened.
+        OtpChallenge.objects.set_call_status(challenge.pk, status)
         try:
-            # One transaction: a poller finds the call by its request_id only once both rows say
-            # ``calling``, so it can never settle the call in between and see its outcome overwritten.
-            with transaction.atomic():
+            with statements.savepoint_in_a_transaction(VoiceCall):
                 _finish(row, status, answer=result, request_id=result.request_id)
-                OtpChallenge.objects.filter(pk=challenge.pk).update(call_status=status)
         except IntegrityError:
             # The gateway handed out a request_id another call already has: the call may ring, but
             # its outcome can never be told apart from the other's. Kept as said, without the id.
@@ -192,9 +191,7 @@ def _finish(
         "send_ms": elapsed_ms,
         "completed_at": timezone.now() if status == CallStatus.REJECTED else None,
     }
-    # A queryset update, not ``save(update_fields=...)``: one statement without the model's save
-    # machinery, on the hot path of every request.
-    VoiceCall.objects.filter(pk=row.pk).update(**values)
+    VoiceCall.objects.record(row.pk, **values)
     for name, value in values.items():
         setattr(row, name, value)
 

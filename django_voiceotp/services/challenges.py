@@ -69,22 +69,22 @@ def start_verification(
     salt = codes.new_salt()
     try:
         with guards.spend_slot(values):
-            OtpChallenge.objects.filter(
-                phone=number.e164, purpose=purpose, status=ChallengeStatus.PENDING
-            ).update(status=ChallengeStatus.CANCELED)
-            challenge = OtpChallenge.objects.create(
-                phone=number.e164,
-                purpose=purpose,
-                code_hash=codes.hash_code(code, salt),
-                code_salt=salt,
-                max_attempts=values.MAX_ATTEMPTS,
-                max_sends=values.MAX_SENDS,
-                sends=1,
-                created_at=now,
-                expires_at=now + timedelta(seconds=values.CODE_TTL),
-                resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
-                client_ip=who.stored_ip,
-                user=who.user,
+            OtpChallenge.objects.cancel_pending(number.e164, purpose, ChallengeStatus.CANCELED)
+            challenge = OtpChallenge.objects.add(
+                OtpChallenge(
+                    phone=number.e164,
+                    purpose=purpose,
+                    code_hash=codes.hash_code(code, salt),
+                    code_salt=salt,
+                    max_attempts=values.MAX_ATTEMPTS,
+                    max_sends=values.MAX_SENDS,
+                    sends=1,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=values.CODE_TTL),
+                    resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
+                    client_ip=who.stored_ip,
+                    user=who.user,
+                )
             )
             row = calls.new_call(challenge, number, code, get_gateway())
     except IntegrityError:

@@ -1,0 +1,191 @@
+"""Hand-written statements for the two hot paths, built from the models' metadata and cached.
+
+Why: a request and a verify are a handful of single-table statements (insert a row, update a row by
+its key or by a condition, read a row by its key, read one column). Building and compiling each
+through the ORM costs several times what the database spends running it (``make bench`` prints
+both), and it was most of a request's CPU. These statements are plain SQL with no vendor syntax but
+``RETURNING`` where the backend has it; table and column names come from ``_meta`` through the
+backend's ``quote_name``; every value goes through its field's own ``get_db_prep_*`` (UUIDs as hex on
+SQLite, time zones, ...); rows read come back as model instances through ``Manager.raw``, which
+applies the backend's converters; and the database is the one the routers choose, as for the ORM.
+Everything that is not on a hot path uses the ORM.
+
+Conditions are ``(field name, operator)`` pairs joined by ``AND``, the operator one of
+:data:`OPERATORS`; values are bound, never formatted into the SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connections, models, router, transaction
+
+M = TypeVar("M", bound=models.Model)
+
+OPERATORS = frozenset({"=", ">", ">=", "<", "<="})
+Condition = tuple[str, str]
+
+
+def field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    column = field(model, name).column
+    assert column is not None
+    return column
+
+
+def _alias(model: type[models.Model], *, write: bool) -> str:
+    return router.db_for_write(model) if write else router.db_for_read(model)
+
+
+def _where(model: type[models.Model], alias: str, conditions: Sequence[Condition]) -> str:
+    quote = connections[alias].ops.quote_name
+    parts = []
+    for name, operator in conditions:
+        assert operator in OPERATORS, operator
+        parts.append(f"{quote(_column(model, name))} {operator} %s")
+    return " AND ".join(parts)
+
+
+def _prepared(
+    model: type[models.Model], alias: str, names: Sequence[str], values: Sequence[Any]
+) -> list[Any]:
+    connection = connections[alias]
+    return [
+        field(model, name).get_db_prep_save(value, connection)
+        for name, value in zip(names, values, strict=True)
+    ]
+
+
+def _compared(
+    model: type[models.Model], alias: str, names: Sequence[str], values: Sequence[Any]
+) -> list[Any]:
+    connection = connections[alias]
+    return [
+        field(model, name).get_db_prep_value(value, connection)
+        for name, value in zip(names, values, strict=True)
+    ]
+
+
+@cache
+def _insert_sql(model: type[models.Model], alias: str, names: tuple[str, ...], returning: bool) -> str:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(model, name)) for name in names)
+    marks = ", ".join(["%s"] * len(names))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 (names from _meta)
+    if returning:
+        pk = model._meta.pk
+        assert pk is not None
+        sql += f" RETURNING {quote(_column(model, pk.name))}"
+    return sql
+
+
+def insert(instance: M) -> M:
+    """Insert ``instance`` as a new row, every concrete field as Django would write it (defaults and
+    ``pre_save`` included), and return it with its generated primary key filled in."""
+    model = type(instance)
+    meta = model._meta
+    alias = _alias(model, write=True)
+    connection = connections[alias]
+    pk = meta.pk
+    assert pk is not None
+    generated = getattr(instance, pk.attname) is None
+    fields = [f for f in meta.concrete_fields if not (generated and f is pk)]
+    names = tuple(f.attname for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    returning = generated and connection.features.can_return_columns_from_insert
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, alias, names, returning), params)
+        if returning:
+            key = cursor.fetchone()[0]
+        elif generated:
+            key = connection.ops.last_insert_id(cursor, meta.db_table, _column(model, pk.name))
+    if generated:
+        setattr(instance, pk.attname, pk.to_python(key))
+    instance._state.adding = False
+    instance._state.db = alias
+    return instance
+
+
+@cache
+def _update_sql(
+    model: type[models.Model], alias: str, names: tuple[str, ...], conditions: tuple[Condition, ...]
+) -> str:
+    quote = connections[alias].ops.quote_name
+    assignments = ", ".join(f"{quote(_column(model, name))} = %s" for name in names)
+    table = quote(model._meta.db_table)
+    return f"UPDATE {table} SET {assignments} WHERE {_where(model, alias, conditions)}"  # noqa: S608 (names from _meta, values bound)
+
+
+def update(
+    model: type[models.Model],
+    changes: Mapping[str, Any],
+    conditions: Sequence[Condition],
+    values: Sequence[Any],
+) -> int:
+    """Write ``changes`` to the rows matching ``conditions`` (bound to ``values``); the rows changed.
+
+    As ``QuerySet.update`` does, a failure inside a caller's atomic block marks it for rollback.
+    """
+    alias = _alias(model, write=True)
+    connection = connections[alias]
+    names = tuple(changes)
+    condition_names = [name for name, _operator in conditions]
+    params = _prepared(model, alias, names, [changes[name] for name in names])
+    params += _compared(model, alias, condition_names, values)
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, alias, names, tuple(conditions)), params)
+        return int(cursor.rowcount)
+
+
+@cache
+def _select_sql(
+    model: type[models.Model], alias: str, columns: tuple[str, ...] | None, conditions: tuple[Condition, ...]
+) -> str:
+    quote = connections[alias].ops.quote_name
+    names = columns if columns is not None else tuple(f.name for f in model._meta.concrete_fields)
+    selected = ", ".join(quote(_column(model, name)) for name in names)
+    table = quote(model._meta.db_table)
+    return f"SELECT {selected} FROM {table} WHERE {_where(model, alias, conditions)}"  # noqa: S608 (names from _meta, values bound)
+
+
+def rows(
+    model: type[M], conditions: Sequence[Condition], values: Sequence[Any], *, write: bool = False
+) -> list[M]:
+    """The rows matching ``conditions``, as instances. ``write`` reads from the database the writes
+    go to (a replica's older copy must not be judged)."""
+    alias = _alias(model, write=write)
+    names = [name for name, _operator in conditions]
+    params = _compared(model, alias, names, values)
+    sql = _select_sql(model, alias, None, tuple(conditions))
+    return list(model._default_manager.db_manager(alias).raw(sql, params))
+
+
+def column(
+    model: type[models.Model], name: str, conditions: Sequence[Condition], values: Sequence[Any]
+) -> list[Any]:
+    """One column of the rows matching ``conditions``, as the database gives it (for text columns:
+    the text)."""
+    alias = _alias(model, write=False)
+    params = _compared(model, alias, [n for n, _operator in conditions], values)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_select_sql(model, alias, (name,), tuple(conditions)), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def savepoint_in_a_transaction(model: type[models.Model]) -> Any:
+    """A savepoint when a caller's transaction is open (so that a failed statement does not doom it),
+    nothing otherwise: in autocommit a failed statement dooms nothing, and a BEGIN and a COMMIT
+    would be two more round trips on the hot path."""
+    alias = _alias(model, write=True)
+    if connections[alias].in_atomic_block:
+        return transaction.atomic(using=alias)
+    return contextlib.nullcontext()
