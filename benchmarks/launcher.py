@@ -253,7 +253,10 @@ class Gunicorn:
     def start(self, *, ready_timeout: float = 60.0) -> Gunicorn:
         args = [sys.executable, "-m", "gunicorn", "example_project.wsgi:application"]
         args += ["--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads)]
-        args += ["--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--log-level", "warning"]
+        # --keep-alive: as behind a proxy that keeps its connections open; gunicorn's 2 s default
+        # would close a client's connection while the load loop spreads the others over the workers.
+        args += ["--bind", f"127.0.0.1:{self.port}", "--keep-alive", "10", "--timeout", "60"]
+        args += ["--log-level", "warning"]
         self._log = self.log_path.open("ab")
         self.process = spawn(args, env=self.env, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + ready_timeout

@@ -4,8 +4,13 @@ Why this shape: a site's clients keep their connections alive, so each thread ho
 connection (``http.client``, which costs the client a fraction of what ``requests`` does: the client
 shares the machine's cores with the server it measures). Every run is bounded twice, by time
 (``seconds``) and by what its :class:`Feed` can give, and it only ever talks to loopback. The threads
-start together on a barrier; a run opens its connections on its first requests, and whoever wants
-a warm-up runs one first on the same feed.
+start together on a barrier; whoever wants a warm-up runs one first on the same feed.
+
+Why :class:`Spread`: gunicorn's workers share one listening socket and whichever is awake first
+accepts, so a handful of kept-alive connections often lands lopsided (all 8 on one worker, the
+other idle), which a site's many connections average out. With a spread, each thread opens its
+connection before the clock starts and asks ``ping`` which worker it reached; a connection to a
+worker that already has its share is closed and opened again, so every worker serves its share.
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ from urllib.parse import urlsplit
 
 TIMEOUT = 30.0
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SPREAD_TRIES = 40
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Share the connections out over ``workers`` server processes; ``ping_url`` answers ``ok <pid>``."""
+
+    ping_url: str
+    workers: int
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,8 @@ class LoadResult:
     exhausted: bool
     """The feed ran out before the time did (``seconds`` is then shorter than asked)."""
     kept: dict[int, str] = field(default_factory=dict)
+    connections: list[int] = field(default_factory=list)
+    """Connections per server process, most first, when the run had a :class:`Spread`."""
 
     @property
     def answered(self) -> int:
@@ -127,12 +143,30 @@ def percentile(values: Sequence[float], p: float) -> float:
 class _Client:
     """One thread's kept-alive connection, opened again after the server closed it."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
+        self._threads = threads
         self._conn: http.client.HTTPConnection | None = None
         self._address: tuple[str, int] | None = None
 
     def send(self, call: Call) -> tuple[int, bytes]:
-        parts = urlsplit(call.url)
+        return self._exchange(call.method, call.url, None if call.json is None else json.dumps(call.json))
+
+    def pin(self, spread: Spread, held: Counter[str], lock: threading.Lock) -> None:
+        """Open the connection on a worker that has fewer than its share (at most a few tries)."""
+        share = -(-self._threads // max(1, spread.workers))
+        for _ in range(SPREAD_TRIES):
+            self.close()
+            status, data = self._exchange("GET", spread.ping_url, None)
+            worker = data.decode("latin-1").rpartition(" ")[2] if status == 200 else ""
+            with lock:
+                if held[worker] < share:
+                    held[worker] += 1
+                    return
+        with lock:
+            held["?"] += 1
+
+    def _exchange(self, method: str, url: str, text: str | None) -> tuple[int, bytes]:
+        parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or 80
         if host not in LOOPBACK:
             raise ValueError(f"the load loop talks to loopback only, not {host!r}")
@@ -143,12 +177,11 @@ class _Client:
             self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._address = (host, port)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        body = None if call.json is None else json.dumps(call.json).encode()
         headers = {"Host": f"{host}:{port}", "Accept": "application/json"}
-        if body is not None:
+        if text is not None:
             headers["Content-Type"] = "application/json"
         try:
-            self._conn.request(call.method, path, body=body, headers=headers)
+            self._conn.request(method, path, body=None if text is None else text.encode(), headers=headers)
             response = self._conn.getresponse()
             data = response.read()
         except Exception:
@@ -164,7 +197,7 @@ class _Client:
             self._conn = None
 
 
-def run_load(feed: Feed, *, threads: int, seconds: float) -> LoadResult:
+def run_load(feed: Feed, *, threads: int, seconds: float, spread: Spread | None = None) -> LoadResult:
     """Send the feed's calls from ``threads`` threads until ``seconds`` have passed or it runs out.
 
     A thread takes no new call once the time is up, so the run ends with the answers in flight.
@@ -178,12 +211,18 @@ def run_load(feed: Feed, *, threads: int, seconds: float) -> LoadResult:
     error_kinds: Counter[str] = Counter()
     kept: dict[int, str] = {}
     counts = {"unexpected": 0, "errors": 0}
+    held: Counter[str] = Counter()
     barrier = threading.Barrier(threads + 1)
     timing = {"deadline": 0.0}
 
     def worker() -> None:
-        client = _Client()
+        client = _Client(threads)
         own: list[float] = []
+        try:
+            if spread is not None:
+                client.pin(spread, held, lock)
+        except (OSError, http.client.HTTPException):
+            client.close()  # its first request opens a connection wherever it lands
         barrier.wait()
         try:
             while time.perf_counter() < timing["deadline"]:
@@ -229,4 +268,5 @@ def run_load(feed: Feed, *, threads: int, seconds: float) -> LoadResult:
         error_kinds=error_kinds,
         exhausted=feed.exhausted,
         kept=kept,
+        connections=sorted(held.values(), reverse=True),
     )

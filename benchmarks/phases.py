@@ -18,7 +18,7 @@ from typing import Any
 
 from . import cpu
 from .launcher import Gateway, Gunicorn
-from .load import Feed, LoadResult, run_load
+from .load import Feed, LoadResult, Spread, run_load
 from .plan import Plan
 from .scenarios import LABELS, PHASES, Started, phone, request_maker, started, verify_calls
 
@@ -49,6 +49,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
         "errors": result.errors,
         "error_kinds": dict(result.error_kinds),
         "exhausted": result.exhausted,
+        "connections": result.connections,
         "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
         "latencies": [round(v, 3) for v in result.latencies_ms],
     }
@@ -57,13 +58,14 @@ def summary(result: LoadResult) -> dict[str, Any]:
 def measure(feed: Feed, plan: Plan, site: Gunicorn, gateway: Gateway) -> Measured:
     """One phase on ``feed``: warm-up, then the measured run between two CPU snapshots."""
     kept: dict[int, str] = {}
+    spread = _spread(plan, site)
     if plan.warmup_seconds > 0:
-        kept.update(run_load(feed, threads=plan.threads, seconds=plan.warmup_seconds).kept)
+        kept.update(run_load(feed, threads=plan.threads, seconds=plan.warmup_seconds, spread=spread).kept)
     workers = site.worker_pids()
     others = [gateway.pid] if gateway.pid is not None else []
     before = cpu.snapshot([*workers, *others])
     own_before = cpu.own_seconds()
-    result = run_load(feed, threads=plan.threads, seconds=plan.seconds)
+    result = run_load(feed, threads=plan.threads, seconds=plan.seconds, spread=spread)
     own = cpu.own_seconds() - own_before
     workers_after = site.worker_pids()
     after = cpu.snapshot([*workers_after, *others])
@@ -84,6 +86,10 @@ def measure(feed: Feed, plan: Plan, site: Gunicorn, gateway: Gateway) -> Measure
     return Measured(out, kept)
 
 
+def _spread(plan: Plan, site: Gunicorn) -> Spread:
+    return Spread(f"{site.url}/bench/ping/", plan.workers)
+
+
 def _challenges_needed(plan: Plan, estimate: float) -> int:
     """Challenges for a verify phase at ``estimate`` verifies per second (two verifies each)."""
     return math.ceil((plan.seconds + plan.warmup_seconds) * estimate * MARGIN / 2) + plan.threads
@@ -94,7 +100,9 @@ def _more_challenges(
 ) -> list[Started]:
     """``count`` more challenges, unmeasured, from number ``first`` on."""
     feed = Feed(request_maker(contender, site.url, round_no, first), limit=count)
-    result = run_load(feed, threads=plan.threads, seconds=max(3 * plan.seconds, 10.0))
+    result = run_load(
+        feed, threads=plan.threads, seconds=max(3 * plan.seconds, 10.0), spread=_spread(plan, site)
+    )
     return started(contender, _numbers(contender, round_no, first), result.kept)
 
 
@@ -115,7 +123,8 @@ def _line(round_no: int, plan: Plan, contender: str, phase: str, s: dict[str, An
         f"gateway {ms('gateway_cpu_ms')}, client {ms('client_cpu_ms')}"
     )
     if s.get("cpu_split"):
-        text += f"  (workers' CPU s: {' / '.join(f'{v:.1f}' for v in s['cpu_split'])})"
+        text += f"  (workers' CPU s: {' / '.join(f'{v:.1f}' for v in s['cpu_split'])}"
+        text += f"; connections {' / '.join(str(n) for n in s.get('connections', []))})"
     if s["exhausted"]:
         text += f"  [challenges ran out after {s['seconds']:.1f} s]"
     if bad:

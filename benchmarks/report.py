@@ -61,7 +61,8 @@ def header(m: dict[str, Any], plan: Plan) -> str:
             f"{UNREACHED_RATE} (counted, never reached) and the default RESEND_COOLDOWN; gateway: "
             f"{'the stub (benchmarks/gateway_stub.py)' if plan.gateway == 'stub' else 'the simulator'}, "
             "its own process",
-            f"load: {plan.threads} client threads, one kept-alive connection each; per phase "
+            f"load: {plan.threads} client threads, one kept-alive connection each, spread evenly over the "
+            "workers; per phase "
             f"{plan.warmup_seconds:g} s warm-up + {plan.seconds:g} s measured; {plan.rounds} round(s), the "
             "contenders in a rotated order; figures are medians of rounds",
             "request: POST {phone}, a new number each time; verify: each challenge twice, a wrong code "

@@ -1,6 +1,7 @@
 """What the site under load says about itself: proof that the settings a run claims reached it.
 
-The launcher waits on ``ping`` (no database, no gateway) before it measures anything, and the report
+The launcher waits on ``ping`` (no database, no gateway) before it measures anything, the load loop
+asks it which worker a connection reached, and the report
 prints ``site`` as a worker answers it: the database connection's ``CONN_MAX_AGE`` (persistent
 connections, as dj-database-url hands them over), the cache backend, the rate limits and the resend
 cooldown the app will apply, and whether ``DEBUG`` is off.
@@ -20,7 +21,8 @@ from django_voiceotp.conf import get_settings
 
 @require_GET
 def ping(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """``ok <pid>``: which worker answered, so the load loop can spread its connections."""
+    return HttpResponse(f"ok {os.getpid()}", content_type="text/plain")
 
 
 @require_GET
