@@ -61,7 +61,7 @@ format: $(STAMP)
 simulator: $(STAMP)
 	$(BIN)/python -m django_voiceotp.simulator
 
-# make bench : throughput, latency, SQL per call and the poll rate, printed (benchmarks/, ~5 min).
+# make bench : throughput, latency, CPU per request, SQL per call and the poll rate, printed (benchmarks/, ~12 min).
 # django-phone-verify pulls in phonenumberslite, which overwrites phonenumbers' files with its own
 # build; phonenumbers is reinstalled over it at the version the project resolved.
 bench: $(STAMP)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 PG_HOST = os.environ.get("BENCH_PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BENCH_PGPORT", "5432"))
 PG_USER = os.environ.get("BENCH_PGUSER", "postgres")
-PG_DATABASE = "voiceotp_bench"
+PG_DATABASE = os.environ.get("BENCH_PGDATABASE", "voiceotp_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
@@ -47,7 +47,7 @@ def postgres_url() -> str:
 
 
 def create_postgres() -> None:
-    """A fresh ``voiceotp_bench`` (an earlier run killed mid-way may have left one)."""
+    """A fresh ``PG_DATABASE`` (an earlier run killed mid-way may have left one)."""
     drop_postgres()
     import psycopg
     from psycopg import sql

@@ -1,4 +1,4 @@
-"""Floor views: the least work a request and a verify can do, to put the app's figures in proportion.
+"""The bare floor: the least work a request and a verify can do, to put the app's figures in proportion.
 
 A request must at least read its JSON body, store one row and make the gateway's ``postSMS``; a verify
 must at least parse its body and make one conditional ``UPDATE`` that either verifies the row or
@@ -6,7 +6,7 @@ counts the wrong guess. These views do exactly that and nothing else: no seriali
 parsing, no hashing (the code is stored as it is, in the ``code_hash`` column: a floor, not a design),
 no rate limit, no second statement. They write the app's own ``OtpChallenge`` table, so the floor pays
 the same indexes and constraints as the app, and they pass through the same middleware as every other
-view of the site.
+view of the site. The floor of the same guarantees (:mod:`.floor_guarantees`) is verified here too.
 """
 
 from __future__ import annotations
@@ -16,22 +16,16 @@ import secrets
 from datetime import timedelta
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from django_voiceotp.models import OtpChallenge
 
 from .gateway_post import post_sms
 
 PURPOSE = "floor"
-
-
-@require_GET
-def ping(request: HttpRequest) -> HttpResponse:
-    """For the launcher's readiness probe: no database, no gateway."""
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @csrf_exempt

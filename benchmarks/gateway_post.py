@@ -1,7 +1,7 @@
-"""The gateway POST of the floor view and of django-phone-verify's fake backend.
+"""The gateway POST of the floor views and of django-phone-verify's fake backend.
 
-The comparison is only fair if the other two make the same ``postSMS`` request the app makes: the same
-JSON fields, to the same simulator, over a pooled :class:`requests.Session` per process (as the app's
+The comparison is only fair if the others make the same ``postSMS`` request the app makes: the same
+JSON fields, to the same gateway, over a pooled :class:`requests.Session` per process (as the app's
 ``gateway.session`` keeps one). Nothing here retries or parses beyond the request id.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -50,8 +52,22 @@ def _get_session() -> requests.Session:
     return _session
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What ``postSMS`` said: the raw text, the request id in it, and how long it took."""
+
+    raw: str
+    request_id: str
+    elapsed_ms: int
+
+
 def post_sms(local_phone: str, code: str) -> str:
-    """Ask the simulator to call ``local_phone`` and read ``code``; the gateway's request id."""
+    """Ask the gateway to call ``local_phone`` and read ``code``; the gateway's request id."""
+    return send(local_phone, code).request_id
+
+
+def send(local_phone: str, code: str) -> Answer:
+    """Ask the gateway to call ``local_phone`` and read ``code``; its whole answer."""
     gateway = _gateway()
     payload = {
         "phonesend": local_phone,
@@ -61,6 +77,7 @@ def post_sms(local_phone: str, code: str) -> str:
         "pass": gateway["pass"],
         "username": gateway["username"],
     }
+    begun = time.monotonic()
     response = _get_session().post(
         gateway["url"],
         json=payload,
@@ -71,4 +88,4 @@ def post_sms(local_phone: str, code: str) -> str:
     text = response.text
     if response.status_code != 200 or not text.startswith("1,"):
         raise GatewayPostError(f"postSMS: HTTP {response.status_code}, answer {text[:20]!r}")
-    return text.rsplit(",", 1)[-1]
+    return Answer(text, text.rsplit(",", 1)[-1], round((time.monotonic() - begun) * 1000))

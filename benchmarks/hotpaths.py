@@ -58,6 +58,9 @@ def measure(sim: Simulator, *, repeat: int = 60) -> dict[str, float]:
     ours, floor = "/api/otp/challenges/", "/bench/floor/challenges/"
     figures = {
         "request": _median_ms(lambda: start(ours), repeat),
+        "floor of the same guarantees request": _median_ms(
+            lambda: start("/bench/floor-guarantees/challenges/"), repeat
+        ),
         "floor request": _median_ms(lambda: start(floor), repeat),
     }
     ours_ids = [start(ours) for _ in range(repeat)]

@@ -1,7 +1,7 @@
-"""Start and stop what the benchmark serves: the gateway simulator and gunicorn, each its own process.
+"""Start and stop what the benchmark serves: gunicorn, the gateway stub and the simulator, each alone.
 
 Why separate processes: the load loop's client threads run in the benchmark's own process, and a
-simulator sharing that interpreter (and its GIL) would slow both and blur the figures. Each process is
+gateway sharing that interpreter (and its GIL) would slow both and blur the figures. Each process is
 started in its own session, asked to die with its parent (``PR_SET_PDEATHSIG`` on Linux, so even a
 ``kill -9`` of the benchmark leaves nothing behind), and stopped by its own id in ``stop()``: SIGTERM,
 then SIGKILL to its process group if it has not gone within a few seconds.
@@ -21,9 +21,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import requests
+
+from . import cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 _BASE_URL = re.compile(r"BASE_URL=(\S+)")
@@ -73,6 +75,21 @@ def stop(process: subprocess.Popen[Any] | None, *, grace: float = 10.0) -> None:
         process.wait(5)
 
 
+class Gateway(Protocol):
+    """What the load phases need of the gateway the site calls: the stub or the simulator."""
+
+    base_url: str
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def environ(self) -> dict[str, str]: ...
+
+    def reset(self) -> None: ...
+
+    def codes_by_phone(self) -> dict[str, str]: ...
+
+
 class Simulator:
     """``python -m django_voiceotp.simulator`` on a free port with fresh credentials.
 
@@ -111,6 +128,13 @@ class Simulator:
         stop(self.process)
         self._control.close()
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def reset(self) -> None:
+        self.control("POST", "reset")
+
     def environ(self) -> dict[str, str]:
         """The example site's settings that point it at this simulator."""
         return {
@@ -146,6 +170,60 @@ class Simulator:
         }
 
 
+class GatewayStub:
+    """``python -m benchmarks.gateway_stub`` on a free port: what the site calls during the load phases.
+
+    It checks no credentials, so the site keeps the simulator's (any will do).
+    """
+
+    def __init__(self, credentials: dict[str, str]) -> None:
+        self.credentials = credentials
+        self.base_url = ""
+        self.url = ""
+        self.process: subprocess.Popen[Any] | None = None
+        self._control = requests.Session()
+        self._control.trust_env = False
+
+    def start(self) -> GatewayStub:
+        args = [sys.executable, "-m", "benchmarks.gateway_stub", "--host", "127.0.0.1", "--port", "0"]
+        self.process = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = _read_line(self.process.stdout, timeout=20)
+        match = _BASE_URL.search(line)
+        if not match:
+            stop(self.process)
+            raise RuntimeError(f"the gateway stub did not say where it listens: {line!r}")
+        self.base_url = match.group(1)
+        self.url = self.base_url.rsplit("/", 1)[0]
+        return self
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._control.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def environ(self) -> dict[str, str]:
+        return {**self.credentials, "VOICEOTP_BASE_URL": self.base_url}
+
+    def _get(self, name: str) -> Any:
+        response = self._control.get(f"{self.url}/_control/{name}", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self._control.post(f"{self.url}/_control/reset", timeout=30).raise_for_status()
+
+    def codes_by_phone(self) -> dict[str, str]:
+        codes: dict[str, str] = self._get("codes")
+        return codes
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = self._get("counts")
+        return counts
+
+
 def _read_line(stream: IO[bytes] | None, *, timeout: float) -> str:
     if stream is None:
         return ""
@@ -154,16 +232,19 @@ def _read_line(stream: IO[bytes] | None, *, timeout: float) -> str:
 
 
 class Gunicorn:
-    """``gunicorn example_project.wsgi`` with sync workers on a free loopback port.
+    """``gunicorn example_project.wsgi`` with ``gthread`` workers on a free loopback port.
 
-    ``DJANGO_SETTINGS_MODULE`` in ``env`` chooses the settings (the benchmark's own, which extend the
-    example site's). Its log goes to ``log_path`` so a failure can be shown, not to the terminal.
+    ``gthread``: what a site whose requests wait on a gateway runs (a sync worker would sit idle
+    through every ``postSMS``). ``DJANGO_SETTINGS_MODULE`` in ``env`` chooses the settings (the
+    benchmark's own, which extend the example site's). Its log goes to ``log_path`` so a failure can
+    be shown, not to the terminal.
     """
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2, threads: int = 4) -> None:
         self.env = env
         self.log_path = log_path
         self.workers = workers
+        self.threads = threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[Any] | None = None
@@ -171,8 +252,11 @@ class Gunicorn:
 
     def start(self, *, ready_timeout: float = 60.0) -> Gunicorn:
         args = [sys.executable, "-m", "gunicorn", "example_project.wsgi:application"]
-        args += ["--workers", str(self.workers), "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}"]
-        args += ["--timeout", "60", "--log-level", "warning"]
+        args += ["--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads)]
+        # --keep-alive: as behind a proxy that keeps its connections open; gunicorn's 2 s default
+        # would close a client's connection while the load loop spreads the others over the workers.
+        args += ["--bind", f"127.0.0.1:{self.port}", "--keep-alive", "10", "--timeout", "60"]
+        args += ["--log-level", "warning"]
         self._log = self.log_path.open("ab")
         self.process = spawn(args, env=self.env, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + ready_timeout
@@ -183,11 +267,33 @@ class Gunicorn:
                     raise RuntimeError(f"gunicorn exited at start:\n{self.log_tail()}")
                 try:
                     probe.get(f"{self.url}/bench/ping/", timeout=5)
-                    return self
                 except requests.ConnectionError:
                     time.sleep(0.2)
+                    continue
+                if self._workers_up(deadline):
+                    return self
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {ready_timeout:.0f} s:\n{self.log_tail()}")
+
+    def _workers_up(self, deadline: float) -> bool:
+        """Every worker forked (the first answer may come from the first one alone)."""
+        while time.monotonic() < deadline:
+            if len(self.worker_pids()) >= self.workers:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def worker_pids(self) -> list[int]:
+        return cpu.children(self.process.pid) if self.process is not None else []
+
+    def site_info(self) -> dict[str, Any]:
+        """The site's settings as one of its workers sees them (``/bench/site/``)."""
+        with requests.Session() as probe:
+            probe.trust_env = False
+            response = probe.get(f"{self.url}/bench/site/", timeout=10)
+            response.raise_for_status()
+            info: dict[str, Any] = response.json()
+            return info
 
     def stop(self) -> None:
         stop(self.process, grace=15)

@@ -1,7 +1,7 @@
-"""How big a run is: every count and bound in one place, overridable from the environment.
+"""How big a run is and how the server is set up: every size and bound in one place.
 
-The defaults keep ``make bench`` within about five minutes on a 2-core machine. The parent hands the
-plan to each per-database child as JSON (``BENCH_PLAN``) so both always agree.
+Each field can be set from the environment as ``BENCH_<FIELD>`` (``BENCH_SECONDS=2``). The parent
+hands the plan to each per-database child as JSON (``BENCH_PLAN``) so both always agree.
 """
 
 from __future__ import annotations
@@ -10,29 +10,32 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields
 
-RATE_LIMITS_OFF = {
-    "request_per_ip": None,
-    "request_per_phone": None,
-    "verify_per_ip": None,
-    "resend_per_ip": None,
-    "verify_failures_per_phone": None,
-}
-"""Every django-voiceotp rate limit switched off: the load comes from one IP and must not be refused."""
+from django_voiceotp.conf import DEFAULT_RATE_LIMITS
+
+UNREACHED_RATE = "100000000/h"
+RATE_LIMITS_ON = dict.fromkeys(DEFAULT_RATE_LIMITS, UNREACHED_RATE)
+"""Every rate limit the app has, switched on at a rate the load never reaches: each is counted in the
+cache as in production (the load comes from one address, which the default rates would refuse)."""
 
 
 @dataclass(frozen=True)
 class Plan:
-    requests: int = 600
-    """Measured requests per phase (a phase: one contender's requests, or its verifies)."""
-    warmup: int = 50
-    threads: int = 4
-    """Client threads: twice the gunicorn workers, so a worker never waits for the client."""
+    seconds: float = 10.0
+    """Measured seconds per phase (a phase: one contender's requests, or its verifies)."""
+    warmup_seconds: float = 1.0
+    """Unmeasured load before each phase, on the same connections' server: the switch from the
+    previous contender's code paths is not counted."""
     rounds: int = 3
     """Each round runs every contender once, in a rotated order; figures are medians of rounds."""
+    threads: int = 8
+    """Client threads, one kept-alive connection each: as many as the server has threads."""
     workers: int = 2
-    """gunicorn sync workers."""
-    deadline_s: float = 90.0
-    """No phase runs longer than this, whatever its count."""
+    """gunicorn ``gthread`` workers (processes)."""
+    worker_threads: int = 4
+    """Threads per gunicorn worker."""
+    gateway: str = "stub"
+    """What the site's gateway calls go to during the load phases: ``stub`` (:mod:`.gateway_stub`)
+    or ``simulator``. The SQL counts and the poll benchmark always use the simulator."""
     poll_calls: int = 10_000
     poll_processes: int = 2
     """``voiceotp_poll_calls --processes``: one per core."""
@@ -40,8 +43,8 @@ class Plan:
     """``voiceotp_poll_calls --workers``: threads per process, enough to overlap the gateway's waits."""
     poll_settled: int = 3000
     """``--limit`` of the second pass, where every check settles its call: its per-check rate is steady
-    long before 10,000, and the pass is the slowest part of the run."""
-    databases: str = "sqlite,postgres"
+    long before 10,000, and the pass is the slowest part of the poll benchmark."""
+    databases: str = "postgres,sqlite"
 
     @classmethod
     def from_env(cls) -> Plan:
@@ -55,8 +58,12 @@ class Plan:
                 default = getattr(cls, f.name)
                 values[f.name] = type(default)(raw)
         plan = cls(**values)  # type: ignore[arg-type]
-        if not 1 <= plan.rounds <= 9 or plan.requests + plan.warmup > 1_000_000:
-            raise ValueError("BENCH_ROUNDS must be 1 to 9, and requests plus warm-up at most 1,000,000")
+        if not 1 <= plan.rounds <= 9:
+            raise ValueError("BENCH_ROUNDS must be 1 to 9")
+        if not 0.5 <= plan.seconds <= 600 or not 0 <= plan.warmup_seconds <= 60:
+            raise ValueError("BENCH_SECONDS must be 0.5 to 600, BENCH_WARMUP_SECONDS 0 to 60")
+        if plan.gateway not in ("stub", "simulator"):
+            raise ValueError("BENCH_GATEWAY must be 'stub' or 'simulator'")
         return plan
 
     def to_json(self) -> str:

@@ -31,7 +31,7 @@ from django_voiceotp.models import OPEN_CALL_STATUSES, CallStatus, ChallengeStat
 from django_voiceotp.simulator import endings
 
 from .launcher import Simulator
-from .load import Call, run_load
+from .load import Call, Feed, run_load
 
 _SUMMARY = re.compile(r"checked (\d+), changed (\d+), still open (\d+), errors (\d+)")
 
@@ -73,7 +73,7 @@ def place_calls(sim: Simulator, count: int, *, threads: int) -> tuple[list[tuple
             Call("POST", f"{sim.base_url}/postSMS", sim.post_sms_payload(n, "123456"), 200, keep=True)
             for n in todo
         ]
-        result = run_load(calls, threads=threads, deadline_s=180)
+        result = run_load(Feed(calls), threads=threads, seconds=180)
         rates.append(result.rps)
         failed = []
         for index, number in enumerate(todo):

@@ -1,26 +1,19 @@
-"""The printed report: per database the figures, the ratios against their targets, the SQL per call and
-the poll rate; at the end one markdown table with the machine and the date, for the README.
-
-Figures are medians over rounds (each round runs every contender back to back, so a ratio is taken
-within a round, where the machine's other load is most alike, and then the median of those ratios).
-Latency percentiles pool every measured request of every round. Targets are printed, never asserted.
+"""The printed report: per database every contender's figures, each target with its verdict, the SQL
+per call, the in-process timings and the poll rate; last, one markdown table of the targets side by
+side for the databases, with the machine and the date, for the README. Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import platform
-import statistics
 from importlib import metadata
 from typing import Any
 
-from .plan import Plan
-from .scenarios import LABELS
-
-TARGETS = {("request", "floor"): 0.80, ("verify", "floor"): 0.85}
-"""Our throughput as a share of the floor's; against django-phone-verify the target is to be ahead (> 1)."""
+from .plan import UNREACHED_RATE, Plan
+from .scenarios import LABELS, PHASES
+from .targets import FLOOR_OF, TARGETS, Figures, Target
 
 
 def _version(dist: str) -> str:
@@ -63,47 +56,30 @@ def header(m: dict[str, Any], plan: Plan) -> str:
             f"machine: {m['nproc']} cores, {m['cpu']}; Python {m['python']}, Django {m['django']}, "
             f"DRF {m['drf']}, gunicorn {m['gunicorn']}, django-phone-verify {m['phone_verify']}",
             f"load average before the run: {m['load']} (other work on the machine skews the figures)",
-            f"server: gunicorn, {plan.workers} sync workers, the example site with DEBUG off, "
-            "RESEND_COOLDOWN=0 and every RATE_LIMITS key null; the gateway simulator in its own process",
-            f"load: {plan.threads} client threads (a pooled requests.Session each), per phase {plan.warmup} "
-            f"warm-up + {plan.requests} measured requests, {plan.rounds} rounds in rotated order; "
-            "each phase bounded to "
-            f"{plan.deadline_s:.0f} s",
-            "request: POST {phone} with a new number each time; verify: the challenges just created, "
-            "alternately the right code (200, read from the simulator) and a wrong one (400): half each",
-            "floor views: parse JSON + one INSERT into the app's challenge table + the same postSMS; "
-            "parse JSON + one conditional UPDATE that verifies or counts the wrong guess (RETURNING)",
+            f"server: gunicorn, {plan.workers} gthread workers x {plan.worker_threads} threads, the example "
+            "site with DEBUG off and persistent database connections; every RATE_LIMITS key at "
+            f"{UNREACHED_RATE} (counted, never reached) and the default RESEND_COOLDOWN; gateway: "
+            f"{'the stub (benchmarks/gateway_stub.py)' if plan.gateway == 'stub' else 'the simulator'}, "
+            "its own process",
+            f"load: {plan.threads} client threads, one kept-alive connection each, spread evenly over the "
+            "workers; per phase "
+            f"{plan.warmup_seconds:g} s warm-up + {plan.seconds:g} s measured; {plan.rounds} round(s), the "
+            "contenders in a rotated order; figures are medians of rounds",
+            "request: POST {phone}, a new number each time; verify: each challenge twice, a wrong code "
+            "(400) and then the right one (200, read from the gateway)",
+            "CPU per request: user + system time of gunicorn's workers during the measured part, over the "
+            "requests answered (the gateway's and the client's beside it)",
+            "floor of the same guarantees: the number parsed, challenge + call rows in one transaction, "
+            "the same postSMS, its answer on the call; bare floor: one INSERT + the same postSMS; both "
+            "verified by one conditional UPDATE",
             "django-phone-verify: its register/verify endpoints with a backend that makes the same "
-            "postSMS to the simulator (message = the bare code)",
+            "postSMS (message = the bare code)",
         ]
     )
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def _pooled(runs: list[dict[str, Any]], p: float) -> float:
-    latencies = sorted(v for run in runs for v in run["latencies"])
-    if not latencies:
-        return float("nan")
-    rank = min(max(1, math.ceil(p / 100 * len(latencies))), len(latencies))
-    return float(latencies[rank - 1])
-
-
-def _ratio(loads: dict[str, Any], phase: str, other: str) -> float | None:
-    if other not in loads:
-        return None
-    ours, theirs = loads["voiceotp"][phase], loads[other][phase]
-    ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=False) if b["rps"] > 0]
-    return _median(ratios) if ratios else None
-
-
-def _verdict(ratio: float | None, target: float, *, strictly: bool = False) -> str:
-    if ratio is None:
-        return "not measured"
-    met = ratio > target if strictly else ratio >= target
-    return "met" if met else "NOT met"
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -118,38 +94,44 @@ def _count(statements: list[str]) -> str:
     return f"{len(statements)} ({len(statements) - len(control)} + {'/'.join(control)})"
 
 
-def _short_table(statement: str) -> str:
-    return statement.replace("django_voiceotp_", "")
+def _contender_row(f: Figures, contender: str, phase: str) -> str:
+    runs = f.runs(contender, phase)
+    rates = [r["rps"] for r in runs]
+    bad = sum(r["unexpected"] + r["errors"] for r in runs)
+    short = " (ran out)" if any(r["exhausted"] for r in runs) else ""
+    cells = [
+        LABELS[contender],
+        phase,
+        f"{f.median_of(contender, phase, 'rps') or 0:.0f} ({min(rates):.0f}-{max(rates):.0f}){short}",
+        _fmt(f.pooled(contender, phase, 50), 1),
+        _fmt(f.pooled(contender, phase, 99), 1),
+        _fmt(f.spread(contender, phase), 1),
+        _fmt(f.median_of(contender, phase, "cpu_ms")),
+        _fmt(f.median_of(contender, phase, "gateway_cpu_ms")),
+        _fmt(f.median_of(contender, phase, "client_cpu_ms")),
+        str(bad),
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
-class Figures:
-    """One database's results, read the way the report needs them."""
-
-    def __init__(self, result: dict[str, Any]) -> None:
-        self.result = result
-        self.loads: dict[str, Any] = result["loads"]
-        self.name = "PostgreSQL" if result["vendor"] == "postgresql" else "SQLite"
-
-    def rps(self, contender: str, phase: str) -> float:
-        return _median([r["rps"] for r in self.loads[contender][phase]])
-
-    def row(self, contender: str, phase: str) -> str:
-        runs = self.loads[contender][phase]
-        rates = [r["rps"] for r in runs]
-        bad = sum(r["unexpected"] + r["errors"] for r in runs)
-        cut = " (deadline hit)" if any(r["truncated"] for r in runs) else ""
-        return (
-            f"| {LABELS[contender]} | {phase} | {self.rps(contender, phase):.0f} "
-            f"({min(rates):.0f}-{max(rates):.0f}) | {_pooled(runs, 50):.1f} | {_pooled(runs, 99):.1f} "
-            f"| {bad}{cut} |"
+def _site_lines(f: Figures) -> list[str]:
+    r = f.result
+    site = r.get("site", {})
+    lines = [
+        f"the site said: DEBUG {site.get('debug')}, CONN_MAX_AGE {site.get('conn_max_age')}, cache "
+        f"{site.get('cache')}, RESEND_COOLDOWN {site.get('resend_cooldown')}, RATE_LIMITS "
+        f"{site.get('rate_limits')}"
+    ]
+    held = r.get("site_connections")
+    if held:
+        lines.append(
+            f"database connections: {held['open']} open after the load, {held.get('opened', 'n/a')} "
+            "sessions opened during it (persistent connections: about one per server thread)"
         )
-
-    def ratio(self, phase: str, other: str) -> float | None:
-        return _ratio(self.loads, phase, other)
-
-    def queries(self, contender: str, call: str) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = self.result.get("queries", {}).get(contender, {}).get(call)
-        return found
+    asked = r.get("gateway_requests")
+    if asked:
+        lines.append(f"the gateway stub was asked: {asked}")
+    return lines
 
 
 def _database_section(f: Figures) -> list[str]:
@@ -158,33 +140,41 @@ def _database_section(f: Figures) -> list[str]:
         "",
         f"-- {r['db_version']}, cache {r['cache']}; one durable commit costs {r['commit_ms']:.2f} ms here --",
         "",
-        "| contender | phase | req/s, median of rounds (min-max) | p50 ms | p99 ms | failed |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *_site_lines(f),
+        "",
+        "| contender | phase | req/s, median of rounds (min-max) | p50 ms | p99 ms | p99/p50 "
+        "| CPU ms/req: site | gateway | client | failed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for contender in f.loads:
-        for phase in ("request", "verify"):
-            lines.append(f.row(contender, phase))
-    lines += ["", "ratios, django-voiceotp / other (median over rounds of same-round ratios):"]
+        for phase in PHASES[contender]:
+            if f.runs(contender, phase):
+                lines.append(_contender_row(f, contender, phase))
+    lines += ["", "targets (ratios: django-voiceotp / other, the median of same-round ratios):"]
+    for target in TARGETS:
+        value = target.read(f)
+        if value is None and target.figure.startswith("poll:") and "poll" not in r:
+            continue
+        shown = _fmt(value, target.digits)
+        lines.append(f"  {target.figure:<56} {shown:>7}  {target.wanted(f):<7} {target.verdict(f)}")
+    lines += ["", "for comparison (no target):"]
     for phase in ("request", "verify"):
-        target = TARGETS[(phase, "floor")]
-        floor = f.ratio(phase, "floor")
-        pv = f.ratio(phase, "phone_verify")
-        text = f"  {phase:<7} vs floor {_fmt(floor)} (target >= {target:.2f}: {_verdict(floor, target)})"
-        if "phone_verify" in f.loads:
-            text += f"; vs django-phone-verify {_fmt(pv)} (target > 1: {_verdict(pv, 1.0, strictly=True)})"
-        lines.append(text)
+        lines.append(
+            f"  {phase}: req/s ours / bare floor {_fmt(f.ratio(phase, 'floor'))}; CPU per request ours / "
+            f"{LABELS[FLOOR_OF[phase]]} {_fmt(f.ratio(phase, FLOOR_OF[phase], 'cpu_ms'))}"
+        )
     lines += ["", "SQL statements per call (in process: Django's test client, CaptureQueriesContext):"]
     for contender in f.loads:
-        for call in ("request", "verify_right", "verify_wrong"):
-            q = f.queries(contender, call)
+        for call in ("request", "verify_wrong", "verify_right"):
+            q = r.get("queries", {}).get(contender, {}).get(call)
             if q is not None:
-                shown = ", ".join(_short_table(s) for s in q["statements"])
+                shown = ", ".join(s.replace("django_voiceotp_", "") for s in q["statements"])
                 counted = _count(q["statements"])
-                lines.append(f"  {LABELS[contender]:<19} {call:<12} {counted} (HTTP {q['status']}): {shown}")
+                lines.append(f"  {LABELS[contender]:<22} {call:<12} {counted} (HTTP {q['status']}): {shown}")
     hot = r.get("hotpaths")
     if hot:
         lines += ["", "in process, single-threaded, no load (median ms; the server's own cost per call):"]
-        lines += [f"  {name:<40} {ms:7.2f}" for name, ms in hot.items()]
+        lines += [f"  {name:<50} {ms:7.2f}" for name, ms in hot.items()]
     poll = r.get("poll")
     if poll:
         lines += [
@@ -196,64 +186,58 @@ def _database_section(f: Figures) -> list[str]:
         for p in poll["passes"]:
             lines.append(
                 f"  {p['label']:<30} --limit {p['limit']} --processes {p.get('processes', 1)} "
-                f"--workers {p['workers']}: {p['checked']} checks "
-                f"in {p['seconds']:.1f} s = {p['per_second']:.0f} checks/s (target >= 500: "
-                f"{'met' if p['per_second'] >= 500 else 'NOT met'}); changed {p['changed']}, "
-                f"errors {p['errors']}, exit {p['exit_status']}"
+                f"--workers {p['workers']}: {p['checked']} checks in {p['seconds']:.1f} s = "
+                f"{p['per_second']:.0f} checks/s; changed {p['changed']}, errors {p['errors']}, "
+                f"exit {p['exit_status']}"
             )
     return lines
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _summary_rows(f: Figures, plan: Plan) -> list[tuple[str, str, str]]:
-    """(figure, this database's value, target): one column of the summary table."""
-    rows = []
-    for phase in ("request", "verify"):
-        runs = f.loads["voiceotp"][phase]
-        ours = f"{f.rps('voiceotp', phase):.0f} ({_pooled(runs, 50):.0f} / {_pooled(runs, 99):.0f})"
-        rows += [
-            (f"{phase}: req/s (p50 / p99 ms)", ours, ""),
-            (f"{phase}: floor req/s", f"{f.rps('floor', phase):.0f}", ""),
-            (f"{phase}: ours / floor", _fmt(f.ratio(phase, "floor")), f">= {TARGETS[(phase, 'floor')]:.2f}"),
-            (f"{phase}: ours / django-phone-verify", _fmt(f.ratio(phase, "phone_verify")), "> 1"),
-        ]
-    sql = " / ".join(
-        _count((f.queries("voiceotp", call) or {}).get("statements", []))
-        for call in ("request", "verify_right")
-    )
-    rows.append(("SQL per request / verify", sql, ""))
-    poll = f.result.get("poll")
-    rates = " / ".join(f"{p['per_second']:.0f}" for p in poll["passes"]) if poll else "-"
-    label = (
-        f"voiceotp_poll_calls checks/s, --processes {plan.poll_processes} --workers {plan.poll_workers}: "
-        "still ringing "
-        f"({plan.poll_calls} calls) / settling ({plan.poll_settled})"
-    )
-    rows.append((label, rates, ">= 500"))
-    return rows
+def _cell(target: Target, f: Figures) -> str:
+    value = target.read(f)
+    if value is None:
+        return "-"
+    verdict = target.verdict(f)
+    shown = f"{value:.{target.digits}f}"
+    return shown if verdict == "no target" else f"{shown} {verdict}"
 
 
 def _summary(figures: list[Figures], m: dict[str, Any], plan: Plan) -> list[str]:
-    """The README's Performance table: one column per database."""
+    """The README's table: one column per database, every target with its verdict."""
     names = [f"{f.name} ({f.result['cache']})" for f in figures]
-    columns = [_summary_rows(f, plan) for f in figures]
     lines = [
         "",
-        "== Summary (markdown, for the README's Performance section)",
+        "== Summary (markdown, for benchmarks/README.md)",
         "",
         f"`make bench` on {m['date']}: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, "
-        f"Django {m['django']}; gunicorn {plan.workers} sync workers, {plan.threads} client threads, "
-        f"{plan.requests} requests per phase, median of {plan.rounds} rounds; gateway simulator on loopback.",
+        f"Django {m['django']}; gunicorn {plan.workers} gthread workers x {plan.worker_threads} threads, "
+        f"{plan.threads} kept-alive client connections, {plan.seconds:g} s per phase, median of "
+        f"{plan.rounds} round(s); gateway: {plan.gateway}, on loopback.",
         "",
         "| figure | " + " | ".join(names) + " | target |",
         "| --- | " + " | ".join("---" for _ in names) + " | --- |",
     ]
-    for index, (label, _, target) in enumerate(columns[0]):
-        values = " | ".join(column[index][1] for column in columns)
-        lines.append(f"| {label} | {values} | {target} |")
+    for phase in ("request", "verify"):
+        values = []
+        for f in figures:
+            p50, p99 = f.pooled("voiceotp", phase, 50), f.pooled("voiceotp", phase, 99)
+            values.append(
+                f"{_fmt(f.median_of('voiceotp', phase, 'rps'), 0)} req/s, p50 {_fmt(p50, 1)} / p99 "
+                f"{_fmt(p99, 1)} ms, CPU {_fmt(f.median_of('voiceotp', phase, 'cpu_ms'))} ms"
+            )
+        lines.append(f"| {phase}: django-voiceotp | " + " | ".join(values) + " | |")
+    for target in TARGETS:
+        cells = [_cell(target, f) for f in figures]
+        lines.append(f"| {target.figure} | " + " | ".join(cells) + f" | {target.described()} |")
+    sql = []
+    for f in figures:
+        queries = f.result.get("queries", {}).get("voiceotp", {})
+        sql.append(
+            " / ".join(
+                _count(queries.get(call, {}).get("statements", [])) for call in ("request", "verify_right")
+            )
+        )
+    lines.append("| SQL per request / verify | " + " | ".join(sql) + " | |")
     return lines
 
 
@@ -269,14 +253,17 @@ def render(
     lines: list[str] = ["", "== Results"]
     for name, reason in skipped.items():
         lines.append(f"\n-- {name}: skipped: {reason}")
-    if "phone_verify" not in (figures[0].loads if figures else {}):
+    if figures and "phone_verify" not in figures[0].loads:
         lines.append(
             "\n-- django-phone-verify: not installed (pip install -e '.[bench]'); comparison skipped"
         )
     for f in figures:
         lines += _database_section(f)
+    lines += [
+        "",
+        f"load average after the run: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        f"total time: {seconds:.0f} s",
+    ]
     if figures:
         lines += _summary(figures, m, plan)
-    lines += ["", f"load average after the run: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"]
-    lines.append(f"total time: {seconds:.0f} s")
     return "\n".join(lines)

@@ -22,13 +22,14 @@ from typing import Any
 
 from . import databases, report
 from .launcher import spawn, stop
-from .plan import RATE_LIMITS_OFF, Plan
+from .plan import RATE_LIMITS_ON, Plan
 
 INHERITED_PREFIXES = ("VOICEOTP_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "BENCH_")
 
 
 def base_environ(plan: Plan) -> dict[str, str]:
-    """The example site's settings for a load test: production mode, no rate limit, no cooldown.
+    """The example site's settings for a load test: production mode, every rate limit counted at a
+    rate the load does not reach, and the resend cooldown at its default (each number is new).
 
     Variables of the caller's own that would change the site (``VOICEOTP_*``, ``DATABASE_URL``, ...)
     are dropped so that a run measures what it says it measures.
@@ -39,9 +40,9 @@ def base_environ(plan: Plan) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY="bench-" + secrets.token_urlsafe(40),
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        VOICEOTP_RESEND_COOLDOWN="0",
-        VOICEOTP_RATE_LIMITS=json.dumps(RATE_LIMITS_OFF),
+        VOICEOTP_RATE_LIMITS=json.dumps(RATE_LIMITS_ON),
         BENCH_PLAN=plan.to_json(),
+        BENCH_CACHE_PREFIX="voiceotp-bench-" + secrets.token_hex(6),
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -2,14 +2,16 @@
 
 Everything the example site reads from the environment still applies (``DATABASE_URL``, ``REDIS_URL``,
 ``VOICEOTP_<KEY>``), so the app, the floor and django-phone-verify run on one server, one database and
-one cache. Two changes, both what a production site has: ``DEBUG`` is off (with it on, Django keeps
-every query of every request in memory), and the cache gets a key prefix so the run cannot collide
-with another user of the same Redis database.
+one cache. Two changes: ``DEBUG`` is off, as in production (with it on, Django keeps every query of
+every request in memory), and the cache gets a key prefix of the run's own (``BENCH_CACHE_PREFIX``), so
+that neither another user of the same Redis database nor an earlier run's cooldowns and counts meet
+this run's numbers.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 from example_project.settings import *  # noqa: F403
 from example_project.settings import CACHES as _EXAMPLE_CACHES
@@ -18,7 +20,8 @@ from example_project.settings import INSTALLED_APPS as _EXAMPLE_APPS
 DEBUG = False
 ROOT_URLCONF = "benchmarks.urls"
 
-CACHES = {alias: {**config, "KEY_PREFIX": "voiceotp-bench"} for alias, config in _EXAMPLE_CACHES.items()}
+_PREFIX = os.environ.get("BENCH_CACHE_PREFIX", "voiceotp-bench")
+CACHES = {alias: {**config, "KEY_PREFIX": _PREFIX} for alias, config in _EXAMPLE_CACHES.items()}
 
 HAS_PHONE_VERIFY = importlib.util.find_spec("phone_verify") is not None
 """django-phone-verify is an optional (``bench`` extra) dependency; without it that comparison is skipped."""

@@ -5,9 +5,11 @@ PostgreSQL runs need different ones; the in-process parts (SQL counts, the poll 
 set up on the same database gunicorn serves. The parent (:mod:`.run`) sets the environment, creates and
 drops the database, and prints the report from the JSON written here.
 
-Order: start the simulator, point the settings at it, migrate, start gunicorn; then rounds of every
-contender's request phase followed by its verify phase; then stop gunicorn and count SQL statements and
-run the poll benchmark in process; stop everything, also on Ctrl-C, SIGTERM or an error.
+Order: start the simulator and, unless the plan says otherwise, the gateway stub; point the settings
+at them (gunicorn at the stub, this process at the simulator), migrate, start gunicorn and ask it what
+it runs with; then the load phases (:mod:`.phases`); then stop gunicorn and the stub, count SQL
+statements, time the hot paths and run the poll benchmark in process; stop everything, also on
+Ctrl-C, SIGTERM or an error.
 """
 
 from __future__ import annotations
@@ -23,65 +25,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .launcher import Gunicorn, Simulator
-from .load import LoadResult, run_load
+from .launcher import Gateway, GatewayStub, Gunicorn, Simulator
+from .phases import load_phases
 from .plan import Plan
-from .scenarios import CONTENDERS, LABELS, phones, request_calls, started, verify_calls
+from .scenarios import CONTENDERS
 
 
 def say(label: str, text: str) -> None:
     print(f"  [{label}] {text}", flush=True)
 
 
-def summary(result: LoadResult) -> dict[str, Any]:
-    return {
-        "rps": result.rps,
-        "p50": result.p50,
-        "p99": result.p99,
-        "mean": result.mean_ms,
-        "seconds": result.seconds,
-        "requests": result.requests,
-        "answered": len(result.latencies_ms),
-        "unexpected": result.unexpected,
-        "errors": result.errors,
-        "error_kinds": dict(result.error_kinds),
-        "truncated": result.truncated,
-        "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
-        "latencies": [round(v, 3) for v in result.latencies_ms],
-    }
-
-
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop our processes
-
-
-def load_phases(
-    label: str, plan: Plan, sim: Simulator, site: Gunicorn, contenders: list[str]
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    loads: dict[str, dict[str, list[dict[str, Any]]]] = {c: {"request": [], "verify": []} for c in contenders}
-    per_phase = plan.warmup + plan.requests
-    for round_no in range(plan.rounds):
-        shift = round_no % len(contenders)
-        sim.control("POST", "reset")  # keeps /_control/calls short; every number is new anyway
-        for contender in contenders[shift:] + contenders[:shift]:
-            numbers = phones(contender, round_no, per_phase)
-            calls = request_calls(contender, site.url, numbers)
-            requested = run_load(calls, threads=plan.threads, warmup=plan.warmup, deadline_s=plan.deadline_s)
-            items = started(contender, numbers, requested.kept)
-            checks = verify_calls(contender, site.url, items, sim.codes_by_phone())
-            verified = run_load(checks, threads=plan.threads, warmup=plan.warmup, deadline_s=plan.deadline_s)
-            for phase, result in (("request", requested), ("verify", verified)):
-                loads[contender][phase].append(summary(result))
-                bad = result.unexpected + result.errors
-                say(
-                    label,
-                    f"round {round_no + 1}/{plan.rounds} {LABELS[contender]:<19} {phase:<7} "
-                    f"{result.rps:7.1f} req/s  p50 {result.p50:6.1f} ms  p99 {result.p99:6.1f} ms"
-                    + (f"  {bad} failed {dict(result.statuses)} {dict(result.error_kinds)}" if bad else ""),
-                )
-                if bad:
-                    print(site.log_tail(12), flush=True)
-    return loads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
 
     sim = Simulator()
+    stub: GatewayStub | None = None
     site: Gunicorn | None = None
     try:
         sim.start()
         os.environ.update(sim.environ())
+        gateway: Gateway = sim
+        if plan.gateway == "stub":
+            stub = GatewayStub(sim.environ()).start()
+            gateway = stub
         import django
         from django.conf import settings
         from django.core.management import call_command
@@ -120,14 +80,28 @@ def main(argv: list[str] | None = None) -> int:
             "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             "phone_verify": with_phone_verify,
             "commit_ms": commit_latency_ms(connection),
+            "gateway": plan.gateway,
         }
+        env = {**os.environ, **gateway.environ()}
         site = Gunicorn(
-            dict(os.environ), args.log_dir / f"gunicorn-{label}.log", workers=plan.workers
+            env, args.log_dir / f"gunicorn-{label}.log", workers=plan.workers, threads=plan.worker_threads
         ).start()
-        say(label, f"gunicorn ({plan.workers} sync workers) at {site.url}, simulator at {sim.url}")
-        result["loads"] = load_phases(label, plan, sim, site, contenders)
+        sessions_before = _sessions(connection)
+        result["site"] = site.site_info()
+        say(
+            label,
+            f"gunicorn ({plan.workers} gthread workers x {plan.worker_threads} threads) at {site.url}, "
+            f"gateway {plan.gateway} at {gateway.base_url}; the site runs with {result['site']}",
+        )
+        result["loads"] = load_phases(plan, site, gateway, contenders, lambda text: say(label, text))
+        result["site_connections"] = site_connections(connection, sessions_before)
+        if stub is not None:
+            result["gateway_requests"] = stub.counts()
         site.stop()
         site = None
+        if stub is not None:
+            stub.stop()
+            stub = None
 
         from . import hotpaths
         from .queries import count_all
@@ -154,12 +128,45 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(result))
         return 0
     finally:
-        # A second signal must not cut the cleanup short and leave gunicorn or the simulator behind.
+        # A second signal must not cut the cleanup short and leave gunicorn or a gateway behind.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if site is not None:
             site.stop()
+        if stub is not None:
+            stub.stop()
         sim.stop()
+
+
+def _sessions(connection: Any) -> int | None:
+    """PostgreSQL's count of sessions opened on this database (14 and later; each backend reports
+    its own within a second or so of its last transaction), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            row = cursor.fetchone()
+    except Exception:  # no such column before PostgreSQL 14
+        return None
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def site_connections(connection: Any, sessions_before: int | None) -> dict[str, Any] | None:
+    """On PostgreSQL, the connections open once the load is done and the sessions opened during it:
+    with persistent connections (``CONN_MAX_AGE``) about one per server thread and per
+    ``CONN_MAX_AGE`` seconds, not one per request."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        row = cursor.fetchone()
+    after = _sessions(connection)
+    opened = after - sessions_before if after is not None and sessions_before is not None else None
+    return {"open": int(row[0]) if row else 0, "opened": opened}
 
 
 def commit_latency_ms(connection: Any, count: int = 30) -> float:

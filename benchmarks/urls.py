@@ -1,4 +1,5 @@
-"""The example site's URLs, plus the floor views under ``bench/`` and django-phone-verify under ``api/``.
+"""The example site's URLs, plus the floor views and the site's probes under ``bench/`` and
+django-phone-verify under ``api/``.
 
 django-phone-verify's router has no trailing slashes: ``api/phone/register`` and ``api/phone/verify``.
 """
@@ -12,12 +13,18 @@ from django.urls import include, path
 
 from example_project.urls import urlpatterns as example_urlpatterns
 
-from . import floor
+from . import floor, floor_guarantees, site_info
 
 urlpatterns: list[Any] = [
     *example_urlpatterns,
-    path("bench/ping/", floor.ping, name="bench-ping"),
+    path("bench/ping/", site_info.ping, name="bench-ping"),
+    path("bench/site/", site_info.site, name="bench-site"),
     path("bench/floor/challenges/", floor.request_floor, name="bench-floor-request"),
+    path(
+        "bench/floor-guarantees/challenges/",
+        floor_guarantees.request_with_guarantees,
+        name="bench-floor-guarantees-request",
+    ),
     path("bench/floor/challenges/<str:pk>/verify/", floor.verify_floor, name="bench-floor-verify"),
 ]
 
