@@ -148,14 +148,22 @@ def test_a_body_that_cannot_be_built_is_a_request_error_and_nothing_is_sent(simu
 
 
 class _Exploding(requests.Session):
+    """A session whose transport fails as a request goes out, after it got the body."""
+
     def __init__(self, exc: BaseException) -> None:
         super().__init__()
         self.exc = exc
         self.bodies: list[bytes] = []
 
-    def post(self, url, data=None, json=None, **kwargs):
-        self.bodies.append(data)
-        raise self.exc
+    def get_adapter(self, url):
+        session = self
+
+        class Adapter(requests.adapters.HTTPAdapter):
+            def send(self, request, **kwargs):  # type: ignore[override]
+                session.bodies.append(request.body)
+                raise session.exc
+
+        return Adapter()
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("boom 123456"), KeyError("s3cret"), OSError(5, "io")])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import requests
 import urllib3
@@ -82,9 +83,15 @@ def _exchange(
     raise (returned, so that it is raised outside any ``except`` block and carries no context
     of what failed)."""
     try:
-        response = session.post(
-            url, data=body, timeout=timeout, headers=_HEADERS, allow_redirects=False, stream=True
-        )
+        template, settings = _prepared(session, url)
+        request = template.copy()
+        request.body = body
+        request.headers["Content-Length"] = str(len(body))
+        # The adapter mounted for this URL (its retry policy, its watched pool) sends it, with the
+        # session's TLS and proxy settings: the session's own round of cookie jars, hooks and
+        # redirect handling has nothing to do for a gateway that answers one POST with one small
+        # body, and cost as much again as the send.
+        response = session.get_adapter(url).send(request, timeout=timeout, **settings)
     except requests.RequestException as exc:
         return _transport_error(name, exc, timeout, running)
     except Exception as exc:  # whatever it was, the request may have gone out
@@ -100,6 +107,25 @@ def _exchange(
         # Read to the end, the connection went back to its pool on the way; read in part, this
         # closes it, so no later request can find the rest of this answer waiting on it.
         response.close()
+
+
+_Template = tuple[requests.PreparedRequest, dict[str, Any]]
+
+
+def _prepared(session: requests.Session, url: str) -> _Template:
+    """The POST to ``url`` as the session would prepare it (its headers, ours), without a body, and
+    what the session would send it with (``verify``, ``cert``, proxies, from the session and the
+    environment, as ``Session.request`` merges them): worked out once per session and URL."""
+    templates: dict[str, _Template] | None = getattr(session, "_voiceotp_requests", None)
+    if templates is None:
+        templates = {}
+        setattr(session, "_voiceotp_requests", templates)  # noqa: B010 (a session of our own)
+    found = templates.get(url)
+    if found is None:
+        request = session.prepare_request(requests.Request("POST", url, headers=_HEADERS))
+        settings = dict(session.merge_environment_settings(url, {}, True, None, None))
+        found = templates[url] = (request, settings)
+    return found
 
 
 def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:
