@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ def status_of(site: WorkerSite, challenge_id: str) -> str:
 
 def test_calls_placed_through_the_api_settle_through_the_worker(running: Running, gateway: GatewaySimulator):
     site = running.site
+    placed = time.monotonic()
     answered = site.start("0361230001")
     unanswered = site.start("0361239700")  # the simulator never has it answered
     forever = site.start("0361239701")  # nor ever says how it went
@@ -134,6 +136,7 @@ def test_calls_placed_through_the_api_settle_through_the_worker(running: Running
         within=60,
         what="both outcomes",
     )
+    print(f"\n{running.backend}: both outcomes {time.monotonic() - placed:.1f} s after placing")
     # Still ringing at the first check, settled at a later one: the chain asked again by itself.
     for challenge in (answered, unanswered):
         call = site.call(challenge["id"])
@@ -183,6 +186,7 @@ def test_a_worker_killed_in_the_middle_of_a_check_and_restarted_loses_no_call(
             what="a check in flight",
         )[0]
         running.restart_worker(sig=signal.SIGKILL)  # the check in flight dies with it
+        killed = time.monotonic()
     finally:
         gateway.clear_faults()
     # RQ's scheduler lock outlives a killed worker by a minute: the restarted one takes it after that.
@@ -193,6 +197,7 @@ def test_a_worker_killed_in_the_middle_of_a_check_and_restarted_loses_no_call(
         every=0.5,
         what="every outcome after the restart",
     )
+    print(f"\n{running.backend}: every outcome in {time.monotonic() - killed:.0f} s after the kill")
     # The call whose check was cut was asked again, once its claim ran out.
     assert len(checks_of(gateway, hung.request_id)) >= 2
     if running.backend == "database":
@@ -245,7 +250,5 @@ def gave_up(site: WorkerSite, call_id: int) -> bool:
 
 
 def quiet_for(gateway: GatewaySimulator, request_id: str, seconds: float) -> bool:
-    import time
-
     asked = checks_of(gateway, request_id)
     return bool(asked) and time.time() - asked[-1].received_at >= seconds
