@@ -173,3 +173,14 @@ def test_reading_a_challenge_leaves_a_call_a_poller_holds(simulator, api):
     api.get(f"/api/otp/challenges/{challenge_id}/")
     assert simulator.count("checkVoice") == 1
     assert VoiceCall.objects.get(pk=call.pk).checks == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_list_of_calls_is_still_asked_about_from_forked_processes_each_call_once(simulator, calls):
+    from django_voiceotp.operations.polling import poll_calls_in_processes
+
+    report = poll_calls_in_processes(calls, processes=2, workers=2)
+    assert report.checked == len(calls)
+    assert simulator.count("checkVoice") == len(calls)
+    assert set(VoiceCall.objects.values_list("checks", flat=True)) == {1}
