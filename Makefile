@@ -28,7 +28,7 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	touch $(DEMO_STAMP)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) -e ".[test,lint,example,postgres,redis]"
+	$(PIP) -e ".[test,lint,example,postgres,redis,rq]"
 	touch $(STAMP) $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)

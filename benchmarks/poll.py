@@ -6,7 +6,8 @@ each, the way a burst of sign-ups would leave them. The command then runs twice 
 in process so that interpreter start-up is not counted:
 
 1. with a simulator fault that answers every ``checkVoice`` with 27 (still ringing): each check is one
-   gateway POST and one conditional ``UPDATE``, and the calls stay open;
+   gateway POST and one conditional ``UPDATE`` (and a claim's transaction per batch of calls), and the
+   calls stay open;
 2. with the fault cleared (the simulator answers 1, answered), over the newest ``settled`` of them:
    each check also reads the call back, finds the challenge's latest call and updates the challenge:
    the full path of a call that settles.
@@ -169,6 +170,8 @@ def run(
         )
     finally:
         sim.control("DELETE", "faults")
+    # As if the poll interval had passed: the command asks no call it asked within POLL_TASK_INTERVAL.
+    VoiceCall.objects.filter(status__in=OPEN_CALL_STATUSES).update(checked_at=None)
     answered = run_command(
         "settled (checkVoice 1)", limit=min(settled, count), processes=processes, workers=workers
     )

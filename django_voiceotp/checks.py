@@ -28,6 +28,7 @@ def register_all() -> None:
     """Called by the app's ``ready()``."""
     register(check_settings, Tags.security, "voiceotp")
     register(check_caches_answer, Tags.caches, "voiceotp")
+    register(check_call_outcomes, "voiceotp")
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -171,3 +172,40 @@ def _probe(alias: str) -> tuple[str, str] | None:
     if not outcome:
         return ("silent", f"no answer within {CACHE_PROBE_SECONDS:g} s")
     return outcome[0]
+
+
+def check_call_outcomes(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Something asks the gateway how calls went, or every call stays ``calling`` for good.
+
+    Three things can: a task worker, reads of a challenge (``POLL_ON_READ_INTERVAL``), and
+    ``voiceotp_poll_calls`` from cron. Cron cannot be seen from here, so a site that relies on it alone
+    silences this warning. In development (``DEBUG``) nobody is waiting on the admin's figures.
+    """
+    if settings.DEBUG:
+        return []
+    try:
+        values = conf.get_settings()
+    except Exception:  # the settings check reports it
+        return []
+    backend = conf.task_backend()
+    if conf.polls_in_background():
+        if backend not in conf.DUMMY_TASK_BACKENDS:
+            return []
+        reason = (
+            f"TASKS' default backend ({backend.rsplit('.', 1)[-1]}) never runs a task, and with a task "
+            "backend set, reading a challenge leaves the checks to it"
+        )
+    elif values.POLL_ON_READ_INTERVAL:
+        return []
+    else:
+        reason = "no task backend runs tasks outside the request and POLL_ON_READ_INTERVAL is off"
+    return [
+        Warning(
+            f"Nothing asks the gateway how calls went: {reason}. Every call stays 'calling'.",
+            hint="Run a task worker (TASKS = {'default': {'BACKEND': 'django_tasks_db.DatabaseBackend'}}, "
+            "'django_tasks_db' in INSTALLED_APPS, manage.py db_worker running), or run manage.py "
+            "voiceotp_poll_calls from cron every minute and add 'voiceotp.W004' to "
+            "SILENCED_SYSTEM_CHECKS, or set POLL_ON_READ_INTERVAL.",
+            id="voiceotp.W004",
+        )
+    ]

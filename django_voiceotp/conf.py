@@ -346,6 +346,13 @@ IMMEDIATE_TASK_BACKENDS = frozenset(
         "django_tasks.backends.immediate.ImmediateBackend",
     }
 )
+DUMMY_TASK_BACKENDS = frozenset(
+    {
+        "django.tasks.backends.dummy.DummyBackend",
+        "django_tasks.backends.dummy.DummyBackend",
+    }
+)
+"""Backends that keep what is queued and never run it: for tests."""
 
 
 def tasks_framework() -> str | None:
@@ -364,11 +371,18 @@ def polls_in_background() -> bool:
     """Whether a task worker checks placed calls: the site set ``TASKS`` (itself, not Django's
     default) to a backend that runs tasks outside the request. The immediate backend counts as none:
     it would check a call in the request that placed it, seconds before anyone can have answered."""
+    backend = task_backend()
+    return bool(backend) and backend not in IMMEDIATE_TASK_BACKENDS
+
+
+def task_backend() -> str:
+    """The dotted path of the default task backend the site set in ``TASKS``, or "" when it set none
+    (Django's default, the immediate backend, runs nothing outside the request) or there is no tasks
+    framework to run it."""
     is_overridden = getattr(settings, "is_overridden")  # noqa: B009 (untyped in the stubs)
     if tasks_framework() is None or not is_overridden("TASKS"):
-        return False
-    backend = ((getattr(settings, "TASKS", None) or {}).get("default") or {}).get("BACKEND", "")
-    return bool(backend) and backend not in IMMEDIATE_TASK_BACKENDS
+        return ""
+    return str(((getattr(settings, "TASKS", None) or {}).get("default") or {}).get("BACKEND", ""))
 
 
 def problems() -> list[SettingProblem]:

@@ -171,6 +171,16 @@ class VoiceCall(models.Model):
     created_at = models.DateTimeField(_("placed"), default=timezone.now)
     checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    poll_lease_until = models.DateTimeField(
+        _("claimed until"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "A poller asking the gateway about this call holds it until then; after a failed check, "
+            "no poller asks again before then."
+        ),
+    )
 
     objects = CallManager()
 

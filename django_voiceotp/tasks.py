@@ -7,6 +7,12 @@ come from ``voiceotp_poll_calls`` on a cron, or from API reads (``POLL_ON_READ_I
 
 The rules do not import this module: :meth:`django_voiceotp.apps.VoiceOtpConfig.ready` connects
 :func:`schedule_poll` to the ``call_placed`` signal they send.
+
+Each open call has one chain of tasks: each run queues the next check before it asks the gateway, so
+a worker killed in the middle of a check (or a task the backend loses while it runs) leaves the next
+one queued, and the chain ends only when the call is settled or past the give-up age. A run claims
+its call first (:mod:`django_voiceotp.operations.claims`), like ``voiceotp_poll_calls`` does, so a
+call is asked by one poller at a time and at most once per ``POLL_TASK_INTERVAL`` whoever asks.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -24,12 +30,17 @@ from django.utils import timezone
 from . import conf, services
 from .gateways import GatewayError
 from .models import OPEN_CALL_STATUSES, VoiceCall
+from .operations import claims
 from .operations.polling import DEFAULT_MAX_AGE
 
 logger = logging.getLogger("django_voiceotp.tasks")
 
 GIVE_UP_AFTER = DEFAULT_MAX_AGE
 """Seconds after placing a call that its task stops asking; ``voiceotp_poll_calls`` uses the same age."""
+CHAIN_SLACK = 1
+"""Seconds the next check is queued after the call falls due. A check's time is stamped when the
+gateway answers, after the run that queued the next one began: without this the next run would come
+a moment early and have to queue itself again."""
 
 
 def _framework() -> ModuleType | None:
@@ -62,19 +73,32 @@ def poll_call(call_id: int) -> str:
 
 def run_poll(call_id: int) -> str:
     """One check of one call (the task's body); returns what became of it, for the task's result."""
+    now = timezone.now()
     call = VoiceCall.objects.filter(pk=call_id).first()
     if call is None:
         return "gone"
     if call.status not in OPEN_CALL_STATUSES or not call.request_id:
         return call.status
-    if timezone.now() - call.created_at > timedelta(seconds=GIVE_UP_AFTER):
+    if now - call.created_at > timedelta(seconds=GIVE_UP_AFTER):
         return "given up"
+    interval = conf.get_settings().POLL_TASK_INTERVAL
+    due = claims.next_check_at(call, interval=interval, now=now)
+    if due > now:
+        # Checked since this run was queued, or another poller holds it: come back when it falls
+        # due, as the one next run of this call's chain.
+        enqueue(call_id, run_after=due, again=True)
+        return "not due"
+    enqueue(call_id, run_after=now + timedelta(seconds=interval + CHAIN_SLACK), again=True)
+    candidates = claims.claimable(now, interval=interval, max_age=GIVE_UP_AFTER).filter(pk=call_id)
+    claimed = claims.claim(candidates, count=1, now=now)
+    if not claimed:
+        return "claimed by another poller"
+    call = claimed[0]  # as it was when claimed: another poller may have settled it since it was read
     try:
         services.refresh_call(call)
     except GatewayError as exc:
         logger.warning("checkVoice for call %s failed: %s", call_id, exc.message)
-    if call.status in OPEN_CALL_STATUSES:
-        enqueue(call_id, again=True)
+        claims.retry_later(call, interval=interval)
     return call.status
 
 
@@ -86,8 +110,9 @@ def schedule_poll(call: VoiceCall, **signal: Any) -> None:
         transaction.on_commit(lambda: enqueue(call_id))
 
 
-def enqueue(call_id: int, *, again: bool = False) -> bool:
-    """Queue a check of the call ``POLL_TASK_INTERVAL`` seconds from now; False if it was not queued.
+def enqueue(call_id: int, *, run_after: datetime | None = None, again: bool = False) -> bool:
+    """Queue a check of the call at ``run_after`` (``POLL_TASK_INTERVAL`` seconds from now by default);
+    False if it was not queued.
 
     A backend that cannot defer gets the first check at once and no later ones (``again``). Any error
     is logged, never raised: the call is placed, and a broken task backend must not fail its request.
@@ -96,7 +121,7 @@ def enqueue(call_id: int, *, again: bool = False) -> bool:
         task = poll_call
         if task.get_backend().supports_defer:
             delay = timedelta(seconds=conf.get_settings().POLL_TASK_INTERVAL)
-            task = task.using(run_after=timezone.now() + delay)
+            task = task.using(run_after=run_after or timezone.now() + delay)
         elif again:
             return False
         task.enqueue(call_id)

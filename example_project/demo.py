@@ -1,15 +1,28 @@
 """``make demo``: the example site on SQLite with the gateway simulator, in one command.
 
 Starts the simulator (unless ``VOICEOTP_BASE_URL`` points at a real gateway), migrates, creates an
-admin login and prints it, then serves the site until Ctrl-C, which stops everything it started.
+admin login and prints it, starts the task worker that asks the gateway how each call went (a child
+process, ``manage.py db_worker``), then serves the site until Ctrl-C (or SIGTERM), which stops
+everything it started.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = [
+    sys.executable, "-m", "django", "db_worker",
+    "--no-reload", "--interval", "0.5", "--no-startup-delay", "--verbosity", "0",
+]  # fmt: skip
+"""The ORM-based backend's worker: outcomes arrive within a second of the gateway knowing them."""
 
 
 def _free(host: str, port: int) -> bool:
@@ -54,6 +67,8 @@ def main() -> int:
         )
         # Short enough to try each limit by hand, long enough to see it work.
         os.environ.setdefault("VOICEOTP_RESEND_COOLDOWN", "20")
+        # The simulator's calls ring for 4 s: checked every 2 s, an outcome shows a moment after.
+        os.environ.setdefault("VOICEOTP_POLL_TASK_INTERVAL", "2")
 
     import django
     from django.core.management import call_command
@@ -75,6 +90,7 @@ def main() -> int:
         if simulator is not None:
             simulator.stop()
         return 1
+    worker = _start_worker()
     site = f"http://{host}:{port}"
     print(
         "\n".join(
@@ -93,20 +109,51 @@ def main() -> int:
                 f"  simulator:    {simulator.url}/calls (the codes it read out)"
                 if simulator
                 else f"  gateway:      {os.environ['VOICEOTP_BASE_URL']}",
+                "  worker:       manage.py db_worker, asking the gateway how each call went"
+                if worker
+                else "  worker:       none: a challenge's call is checked when it is read",
                 "  Ctrl-C stops everything.",
                 "",
             ]
         ),
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor or a test: clean up as for Ctrl-C
     try:
         call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=False)
     except KeyboardInterrupt:
         pass
     finally:
+        if worker is not None:
+            _stop(worker)
         if simulator is not None:
             simulator.stop()
     return 0
+
+
+def _start_worker() -> subprocess.Popen[bytes] | None:
+    """The task worker, when the site's task backend is the ORM-based one (``TASK_BACKEND``)."""
+    from django.conf import settings
+
+    backend = getattr(settings, "TASKS", {}).get("default", {}).get("BACKEND", "")
+    if backend != "django_tasks_db.DatabaseBackend":
+        return None
+    return subprocess.Popen(WORKER, cwd=ROOT, env=os.environ.copy())  # noqa: S603 (a fixed command line)
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C reached the worker too (one process group); SIGTERM it in case it did not, and wait."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

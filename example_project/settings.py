@@ -4,6 +4,9 @@
   (``VOICEOTP_TIMEOUT='[1, 5]'``, ``VOICEOTP_RATE_LIMITS='{"request_per_phone": "50/h"}'``).
 - ``DATABASE_URL`` (SQLite in ``example_project/db.sqlite3`` when unset), ``REDIS_URL`` (Django's
   Redis cache when set, the local memory cache otherwise), ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``.
+- ``TASK_BACKEND``: what checks call outcomes in the background: ``database`` (the default: the
+  ORM-based backend, run by ``manage.py db_worker``), ``rq`` (RQ on Redis at ``RQ_URL``, or
+  ``REDIS_URL``, run by ``manage.py rqworker --with-scheduler``), ``none`` (reads and cron do).
 """
 
 from __future__ import annotations
@@ -107,6 +110,20 @@ else:
 VOICEOTP: dict[str, Any] = {
     key: _env_value(os.environ[f"VOICEOTP_{key}"]) for key in DEFAULTS if f"VOICEOTP_{key}" in os.environ
 }
+
+# Call outcomes (calling -> answered / unanswered) come from a task worker beside the site.
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "database")
+if TASK_BACKEND != "none" and importlib.util.find_spec("django.tasks") is None:
+    INSTALLED_APPS += ["django_tasks"]  # the backport of django.tasks, on Django 5.2
+if TASK_BACKEND == "database":
+    INSTALLED_APPS += ["django_tasks_db"]
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASK_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("RQ_URL") or os.environ["REDIS_URL"]}}
+    # A worker restarted after a crash takes RQ's scheduler (the deferred checks) over within a minute.
+    RQ = {"WORKER_CLASS": "django_voiceotp.rq_worker.Worker"}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]

@@ -95,3 +95,15 @@ def run_together(
     for thread in threads:
         thread.join(120)
     return results
+
+
+def an_interval_passes(seconds: int = 10) -> None:
+    """As if the poll interval (``POLL_TASK_INTERVAL``, 10 s by default) had passed since every call's
+    last check: the pollers leave a call alone for that long after it was asked about."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from django_voiceotp.models import VoiceCall
+
+    VoiceCall.objects.exclude(checked_at=None).update(checked_at=F("checked_at") - timedelta(seconds=seconds))

@@ -103,7 +103,7 @@ def test_the_whole_flow_in_a_browser(demo_site):
         assert page.get_attribute("#error", "data-code") == "invalid_code"
         assert page.text_content("#attempts") == "4"
 
-        # Reading the challenge refreshes a stale call from the gateway: the badge follows the call.
+        # The demo's task worker asks the gateway how the call went: the badge follows the call.
         page.wait_for_function(
             "document.querySelector('#call-status').dataset.status === 'answered'", timeout=15_000
         )

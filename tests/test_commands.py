@@ -25,7 +25,7 @@ from django_voiceotp.operations.durations import format_duration, parse_duration
 from django_voiceotp.signals import call_status_changed
 
 from .conftest import KEY, PASSWORD, USERNAME
-from .helpers import start, voiceotp
+from .helpers import an_interval_passes, start, voiceotp
 from .test_admin import challenge_row
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,8 @@ def test_poll_finds_pending_then_answered_and_unanswered_and_signals_each_change
         "checked 2, changed 0, still open 2, errors 0\n",
         "",
     )
+    assert run("voiceotp_poll_calls")[1] == "checked 0, changed 0, still open 0, errors 0\n"  # asked just now
+    an_interval_passes()
     simulator.set_outcome(answered.request_id, "answered")
     simulator.set_outcome(unanswered.request_id, "failed")
     status, out, _ = run("voiceotp_poll_calls", "--workers", "1")
@@ -163,7 +165,7 @@ def test_poll_dry_run_lists_and_asks_nothing(simulator, two_calls):
     lines = out.splitlines()
     assert lines[0].startswith("would ask: 036****700 calling request ")
     assert lines[1].startswith("would ask: 036****567 calling request ")
-    assert lines[2] == "2 open calls younger than 1h; nothing was asked (--dry-run)"
+    assert lines[2] == "2 open calls younger than 1h due for a check; nothing was asked (--dry-run)"
     assert simulator.count("checkVoice") == 0
 
 

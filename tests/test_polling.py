@@ -16,7 +16,7 @@ from django_voiceotp import conf, tasks
 from django_voiceotp.models import CallStatus, OtpChallenge, VoiceCall
 from django_voiceotp.signals import call_placed, call_status_changed
 
-from .helpers import start, voiceotp
+from .helpers import an_interval_passes, start, voiceotp
 
 pytestmark = pytest.mark.django_db
 
@@ -139,21 +139,58 @@ def test_the_task_records_the_outcome_and_signals_it(simulator, api, fake_task, 
     assert tasks.run_poll(call.pk) == "answered"
     assert changes == [("calling", "answered")]
     assert OtpChallenge.objects.get().call_status == CallStatus.ANSWERED
-    assert fake_task.queued == []
+    # The next check was queued before this one asked: it finds the call settled and ends the chain.
+    assert [call_id for call_id, _ in fake_task.queued] == [call.pk]
     assert tasks.run_poll(call.pk) == "answered"  # finished calls are not asked again
     assert simulator.count("checkVoice") == 1
+    assert len(fake_task.queued) == 1
 
 
 def test_the_task_asks_again_later_while_the_call_is_pending(simulator, api, fake_task, changes):
     start(api)
     call = VoiceCall.objects.get()
     simulator.set_outcome(call.request_id, "pending")
+    before = timezone.now()
     assert tasks.run_poll(call.pk) == "calling"
-    assert [call_id for call_id, _ in fake_task.queued] == [call.pk]
+    [(call_id, run_after)] = fake_task.queued
+    assert call_id == call.pk
+    assert run_after is not None
+    assert timedelta(seconds=10) < run_after - before <= timedelta(seconds=12)  # the interval, and a second
+    an_interval_passes()
     simulator.set_outcome(call.request_id, "failed")
     assert tasks.run_poll(call.pk) == "unanswered"
     assert changes == [("calling", "unanswered")]
-    assert len(fake_task.queued) == 1
+    assert len(fake_task.queued) == 2
+    assert simulator.count("checkVoice") == 2
+
+
+def test_a_task_that_comes_early_asks_nothing_and_comes_back_when_the_call_is_due(simulator, api, fake_task):
+    start(api)
+    call = VoiceCall.objects.get()
+    simulator.set_outcome(call.request_id, "pending")
+    assert tasks.run_poll(call.pk) == "calling"
+    checked_at = VoiceCall.objects.get().checked_at
+    assert checked_at is not None
+    assert tasks.run_poll(call.pk) == "not due"  # a second run straight after, as a cron run was
+    assert simulator.count("checkVoice") == 1
+    assert fake_task.queued[-1] == (call.pk, checked_at + timedelta(seconds=10))
+    assert len(fake_task.queued) == 2  # still one chain: each run queues exactly one next run
+
+
+def test_a_task_leaves_a_call_another_poller_holds_and_comes_back_an_interval_later(
+    simulator, api, fake_task
+):
+    start(api)
+    call = VoiceCall.objects.get()
+    held_until = timezone.now() + timedelta(minutes=5)
+    VoiceCall.objects.update(poll_lease_until=held_until)  # a voiceotp_poll_calls run claimed it
+    before = timezone.now()
+    assert tasks.run_poll(call.pk) == "not due"
+    assert simulator.count("checkVoice") == 0
+    [(_, run_after)] = fake_task.queued
+    assert run_after is not None
+    assert timedelta(seconds=10) <= run_after - before < timedelta(seconds=11)
+    assert VoiceCall.objects.get().poll_lease_until == held_until  # the other poller's claim stands
 
 
 def test_the_task_asks_once_only_when_the_backend_cannot_defer(simulator, api, fake_task):
@@ -169,9 +206,15 @@ def test_the_task_survives_a_gateway_error_and_tries_again_later(simulator, api,
     start(api)
     call = VoiceCall.objects.get()
     simulator.set_fault("http500", endpoint="checkVoice")
+    before = timezone.now()
     assert tasks.run_poll(call.pk) == "calling"
     assert len(fake_task.queued) == 1
     assert "checkVoice: HTTP 500" in caplog.text
+    # Held for an interval, so no other poller asks again sooner either.
+    held_until = VoiceCall.objects.get().poll_lease_until
+    assert held_until is not None
+    assert timedelta(seconds=10) <= held_until - before < timedelta(seconds=15)
+    assert VoiceCall.objects.get().checked_at is None
 
 
 def test_the_task_gives_up_on_old_calls_and_forgets_deleted_ones(simulator, api, fake_task):

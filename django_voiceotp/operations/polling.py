@@ -1,8 +1,11 @@
 """Asking the gateway how open calls went, many at a time: ``voiceotp_poll_calls`` and the admin action.
 
-Each call goes through :func:`django_voiceotp.services.refresh_call`, whose conditional update makes a
-second poller (another cron run, a task, a reader) harmless. Calls are asked newest first, because a
-person may still be waiting on those. A gateway that stops answering is not hammered: after
+The admin asks about the calls it was handed. ``voiceotp_poll_calls`` drains a :class:`CallPool`
+instead: the calls due for a check, each claimed before it is asked (:mod:`.claims`), so that runs on
+several machines at once, and the background task beside them, split the open calls and none is asked
+twice within the poll interval. Each call goes through :func:`django_voiceotp.services.refresh_call`,
+whose conditional update makes a second poller harmless all the same. Calls are asked newest first,
+because a person may still be waiting on those. A gateway that stops answering is not hammered: after
 ``stop_after`` transport failures in a row the rest are left for the next run; one call the gateway
 chokes on does not stop the others.
 
@@ -23,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import DatabaseError, connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .. import services
 from ..gateways import GatewayError, GatewayUnavailable, VoiceGateway, get_gateway
 from ..models import OPEN_CALL_STATUSES, VoiceCall
 from ..phones import mask, national_from_e164
+from . import claims
 
 logger = logging.getLogger("django_voiceotp.operations")
 
@@ -43,6 +47,9 @@ MAX_CONNECTIONS = 64
 MAX_WORKERS = 32
 """More threads than the gateway's pooled session has connections would only queue on the pool."""
 STOP_AFTER_FAILURES = 5
+CLAIM_BATCH = 8
+"""Calls a thread claims at a time: a claim costs a transaction; a small batch keeps the claim short
+(it lasts as long as its checks may) and the calls spread over the pollers."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,71 @@ def open_calls(
     return list(calls[:limit] if limit else calls)
 
 
-class _Run:
-    """Shared state of one run: the report, under a lock, and the count of failures in a row."""
+@dataclass(frozen=True)
+class CallPool:
+    """The open calls due for a check, as every poller sees them: placed within ``max_age`` seconds,
+    not checked within ``interval``, claimed by nobody. A run takes at most ``limit`` of them."""
 
-    def __init__(self, gateway: VoiceGateway, stop_after: int) -> None:
+    interval: int
+    max_age: int | None = DEFAULT_MAX_AGE
+    limit: int | None = DEFAULT_LIMIT
+
+    def due(self) -> QuerySet[VoiceCall]:
+        """The calls a run would claim now, newest first (``--dry-run``)."""
+        calls = claims.claimable(timezone.now(), interval=self.interval, max_age=self.max_age)
+        return calls[: self.limit] if self.limit else calls
+
+    def shares(self, parts: int) -> list[CallPool]:
+        """The pool for ``parts`` processes: the same calls, the limit dealt out between them."""
+        if self.limit is None:
+            return [self] * parts
+        parts = max(1, min(parts, self.limit))
+        base, extra = divmod(self.limit, parts)
+        return [
+            CallPool(self.interval, self.max_age, base + (1 if index < extra else 0))
+            for index in range(parts)
+        ]
+
+
+class _PoolPass:
+    """One process's pass over a pool: its threads claim batches one after another, each from past
+    the last row this process claimed (a keyset cursor, so no claim scans the rows claimed before it),
+    until the pool is empty or the limit is reached."""
+
+    def __init__(self, pool: CallPool) -> None:
+        self.pool = pool
+        self.left = pool.limit
+        self.after: tuple[object, int] | None = None
+        self.lock = threading.Lock()
+
+    def take(self) -> list[VoiceCall]:
+        with self.lock:
+            count = CLAIM_BATCH if self.left is None else min(CLAIM_BATCH, self.left)
+            if count <= 0:
+                return []
+            now = timezone.now()
+            candidates = claims.claimable(now, interval=self.pool.interval, max_age=self.pool.max_age)
+            if self.after is not None:
+                placed, pk = self.after
+                candidates = candidates.filter(Q(created_at__lt=placed) | Q(created_at=placed, pk__lt=pk))
+            batch = claims.claim(candidates, count=count, now=now)
+            if batch:
+                self.after = (batch[-1].created_at, batch[-1].pk)
+                if self.left is not None:
+                    self.left -= len(batch)
+            return batch
+
+
+class _Run:
+    """Shared state of one run: the report, under a lock, and the count of failures in a row.
+
+    ``retry_after``: the calls are claimed (a pool's), and one whose check fails is held for that many
+    seconds (the poll interval) before any poller asks again."""
+
+    def __init__(self, gateway: VoiceGateway, stop_after: int, retry_after: int | None = None) -> None:
         self.gateway = gateway
         self.stop_after = stop_after
+        self.retry_after = retry_after
         self.report = PollReport()
         self.lock = threading.Lock()
         self.failures_in_a_row = 0
@@ -112,6 +178,8 @@ class _Run:
             changed = services.refresh_call(call, self.gateway)
         except GatewayError as exc:
             logger.warning("checkVoice for call %s failed: %s", call.pk, exc.message)
+            if self.retry_after is not None:
+                self.hold(call, self.retry_after)
             with self.lock:
                 self.report.checked += 1
                 self.report.errors.append((call.pk, exc.message))
@@ -150,15 +218,39 @@ class _Run:
             else:
                 self.report.still_open += 1
 
+    def hold(self, call: VoiceCall, seconds: int) -> None:
+        try:
+            claims.retry_later(call, interval=seconds)
+        except DatabaseError:  # the claim runs out by itself: the call is only asked again sooner
+            logger.exception("holding call %s after a failed check failed", call.pk)
+
+    def drain(self, pool: _PoolPass) -> None:
+        """Claim and ask until the pool is empty; past ``stop_after`` failures, give the rest back."""
+        while not self.stopped:
+            batch = pool.take()
+            if not batch:
+                return
+            for index, call in enumerate(batch):
+                if self.stopped:
+                    rest = batch[index:]
+                    claims.release(rest)
+                    with self.lock:
+                        self.report.not_asked += len(rest)
+                    return
+                self.poll(call)
+
 
 def poll_calls(
-    calls: Sequence[VoiceCall],
+    calls: Sequence[VoiceCall] | CallPool,
     *,
     workers: int = DEFAULT_WORKERS,
     gateway: VoiceGateway | None = None,
     stop_after: int = STOP_AFTER_FAILURES,
 ) -> PollReport:
-    """Refresh ``calls``; with ``workers`` > 1 in that many threads, each with its own DB connection."""
+    """Refresh ``calls``, or the calls of a pool, claimed as they are taken; with ``workers`` > 1 in
+    that many threads, each with its own DB connection."""
+    if isinstance(calls, CallPool):
+        return _poll_pool(calls, workers=workers, gateway=gateway, stop_after=stop_after)
     run = _Run(gateway or get_gateway(), stop_after)
     workers = max(1, min(workers, MAX_WORKERS, len(calls) or 1))
     if workers == 1:
@@ -187,6 +279,27 @@ def poll_calls(
     return run.report
 
 
+def _poll_pool(pool: CallPool, *, workers: int, gateway: VoiceGateway | None, stop_after: int) -> PollReport:
+    run = _Run(gateway or get_gateway(), stop_after, retry_after=pool.interval)
+    pool_pass = _PoolPass(pool)
+    # No more threads than calls due now: each thread opens a database connection of its own.
+    workers = max(1, min(workers, MAX_WORKERS, pool.due().count()))
+    if workers == 1:
+        run.drain(pool_pass)
+        return run.report
+
+    def drain() -> None:
+        try:
+            run.drain(pool_pass)
+        finally:
+            connections.close_all()  # this thread's connections; the main thread keeps its own
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceotp-poll") as threads:
+        for future in [threads.submit(drain) for _ in range(workers)]:
+            future.result()
+    return run.report
+
+
 def fork_problem(processes: int, workers: int) -> str:
     """Why ``processes`` forked children of ``workers`` threads each cannot poll from here, or ""."""
     if processes * workers > MAX_CONNECTIONS:
@@ -205,28 +318,34 @@ def fork_problem(processes: int, workers: int) -> str:
 
 
 def poll_calls_in_processes(
-    calls: Sequence[VoiceCall],
+    calls: Sequence[VoiceCall] | CallPool,
     *,
     processes: int,
     workers: int = DEFAULT_WORKERS,
     stop_after: int = STOP_AFTER_FAILURES,
 ) -> PollReport:
-    """Refresh ``calls`` from ``processes`` forked processes, each with ``workers`` threads.
+    """Refresh ``calls``, or a pool's, from ``processes`` forked processes, each with ``workers`` threads.
 
     Forked, not spawned: a child starts with the parent's settings as they are, with no second
     ``django.setup()``. Database connections are closed before the fork (a child must never share the
     parent's socket) and by each child when it is done; the gateway session is rebuilt per process
     (:func:`django_voiceotp.gateways.http.session.get_session`). Calls are dealt out in turn, so every
-    process starts with the newest. Each child stops on its own after ``stop_after`` failures in a row,
-    and sends ``call_status_changed`` itself: receivers run in the child that saw the change.
+    process starts with the newest; a pool's children claim from the same pool, each up to its share
+    of the limit. Each child stops on its own after ``stop_after`` failures in a row, and sends
+    ``call_status_changed`` itself: receivers run in the child that saw the change.
     """
-    processes = max(1, min(processes, MAX_PROCESSES, len(calls) or 1))
+    shares: list[list[VoiceCall]] | list[CallPool]
+    if isinstance(calls, CallPool):
+        shares = calls.shares(max(1, min(processes, MAX_PROCESSES)))
+    else:
+        count = max(1, min(processes, MAX_PROCESSES, len(calls) or 1))
+        shares = [list(calls[index::count]) for index in range(count)]
+    processes = len(shares)
     if processes == 1:
         return poll_calls(calls, workers=workers, stop_after=stop_after)
     problem = fork_problem(processes, workers)
     if problem:
         raise RuntimeError(problem)
-    shares = [list(calls[index::processes]) for index in range(processes)]
     connections.close_all()
     report = PollReport()
     context = multiprocessing.get_context("fork")
@@ -236,7 +355,7 @@ def poll_calls_in_processes(
     return report
 
 
-def _poll_share(calls: list[VoiceCall], workers: int, stop_after: int) -> PollReport:
+def _poll_share(calls: list[VoiceCall] | CallPool, workers: int, stop_after: int) -> PollReport:
     """One child's part of :func:`poll_calls_in_processes`."""
     try:
         return poll_calls(calls, workers=workers, stop_after=stop_after)

@@ -216,7 +216,9 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
 
     Raises ``GatewayError`` when the gateway cannot say; the call is left as it was. Safe beside any
     number of other pollers: the change is a conditional update on the status as read, so a call
-    changes status, and ``call_status_changed`` is sent, once.
+    changes status, and ``call_status_changed`` is sent, once. An answer ends any poller's claim on
+    the call (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this
+    one, whoever asked.
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
@@ -229,6 +231,7 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
         "check_raw": result.raw,
         "check_ms": result.elapsed_ms,
         "checked_at": now,
+        "poll_lease_until": None,
     }
     still_open = VoiceCall.objects.filter(pk=row.pk, status=old_status)
     if new_status == old_status:

@@ -50,6 +50,8 @@ def _refresh_on_read(challenge: OtpChallenge) -> bool:
         return False
     if (row.checked_at or row.created_at) > stale_before:
         return False
+    if row.poll_lease_until is not None and row.poll_lease_until > now:
+        return False  # a poller is asking about it, or holds it after a failed check
     try:
         if not caches[values.CACHE].add(f"voiceotp:read-check:{row.pk}", 1, interval):
             return False

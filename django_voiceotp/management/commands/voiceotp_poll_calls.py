@@ -1,8 +1,9 @@
 """``manage.py voiceotp_poll_calls``: ask the gateway how calls still ``calling`` or ``unknown`` went.
 
-Run it from cron when no task backend polls calls (``* * * * * manage.py voiceotp_poll_calls``). It is
-idempotent: two runs at once, or a run beside the background task, change each call at most once.
-Exit status 1 when the gateway failed for any call, so cron's mail or a monitor sees it.
+Run it from cron when no task backend polls calls (``* * * * * manage.py voiceotp_poll_calls``). Each
+call is claimed before it is asked: runs at once (cron on several machines, ``--processes``) and the
+background task split the open calls, and a call asked within ``POLL_TASK_INTERVAL`` seconds is left
+for a later run. Exit status 1 when the gateway failed for any call, so cron's mail or a monitor sees it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from ... import conf
 from ...operations.durations import format_duration, parse_duration
 from ...operations.polling import (
     DEFAULT_LIMIT,
@@ -21,8 +23,8 @@ from ...operations.polling import (
     DEFAULT_WORKERS,
     MAX_PROCESSES,
     MAX_WORKERS,
+    CallPool,
     fork_problem,
-    open_calls,
     poll_calls_in_processes,
 )
 from ...phones import mask, national_from_e164
@@ -88,8 +90,13 @@ class Command(BaseCommand):
             problem = fork_problem(options["processes"], options["workers"])
             if problem:
                 raise CommandError(problem)
-        calls = open_calls(max_age=options["max_age"], limit=options["limit"])
+        pool = CallPool(
+            interval=conf.get_settings().POLL_TASK_INTERVAL,
+            max_age=options["max_age"],
+            limit=options["limit"],
+        )
         if options["dry_run"]:
+            calls = list(pool.due())
             for call in calls:
                 placed = timezone.localtime(call.created_at).isoformat(timespec="seconds")
                 self.stdout.write(
@@ -97,11 +104,11 @@ class Command(BaseCommand):
                     f"request {call.request_id} placed {placed}"
                 )
             self.stdout.write(
-                f"{len(calls)} open calls younger than {format_duration(options['max_age'])}; "
-                "nothing was asked (--dry-run)"
+                f"{len(calls)} open calls younger than {format_duration(options['max_age'])} due for a "
+                "check; nothing was asked (--dry-run)"
             )
             return
-        report = poll_calls_in_processes(calls, processes=options["processes"], workers=options["workers"])
+        report = poll_calls_in_processes(pool, processes=options["processes"], workers=options["workers"])
         for change in report.changes:
             self.stdout.write(
                 f"{change.masked_phone} {change.old_status} -> {change.new_status} "

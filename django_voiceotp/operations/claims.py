@@ -1,0 +1,117 @@
+"""Claiming open calls, so that several pollers split them instead of each asking about every call.
+
+Pollers are ``voiceotp_poll_calls`` runs (cron on several machines, forked processes) and the
+background task. A claim is a short transaction that stamps ``VoiceCall.poll_lease_until`` and commits
+before the gateway is asked: the gateway is never asked inside a transaction, so a slow gateway holds
+no row lock. The stamp is how long the claim lasts: long enough for the checks it covers, each bounded
+by the gateway client's deadline (``TIMEOUT``'s connect and read together), so the calls of a poller
+that dies are free again soon after. A check that gets an answer ends the claim
+(:func:`django_voiceotp.services.refresh_call` clears the stamp as it records the answer); a check
+that fails keeps the call until the poll interval has passed, so a gateway that is down is asked no
+more often than one that answers.
+
+A poller may claim a call (:func:`claimable`) that is open, placed within the give-up age, claimed by
+nobody, and not checked within the poll interval. Where the database has ``SELECT ... FOR UPDATE SKIP
+LOCKED`` (PostgreSQL, MySQL 8, Oracle), pollers claiming at the same moment take different rows and
+never wait for each other; elsewhere (SQLite) each row is claimed by a conditional ``UPDATE`` that one
+poller wins. ``refresh_call``'s own conditional update stays the second line of defence: a call
+changes status once, however many pollers ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import connections, router, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .. import conf
+from ..models import OPEN_CALL_STATUSES, VoiceCall
+
+LEASE_SLACK = 10
+"""Seconds a claim outlasts the gateway requests it covers: the writes after the last answer."""
+
+
+def check_seconds() -> float:
+    """The longest one check can take: the gateway client's deadline, retries included."""
+    connect, read = conf.get_settings().TIMEOUT
+    return connect + read
+
+
+def lease_until(now: datetime, count: int) -> datetime:
+    """When a claim on ``count`` calls, made at ``now``, runs out: after ``count`` checks one after
+    another, each as long as it may be."""
+    return now + timedelta(seconds=count * check_seconds() + LEASE_SLACK)
+
+
+def claimable(now: datetime, *, interval: int, max_age: int | None) -> QuerySet[VoiceCall]:
+    """The calls a poller may claim at ``now``, newest first (a person may still be waiting on those)."""
+    calls = VoiceCall.objects.filter(
+        Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lte=now),
+        Q(checked_at__isnull=True) | Q(checked_at__lte=now - timedelta(seconds=interval)),
+        status__in=OPEN_CALL_STATUSES,
+        request_id__isnull=False,
+    )
+    if max_age:
+        calls = calls.filter(created_at__gte=now - timedelta(seconds=max_age))
+    return calls.order_by("-created_at", "-pk")
+
+
+def claim(candidates: QuerySet[VoiceCall], *, count: int, now: datetime) -> list[VoiceCall]:
+    """Claim up to ``count`` of ``candidates`` (a :func:`claimable` queryset, maybe narrowed, in the
+    order to take them) for the caller; the calls it got, each with its stamp set."""
+    until = lease_until(now, count)
+    alias = router.db_for_write(VoiceCall)
+    candidates = candidates.using(alias)
+    if connections[alias].features.has_select_for_update_skip_locked:
+        with transaction.atomic(using=alias):
+            rows = list(candidates.select_for_update(skip_locked=True)[:count])
+            if rows:
+                VoiceCall.objects.using(alias).filter(pk__in=[row.pk for row in rows]).update(
+                    poll_lease_until=until
+                )
+    else:
+        # The candidates' own conditions, checked again by each UPDATE: of pollers that read the same
+        # row, the first to write its stamp has it, and the others' UPDATEs match nothing.
+        rows = [
+            row
+            for row in candidates[:count]
+            if candidates.order_by().filter(pk=row.pk).update(poll_lease_until=until)
+        ]
+    for row in rows:
+        row.poll_lease_until = until
+    return rows
+
+
+def retry_later(call: VoiceCall, *, interval: int) -> None:
+    """After a failed check: hold the call until ``interval`` seconds from now, for every poller."""
+    until = timezone.now() + timedelta(seconds=interval)
+    VoiceCall.objects.filter(pk=call.pk, poll_lease_until=call.poll_lease_until).update(
+        poll_lease_until=until
+    )
+    call.poll_lease_until = until
+
+
+def release(calls: Sequence[VoiceCall]) -> None:
+    """Give back calls claimed and not asked about (a run that stopped): free for the next poller."""
+    stamps: dict[datetime | None, list[int]] = {}
+    for call in calls:
+        stamps.setdefault(call.poll_lease_until, []).append(call.pk)
+    for stamp, pks in stamps.items():
+        # Only a claim that is still this poller's: one that ran out may be another's by now.
+        VoiceCall.objects.filter(pk__in=pks, poll_lease_until=stamp).update(poll_lease_until=None)
+    for call in calls:
+        call.poll_lease_until = None
+
+
+def next_check_at(call: VoiceCall, *, interval: int, now: datetime) -> datetime:
+    """When ``call`` falls due for a check: ``interval`` after its last one; while another poller holds
+    it, when that claim runs out or an interval from now, whichever comes first."""
+    due = now
+    if call.checked_at is not None:
+        due = max(due, call.checked_at + timedelta(seconds=interval))
+    if call.poll_lease_until is not None and call.poll_lease_until > now:
+        due = max(due, min(call.poll_lease_until, now + timedelta(seconds=interval)))
+    return due
