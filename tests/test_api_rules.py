@@ -72,7 +72,10 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
 
 REQUEST_QUERIES = 10
 """The recent codes' digests; BEGIN, cancel the older pending challenge, INSERT the challenge and its
-call, COMMIT; the gateway; BEGIN, the gateway's answer on the call and on the challenge, COMMIT."""
+call, COMMIT; the gateway; the gateway's answer on the challenge, then on the call. The test runs in a
+transaction, so the first block is a SAVEPOINT and its RELEASE, and the call's UPDATE is wrapped in
+one too (inside a caller's transaction a failed statement must not doom it); in autocommit that
+UPDATE stands alone, and BEGIN and COMMIT are not captured: 8 statements."""
 VERIFY_QUERIES = 2
 """Read the challenge; one compare-and-set UPDATE, right code or wrong."""
 
