@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..gateways import Operation, describe
 from ..models import OtpChallenge, VoiceCall
-from .access import ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
+from .access import DeclaredLookupsMixin, ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
 from .display import (
     ADMIN_CSS,
@@ -63,6 +63,7 @@ class SendCodeFilter(admin.SimpleListFilter):
 class VoiceCallAdmin(
     CallDisplay,
     PhoneDisplay,
+    DeclaredLookupsMixin,
     ReadOnlyMixin,
     OutOfRangeSafeChangeListMixin,
     admin.ModelAdmin,  # type: ignore[type-arg]

@@ -26,7 +26,7 @@ from ..gateways import get_gateway
 from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
 from ..operations.polling import poll_calls
 from . import gateway_page
-from .access import ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
+from .access import DeclaredLookupsMixin, ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
 from .display import ADMIN_CSS, EMPTY, FULL_PHONE, MASKED_PHONE, CallDisplay, PhoneDisplay, status_badge
 from .search import phone_search
@@ -63,6 +63,7 @@ class VoiceCallInline(CallDisplay, ReadOnlyMixin, admin.TabularInline):  # type:
 @admin.register(OtpChallenge)
 class OtpChallengeAdmin(
     PhoneDisplay,
+    DeclaredLookupsMixin,
     ReadOnlyMixin,
     OutOfRangeSafeChangeListMixin,
     admin.ModelAdmin,  # type: ignore[type-arg]

@@ -149,6 +149,25 @@ def test_the_device_admin_masks_numbers_for_staff_without_view_full_phone(client
     assert 'name="number"' not in page  # an input would show the number whole
 
 
+@pytest.mark.parametrize(
+    "lookup", ["number__startswith=%2B84361", "number=%2B84361234567", "key__startswith=a"]
+)
+def test_the_device_list_refuses_filters_that_would_read_a_number_back(client, operator, device, lookup):
+    """A row count per guessed prefix would spell out the number the mask hides, digit by digit."""
+    client.force_login(operator)
+    response = client.get(f"/admin/voiceotp_otp/voicecalldevice/?{lookup}")
+    assert response.status_code in (400, 302), lookup
+    assert E164 not in response.content.decode()
+    assert client.get("/admin/voiceotp_otp/voicecalldevice/?confirmed__exact=1").status_code == 200
+
+
+def test_the_masked_number_column_does_not_sort(client, operator, device):
+    client.force_login(operator)
+    listing = client.get("/admin/voiceotp_otp/voicecalldevice/").content.decode()
+    assert "column-masked_number" in listing
+    assert 'class="sortable column-masked_number' not in listing
+
+
 def test_the_device_admin_shows_the_whole_number_with_view_full_phone(client, operator, device):
     operator.user_permissions.add(Permission.objects.get(codename="view_full_phone"))
     client.force_login(operator)

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django_otp.admin import user_model_search_fields
 
-from ...admin.access import can_open, can_see_full_phone, change_url, for_viewer
+from ...admin.access import DeclaredLookupsMixin, can_open, can_see_full_phone, change_url, for_viewer
 from ...admin.display import EMPTY, describe_challenge
 from .models import VoiceCallDevice
 
@@ -27,7 +27,7 @@ _NUMBER = VoiceCallDevice._meta.get_field("number").verbose_name
 _CHALLENGE = VoiceCallDevice._meta.get_field("challenge").verbose_name
 
 
-class VoiceCallDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VoiceCallDeviceAdmin(DeclaredLookupsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("user", "name", MASKED_NUMBER, "confirmed", "created_at", "last_used_at")
     list_filter = ("confirmed", "created_at", "last_used_at")
     list_select_related = ("user",)
@@ -53,7 +53,7 @@ class VoiceCallDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             swaps["challenge_text"] = "challenge_link"
         return swaps
 
-    @admin.display(description=_NUMBER, ordering="number")
+    @admin.display(description=_NUMBER)  # not sortable: the order would tell the hidden digits
     def masked_number(self, device: VoiceCallDevice) -> str:
         return device.masked_number or EMPTY
 
