@@ -184,3 +184,26 @@ def test_a_list_of_calls_is_still_asked_about_from_forked_processes_each_call_on
     assert report.checked == len(calls)
     assert simulator.count("checkVoice") == len(calls)
     assert set(VoiceCall.objects.values_list("checks", flat=True)) == {1}
+
+
+@pytest.mark.parametrize("outcome", ["pending", "answered"])
+def test_an_answer_ends_the_claim_it_was_read_with_and_leaves_a_newer_one(calls, simulator, outcome):
+    """A reader's check of a row read before a poller claimed it must not free the poller's claim:
+    a third poller would then ask about the call while the second still does."""
+    call = calls[0]
+    simulator.set_outcome(call.request_id, outcome)
+    read_before = VoiceCall.objects.get(pk=call.pk)  # no claim on it yet
+    [claimed] = claims.claim(claimable().filter(pk=call.pk), count=1, now=timezone.now())
+    services.refresh_call(read_before)
+    assert VoiceCall.objects.get(pk=call.pk).poll_lease_until == claimed.poll_lease_until
+
+    simulator.set_outcome(call.request_id, "pending")
+    VoiceCall.objects.filter(pk=call.pk).update(status=CallStatus.CALLING)
+    [claimed] = claims.claim(
+        claims.claimable(timezone.now() + timedelta(minutes=5), interval=0, max_age=None).filter(pk=call.pk),
+        count=1,
+        now=timezone.now() + timedelta(minutes=5),
+    )
+    services.refresh_call(claimed)
+    assert VoiceCall.objects.get(pk=call.pk).poll_lease_until is None
+    assert claimed.poll_lease_until is None

@@ -6,7 +6,8 @@ before the gateway is asked: the gateway is never asked inside a transaction, so
 no row lock. The stamp is how long the claim lasts: long enough for the checks it covers, each bounded
 by the gateway client's deadline (``TIMEOUT``'s connect and read together), so the calls of a poller
 that dies are free again soon after. A check that gets an answer ends the claim
-(:func:`django_voiceotp.services.refresh_call` clears the stamp as it records the answer); a check
+(:func:`django_voiceotp.services.refresh_call` clears the stamp as it records the answer, if the
+stamp is still the one the call was claimed with); a check
 that fails keeps the call until the poll interval has passed, so a gateway that is down is asked no
 more often than one that answers.
 

@@ -87,8 +87,8 @@ def admit(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> 
     if not counters and claim is None:
         return []  # nothing to count: the cache is not asked (and may be down)
     alias, cache = _limits_cache()
-    fast = counters_for(cache)
     with _failing_closed("rate limits"):
+        fast = counters_for(cache)
         if fast is not None and (claim is None or alias == values.CACHE):
             until = time.time() + claim[1] if claim else 0.0
             outcome = fast.admit(counters, (cooldown_key(claim[0]), claim[1], until) if claim else None)

@@ -17,8 +17,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F
+from django.db import IntegrityError, models, router, transaction
+from django.db.models import Case, Exists, F, Value, When
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -211,14 +211,23 @@ def _announce(row: VoiceCall) -> None:
             logger.error("a call_placed receiver failed for call %s: %r", row.pk, failure, exc_info=failure)
 
 
+def _lease_ended(read: datetime | None) -> Case:
+    """The call's claim after an answer: none, if it is still the one the row was read with."""
+    return Case(
+        When(poll_lease_until=read, then=Value(None)),
+        default=F("poll_lease_until"),
+        output_field=models.DateTimeField(),
+    )
+
+
 def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """Ask the gateway how the call went; True when its status changed.
 
     Raises ``GatewayError`` when the gateway cannot say; the call is left as it was. Safe beside any
     number of other pollers: the change is a conditional update on the status as read, so a call
-    changes status, and ``call_status_changed`` is sent, once. An answer ends any poller's claim on
-    the call (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this
-    one, whoever asked.
+    changes status, and ``call_status_changed`` is sent, once. An answer ends the claim the row was
+    read with (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this
+    one, whoever asked. A claim another poller took since is left to it.
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
@@ -231,16 +240,17 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
         "check_raw": result.raw,
         "check_ms": result.elapsed_ms,
         "checked_at": now,
-        "poll_lease_until": None,
     }
     still_open = VoiceCall.objects.filter(pk=row.pk, status=old_status)
+    counted = {"checks": F("checks") + 1, "poll_lease_until": _lease_ended(row.poll_lease_until)}
     if new_status == old_status:
-        still_open.update(checks=F("checks") + 1, **checked)
+        still_open.update(**counted, **checked)
+        row.poll_lease_until = None
         return False
     checked.update(status=new_status, completed_at=now)
     # The call and its challenge change together, or not at all.
-    with transaction.atomic():
-        if not still_open.update(checks=F("checks") + 1, **checked):
+    with transaction.atomic(using=router.db_for_write(VoiceCall)):
+        if not still_open.update(**counted, **checked):
             return False  # another poller, task or reader settled it first
         # The challenge shows its latest call's status: an older call settling late must not overwrite
         # it. A challenge's calls are placed one after another (its row is locked or its send counted
@@ -251,5 +261,6 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     for name, value in checked.items():
         setattr(row, name, value)
     row.checks += 1
+    row.poll_lease_until = None
     call_status_changed.send(sender=VoiceCall, call=row, old_status=old_status, new_status=new_status)
     return True
