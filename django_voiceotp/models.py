@@ -191,6 +191,14 @@ class VoiceCall(models.Model):
         indexes = [
             models.Index(fields=["phone", "created_at"], name="voiceotp_call_phone_created"),
             models.Index(fields=["status", "created_at"], name="voiceotp_call_status_created"),
+            # The pollers' claim: the open calls, newest first, read a few at a time under a row lock,
+            # which keeps the database from sorting only the first few; without an index in that
+            # order every claim sorts every open call.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=OPEN_CALL_STATUSES, request_id__isnull=False),
+                name="voiceotp_call_open_newest",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -141,7 +141,10 @@ class _PoolPass:
             candidates = claims.claimable(now, interval=self.pool.interval, max_age=self.pool.max_age)
             if self.after is not None:
                 placed, pk = self.after
-                candidates = candidates.filter(Q(created_at__lt=placed) | Q(created_at=placed, pk__lt=pk))
+                # The bound on created_at alone is what the index can start from; the OR breaks ties.
+                candidates = candidates.filter(
+                    Q(created_at__lt=placed) | Q(created_at=placed, pk__lt=pk), created_at__lte=placed
+                )
             batch = claims.claim(candidates, count=count, now=now)
             if batch:
                 self.after = (batch[-1].created_at, batch[-1].pk)
