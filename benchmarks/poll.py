@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from django.utils import timezone
 from django_voiceotp.models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.simulator import endings
 
+from . import cpu
 from .launcher import Simulator
 from .load import Call, Feed, run_load
 
@@ -49,6 +51,10 @@ class PollPass:
     still_open: int
     errors: int
     exit_status: int
+    poller_cpu_ms: float | None = None
+    """CPU per check of the command and the processes it forked."""
+    gateway_cpu_ms: float | None = None
+    """CPU per check of the simulator answering them, on the same cores."""
 
     @property
     def per_second(self) -> float:
@@ -133,9 +139,19 @@ def insert_open_calls(placed: list[tuple[str, str]]) -> float:
     return time.perf_counter() - begun
 
 
-def run_command(label: str, *, limit: int, processes: int, workers: int) -> PollPass:
+def _pollers_seconds() -> float:
+    """This process's CPU and its waited-for children's (the command's forked processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def run_command(
+    label: str, *, limit: int, processes: int, workers: int, gateway_pid: int | None = None
+) -> PollPass:
     out, err = io.StringIO(), io.StringIO()
     exit_status = 0
+    pollers_before = _pollers_seconds()
+    gateway_before = cpu.process_seconds(gateway_pid) if gateway_pid else None
     begun = time.perf_counter()
     try:
         call_command(
@@ -149,11 +165,28 @@ def run_command(label: str, *, limit: int, processes: int, workers: int) -> Poll
     except SystemExit as exc:  # the command exits 1 when the gateway failed for any call
         exit_status = int(exc.code or 0)
     seconds = time.perf_counter() - begun
+    pollers = _pollers_seconds() - pollers_before
+    gateway_after = cpu.process_seconds(gateway_pid) if gateway_pid else None
     connections.close_all()
     match = _SUMMARY.search(out.getvalue())
     checked, changed, still_open, errors = (int(g) for g in match.groups()) if match else (0, 0, 0, -1)
+    per_check = 1000 / checked if checked else 0.0
+    gateway = None
+    if gateway_before is not None and gateway_after is not None:
+        gateway = (gateway_after - gateway_before) * per_check
     return PollPass(
-        label, limit, processes, workers, seconds, checked, changed, still_open, errors, exit_status
+        label,
+        limit,
+        processes,
+        workers,
+        seconds,
+        checked,
+        changed,
+        still_open,
+        errors,
+        exit_status,
+        poller_cpu_ms=pollers * per_check,
+        gateway_cpu_ms=gateway,
     )
 
 
@@ -166,14 +199,22 @@ def run(
     sim.control("POST", "faults", {"fault": "code", "code": 27, "endpoint": "checkVoice", "times": None})
     try:
         ringing = run_command(
-            "still ringing (checkVoice 27)", limit=count, processes=processes, workers=workers
+            "still ringing (checkVoice 27)",
+            limit=count,
+            processes=processes,
+            workers=workers,
+            gateway_pid=sim.pid,
         )
     finally:
         sim.control("DELETE", "faults")
     # As if the poll interval had passed: the command asks no call it asked within POLL_TASK_INTERVAL.
     VoiceCall.objects.filter(status__in=OPEN_CALL_STATUSES).update(checked_at=None)
     answered = run_command(
-        "settled (checkVoice 1)", limit=min(settled, count), processes=processes, workers=workers
+        "settled (checkVoice 1)",
+        limit=min(settled, count),
+        processes=processes,
+        workers=workers,
+        gateway_pid=sim.pid,
     )
     return {
         "calls": len(placed),

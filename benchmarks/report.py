@@ -188,9 +188,14 @@ def _database_section(f: Figures) -> list[str]:
                 f"  {p['label']:<30} --limit {p['limit']} --processes {p.get('processes', 1)} "
                 f"--workers {p['workers']}: {p['checked']} checks in {p['seconds']:.1f} s = "
                 f"{p['per_second']:.0f} checks/s; changed {p['changed']}, errors {p['errors']}, "
-                f"exit {p['exit_status']}"
+                f"exit {p['exit_status']}; CPU per check: pollers {_ms(p.get('poller_cpu_ms'))}, "
+                f"gateway {_ms(p.get('gateway_cpu_ms'))}"
             )
     return lines
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
 
 
 def _cell(target: Target, f: Figures) -> str:
