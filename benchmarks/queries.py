@@ -36,8 +36,14 @@ class Counted:
         return len(self.statements)
 
 
+_WRITE = re.compile(r'\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
+
+
 def _short(sql: str) -> str:
     verb = sql.split(None, 1)[0].upper() if sql.strip() else "?"
+    if verb == "WITH":  # several writes as one statement: each one's verb and table
+        writes = [f"{what.split()[0].upper()} {table}" for what, table in _WRITE.findall(sql)]
+        return f"WITH ({' + '.join(writes)})"
     table = _TABLE.search(sql)
     return f"{verb} {table.group(1)}" if table and verb in {"SELECT", "INSERT", "UPDATE", "DELETE"} else verb
 

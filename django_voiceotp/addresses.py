@@ -11,6 +11,7 @@ proxy set-up needs ``TRUSTED_PROXY_HEADER``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -29,8 +30,12 @@ _FORWARDED_FOR = re.compile(r"(?:^|;)\s*for=(?P<value>\"[^\"]*\"|[^;,\s]*)", re.
 _warned = False
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> str | None:
     """The address in ``text`` as its canonical string, or None.
+
+    Cached: a request reads its address several times over (its bucket, its stored form), and a
+    site's clients come back.
 
     Takes a bare address, an IPv4 address with a port, a bracketed IPv6 address with or without a
     port, and an RFC 7239 ``for=`` element (``for="[2001:db8::7]:443"``); an IPv4-mapped IPv6 address
@@ -76,6 +81,11 @@ def bucket(address: str) -> str:
     if parsed is None:
         _warn_unreadable()
         return UNREADABLE
+    return _bucket_of(parsed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_of(parsed: str) -> str:
     ip = ipaddress.ip_address(parsed)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)

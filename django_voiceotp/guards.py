@@ -23,6 +23,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import statements
 from .conf import VoiceOtpSettings
 from .exceptions import RateLimited
 from .models import CallLedger, CallStatus, ChallengeStatus, PrefixBlock, VoiceCall
@@ -46,12 +47,19 @@ def calls_in_last_day(now: datetime | None = None) -> int:
 
 
 @contextmanager
-def spend_slot(values: VoiceOtpSettings) -> Iterator[None]:
+def spend_slot(values: VoiceOtpSettings, *, one_statement: bool = False) -> Iterator[None]:
     """Hold one call's worth of the daily spend cap for the block: create the call row inside it.
 
     Opens a transaction; under ``DAILY_CALL_LIMIT`` it locks the one-row ledger, so that counting
-    the last 24 hours and inserting the new call happen as one step across every process.
+    the last 24 hours and inserting the new call happen as one step across every process. A block
+    that writes in ``one_statement`` is atomic on its own: without the cap it gets no transaction
+    (a BEGIN and a COMMIT would be two more round trips), only a savepoint inside a caller's
+    transaction, so that its failure dooms nothing else there.
     """
+    if one_statement and values.DAILY_CALL_LIMIT is None:
+        with statements.savepoint_in_a_transaction(VoiceCall):
+            yield
+        return
     with transaction.atomic():
         if values.DAILY_CALL_LIMIT is not None:
             CallLedger.objects.select_for_update().get_or_create(pk=1)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .models import OtpChallenge, VoiceCall
 
 PENDING = "pending"
+LIVE = (("phone", "="), ("purpose", "="), ("status", "="))
+"""A number's live challenge for a purpose: the one a new challenge replaces."""
 AS_READ = (("id", "="), ("status", "="), ("code_hash", "="), ("attempts", "="), ("expires_at", ">"))
 """What must not have changed since the challenge was read: still pending, the same code and attempt
 count, and not expired at the moment the guess is judged."""
@@ -54,13 +56,26 @@ class ChallengeManager(models.Manager["OtpChallenge"]):
         """Insert a new challenge, its every column as Django would write it."""
         return statements.insert(challenge)
 
-    def cancel_pending(self, phone: str, purpose: str, canceled: str) -> int:
-        """Replace the number's live challenge for ``purpose``, if it has one."""
-        conditions = (("phone", "="), ("purpose", "="), ("status", "="))
-        return statements.update(self.model, {"status": canceled}, conditions, [phone, purpose, PENDING])
+    def open(self, challenge: OtpChallenge, call: VoiceCall, *, canceled: str) -> None:
+        """Cancel the number's live challenge for the purpose, if it has one, then insert ``challenge``
+        and its first ``call``: one statement where :meth:`opens_in_one_statement`, else three, which
+        the caller keeps in one transaction."""
+        cancel = statements.Update(
+            self.model, {"status": canceled}, LIVE, [challenge.phone, challenge.purpose, PENDING]
+        )
+        statements.replace_and_insert(cancel, challenge, call)
 
-    def set_call_status(self, challenge_id: Any, call_status: str) -> None:
-        statements.update(self.model, {"call_status": call_status}, [("id", "=")], [challenge_id])
+    def opens_in_one_statement(self) -> bool:
+        return statements.in_one_statement(self.model, self._call_model())
+
+    def _call_model(self) -> type[models.Model]:
+        related = self.model._meta.get_field("calls").related_model
+        assert isinstance(related, type)
+        return related
+
+    def call_status_update(self, challenge_id: Any, call_status: str) -> statements.Update:
+        """The write that shows a call's status on its challenge (for ``CallManager.record``)."""
+        return statements.Update(self.model, {"call_status": call_status}, [("id", "=")], [challenge_id])
 
 
 class CallManager(models.Manager["VoiceCall"]):
@@ -68,9 +83,15 @@ class CallManager(models.Manager["VoiceCall"]):
         """Insert the call's row before the gateway is asked, its every column as Django would."""
         return statements.insert(call)
 
-    def record(self, call_id: int, **changes: Any) -> None:
-        """Write what the gateway said (or its silence) on the call's row."""
-        statements.update(self.model, changes, [("id", "=")], [call_id])
+    def record(self, call_id: int, *, first: statements.Update | None = None, **changes: Any) -> None:
+        """Write what the gateway said (or its silence) on the call's row; ``first`` (the call's
+        status on its challenge) is written before it, or in the same statement where the database
+        can."""
+        answer = statements.Update(self.model, changes, [("id", "=")], [call_id])
+        if first is None:
+            statements.update(answer.model, answer.changes, answer.conditions, answer.values)
+        else:
+            statements.update_both(first, answer)
 
     def digests_since(self, phone: str, since: datetime) -> set[str]:
         """The sent digests of the codes this number was sent since ``since`` (see :mod:`.codes`)."""

@@ -131,15 +131,20 @@ def national_form(number: phonenumbers.PhoneNumber) -> str:
     return f"{number.country_code}{significant}"
 
 
-def national_from_e164(e164: str) -> str:
-    """The national form of a stored E.164 number (the E.164 text itself if it does not parse)."""
+def national_of_e164(e164: str) -> str:
+    """The national form of an E.164 number; ``NumberParseException`` if it is none."""
     if _VN_E164.fullmatch(e164):
         # A Vietnamese landline or mobile number is its trunk 0 and the digits after +84 (service
         # numbers such as 1800 have no trunk 0, and no 1 after +84 matches): no parse on the paths
-        # that mask a number for every answer.
+        # that mask a number for every answer, or dial the number the rules have just parsed.
         return "0" + e164[3:]
+    return national_form(phonenumbers.parse(e164, None))
+
+
+def national_from_e164(e164: str) -> str:
+    """The national form of a stored E.164 number (the E.164 text itself if it does not parse)."""
     try:
-        return national_form(phonenumbers.parse(e164, None))
+        return national_of_e164(e164)
     except NumberParseException:
         return e164
 

@@ -4,10 +4,12 @@ Why: a request and a verify are a handful of single-table statements (insert a r
 its key or by a condition, read a row by its key, read one column). Building and compiling each
 through the ORM costs several times what the database spends running it (``make bench`` prints
 both), and it was most of a request's CPU. These statements are plain SQL with no vendor syntax but
-``RETURNING`` where the backend has it; table and column names come from ``_meta`` through the
-backend's ``quote_name``; every value goes through its field's own ``get_db_prep_*`` (UUIDs as hex on
-SQLite, time zones, ...); rows read come back as model instances through ``Manager.raw``, which
-applies the backend's converters; and the database is the one the routers choose, as for the ORM.
+``RETURNING`` where the backend has it, and on PostgreSQL a data-modifying ``WITH`` that runs several
+writes as one statement (see :func:`replace_and_insert`); table and column names come from ``_meta``
+through the backend's ``quote_name``; every value goes through its field's own ``get_db_prep_*``
+(UUIDs as hex on SQLite, time zones, ...); rows read come back as model instances through
+``Manager.raw``, which applies the backend's converters; and the database is the one the routers
+choose, as for the ORM.
 Everything that is not on a hot path uses the ORM.
 
 Conditions are ``(field name, operator)`` pairs joined by ``AND``, the operator one of
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
 
 M = TypeVar("M", bound=models.Model)
+N = TypeVar("N", bound=models.Model)
 
 OPERATORS = frozenset({"=", ">", ">=", "<", "<="})
 Condition = tuple[str, str]
@@ -88,31 +92,54 @@ def _insert_sql(model: type[models.Model], alias: str, names: tuple[str, ...], r
     return sql
 
 
-def insert(instance: M) -> M:
-    """Insert ``instance`` as a new row, every concrete field as Django would write it (defaults and
-    ``pre_save`` included), and return it with its generated primary key filled in."""
-    model = type(instance)
-    meta = model._meta
-    alias = _alias(model, write=True)
+@dataclass(frozen=True)
+class _Row:
+    """A new row's columns and values, as Django would write them (defaults and ``pre_save`` included)."""
+
+    names: tuple[str, ...]
+    params: list[Any]
+    generated: bool
+    """Whether the database gives the primary key (it is left out of the columns)."""
+
+
+def _new_row(instance: models.Model, alias: str) -> _Row:
     connection = connections[alias]
-    pk = meta.pk
+    pk = instance._meta.pk
     assert pk is not None
     generated = getattr(instance, pk.attname) is None
-    fields = [f for f in meta.concrete_fields if not (generated and f is pk)]
-    names = tuple(f.attname for f in fields)
+    fields = [f for f in instance._meta.concrete_fields if not (generated and f is pk)]
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    returning = generated and connection.features.can_return_columns_from_insert
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, alias, names, returning), params)
-        if returning:
-            key = cursor.fetchone()[0]
-        elif generated:
-            key = connection.ops.last_insert_id(cursor, meta.db_table, _column(model, pk.name))
-    if generated:
+    return _Row(tuple(f.attname for f in fields), params, generated)
+
+
+def _inserted(instance: M, alias: str, key: Any) -> M:
+    pk = instance._meta.pk
+    assert pk is not None
+    if key is not None:
         setattr(instance, pk.attname, pk.to_python(key))
     instance._state.adding = False
     instance._state.db = alias
     return instance
+
+
+def insert(instance: M) -> M:
+    """Insert ``instance`` as a new row, every concrete field as Django would write it (defaults and
+    ``pre_save`` included), and return it with its generated primary key filled in."""
+    model = type(instance)
+    alias = _alias(model, write=True)
+    connection = connections[alias]
+    row = _new_row(instance, alias)
+    returning = row.generated and connection.features.can_return_columns_from_insert
+    key = None
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, alias, row.names, returning), row.params)
+        if returning:
+            key = cursor.fetchone()[0]
+        elif row.generated:
+            pk = model._meta.pk
+            assert pk is not None
+            key = connection.ops.last_insert_id(cursor, model._meta.db_table, _column(model, pk.name))
+    return _inserted(instance, alias, key)
 
 
 @cache
@@ -189,3 +216,98 @@ def savepoint_in_a_transaction(model: type[models.Model]) -> Any:
     if connections[alias].in_atomic_block:
         return transaction.atomic(using=alias)
     return contextlib.nullcontext()
+
+
+# Several writes as one statement. On PostgreSQL a data-modifying ``WITH`` runs them as one statement,
+# so in autocommit as one transaction with no BEGIN or COMMIT of its own: a request's writes before the
+# gateway (cancel the older challenge, insert the new one and its call) are one round trip instead of
+# five, and its writes after (the call's status on the challenge, the gateway's answer on the call) one
+# instead of two. Elsewhere the same writes run one after another, in the order given, and the caller
+# keeps them in a transaction where they must be atomic (see ``guards.spend_slot``).
+
+
+@dataclass(frozen=True)
+class Update:
+    """``changes`` written to the rows of ``model`` matching ``conditions`` (bound to ``values``)."""
+
+    model: type[models.Model]
+    changes: Mapping[str, Any]
+    conditions: Sequence[Condition]
+    values: Sequence[Any]
+
+    def sql(self, alias: str) -> tuple[str, list[Any]]:
+        names = tuple(self.changes)
+        params = _prepared(self.model, alias, names, [self.changes[name] for name in names])
+        params += _compared(self.model, alias, [name for name, _operator in self.conditions], self.values)
+        return _update_sql(self.model, alias, names, tuple(self.conditions)), params
+
+
+def in_one_statement(*models_written: type[models.Model]) -> bool:
+    """Whether writes to these models run as one statement: PostgreSQL, every model on one database."""
+    aliases = {_alias(model, write=True) for model in models_written}
+    return len(aliases) == 1 and connections[aliases.pop()].vendor == "postgresql"
+
+
+def update_both(first: Update, then: Update) -> int:
+    """``first`` and ``then``, as one statement where the database can (:func:`in_one_statement`),
+    else in that order; the rows ``then`` changed."""
+    if not in_one_statement(first.model, then.model):
+        update(first.model, first.changes, first.conditions, first.values)
+        return update(then.model, then.changes, then.conditions, then.values)
+    alias = _alias(then.model, write=True)
+    connection = connections[alias]
+    first_sql, first_params = first.sql(alias)
+    then_sql, then_params = then.sql(alias)
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(f"WITH first AS ({first_sql} RETURNING 1) {then_sql}", first_params + then_params)
+        return int(cursor.rowcount)
+
+
+@cache
+def _insert_after_sql(model: type[models.Model], alias: str, names: tuple[str, ...], after: str) -> str:
+    """``INSERT ... SELECT`` of one row, read only once the ``WITH`` query ``after`` has run to its
+    end: what orders the writes of one statement (PostgreSQL runs them in no set order otherwise).
+    Values are cast to their columns' types, which a ``SELECT`` list does not infer."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(model, name)) for name in names)
+    values = ", ".join(f"CAST(%s AS {field(model, name).cast_db_type(connection)})" for name in names)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from _meta, values bound)
+        f"SELECT {values} FROM (SELECT count(*) FROM {after}) AS after_{after}"
+    )
+
+
+def replace_and_insert(replaced: Update, parent: M, child: N) -> tuple[M, N]:
+    """``replaced``, then insert ``parent`` (its primary key set) and ``child`` (which may point at
+    it): one statement where the database can, in that order, else three in that order.
+
+    Why the order: ``replaced`` takes the old row out of a unique constraint that ``parent`` would
+    break while it stands.
+    """
+    parent_model, child_model = type(parent), type(child)
+    if not in_one_statement(replaced.model, parent_model, child_model):
+        update(replaced.model, replaced.changes, replaced.conditions, replaced.values)
+        return insert(parent), insert(child)
+    alias = _alias(parent_model, write=True)
+    connection = connections[alias]
+    parent_row, child_row = _new_row(parent, alias), _new_row(child, alias)
+    assert not parent_row.generated, "the parent's primary key is set before it is written"
+    replaced_sql, replaced_params = replaced.sql(alias)
+    parent_pk = parent_model._meta.pk
+    assert parent_pk is not None
+    quote = connection.ops.quote_name
+    sql = (
+        f"WITH replaced AS ({replaced_sql} RETURNING 1), "
+        f"parent AS ({_insert_after_sql(parent_model, alias, parent_row.names, 'replaced')} "
+        f"RETURNING {quote(_column(parent_model, parent_pk.name))}) "
+        f"{_insert_after_sql(child_model, alias, child_row.names, 'parent')}"
+    )
+    child_pk = child_model._meta.pk
+    assert child_pk is not None
+    if child_row.generated:
+        sql += f" RETURNING {quote(_column(child_model, child_pk.name))}"
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, replaced_params + parent_row.params + child_row.params)
+        key = cursor.fetchone()[0] if child_row.generated else None
+    return _inserted(parent, alias, None), _inserted(child, alias, key)

@@ -1,4 +1,5 @@
-"""The challenge manager's hand-written verify statements agree with the ORM, on SQLite and PostgreSQL."""
+"""The managers' hand-written statements agree with the ORM, on SQLite and PostgreSQL: a verify's, and
+a request's writes before and after the gateway (one statement each on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_voiceotp.models import ChallengeStatus, OtpChallenge
+from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +93,77 @@ def test_a_guess_is_read_and_judged_on_the_database_the_writes_go_to(challenge, 
     assert OtpChallenge.objects.compare_and_set(
         read, timezone.now(), attempts=1, status=ChallengeStatus.PENDING
     )
+
+
+def a_new_challenge(**fields) -> OtpChallenge:
+    now = timezone.now()
+    values = {
+        "phone": "+84361234567",
+        "purpose": "login",
+        "code_hash": "n" * 64,
+        "code_salt": "t" * 32,
+        "max_attempts": 5,
+        "max_sends": 3,
+        "sends": 1,
+        "created_at": now,
+        "expires_at": now + timedelta(minutes=5),
+        "resend_available_at": now + timedelta(seconds=60),
+        "client_ip": "203.0.113.7",
+        **fields,
+    }
+    return OtpChallenge(**values)
+
+
+def a_call(challenge: OtpChallenge, **fields) -> VoiceCall:
+    return VoiceCall(
+        challenge=challenge, phone=challenge.phone, gateway="onsms", sent_digest="d" * 64, **fields
+    )
+
+
+def test_open_replaces_the_live_challenge_and_writes_the_new_one_with_its_call(challenge):
+    other_purpose = OtpChallenge.objects.create(**model_to_dict(a_new_challenge(purpose="signup")))
+    new = a_new_challenge()
+    call = a_call(new)
+    with CaptureQueriesContext(connection) as writes:
+        OtpChallenge.objects.open(new, call, canceled=ChallengeStatus.CANCELED)
+    assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.CANCELED
+    assert OtpChallenge.objects.get(pk=other_purpose.pk).status == ChallengeStatus.PENDING
+    # Every column as the ORM reads it back: casts and prepared values agree with the fields'.
+    assert model_to_dict(OtpChallenge.objects.get(pk=new.pk)) == model_to_dict(new)
+    stored_call = VoiceCall.objects.get(pk=call.pk)
+    assert (stored_call.challenge_id, stored_call.sent_digest, stored_call.status) == (
+        new.pk,
+        "d" * 64,
+        "queued",
+    )
+    assert stored_call.created_at == call.created_at
+    assert new._state.adding is call._state.adding is False
+    one_statement = connection.vendor == "postgresql"
+    assert OtpChallenge.objects.opens_in_one_statement() is one_statement
+    assert len(writes) == (1 if one_statement else 3)
+
+
+def test_open_writes_nothing_when_one_of_its_rows_cannot_be_written(challenge):
+    taken_id = a_new_challenge(id=challenge.pk, purpose="signup")  # its primary key is another's
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OtpChallenge.objects.open(taken_id, a_call(taken_id), canceled=ChallengeStatus.CANCELED)
+    assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.PENDING
+    assert not VoiceCall.objects.exists()
+
+
+def test_an_answer_and_its_status_on_the_challenge_are_written_together(challenge):
+    call = VoiceCall.objects.add(a_call(challenge))
+    first = OtpChallenge.objects.call_status_update(challenge.pk, CallStatus.CALLING)
+    with CaptureQueriesContext(connection) as writes:
+        VoiceCall.objects.record(call.pk, first=first, status=CallStatus.CALLING, request_id="r-1")
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    assert OtpChallenge.objects.get(pk=challenge.pk).call_status == CallStatus.CALLING
+    assert VoiceCall.objects.get(pk=call.pk).request_id == "r-1"
+
+    # A request_id another call holds: the answer cannot be written, and neither is the status.
+    later = VoiceCall.objects.add(a_call(challenge))
+    unknown = OtpChallenge.objects.call_status_update(challenge.pk, CallStatus.UNKNOWN)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        VoiceCall.objects.record(later.pk, first=unknown, status=CallStatus.CALLING, request_id="r-1")
+    assert OtpChallenge.objects.get(pk=challenge.pk).call_status == CallStatus.CALLING
+    assert VoiceCall.objects.get(pk=later.pk).request_id is None

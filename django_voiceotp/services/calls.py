@@ -69,16 +69,20 @@ def fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
 
 
 @sensitive_variables("code")
+def call_row(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
+    """A new call's row, not written yet."""
+    return VoiceCall(
+        challenge=challenge,
+        phone=number.e164,
+        gateway=gateway.name,
+        sent_digest=codes.sent_digest(number.e164, code),
+    )
+
+
+@sensitive_variables("code")
 def new_call(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
     """The call's row, written before the gateway is asked (inside ``guards.spend_slot``)."""
-    return VoiceCall.objects.add(
-        VoiceCall(
-            challenge=challenge,
-            phone=number.e164,
-            gateway=gateway.name,
-            sent_digest=codes.sent_digest(number.e164, code),
-        )
-    )
+    return VoiceCall.objects.add(call_row(challenge, number, code, gateway))
 
 
 @sensitive_variables("code", "salt")
@@ -137,13 +141,14 @@ def _place(gateway: VoiceGateway, challenge: OtpChallenge, row: VoiceCall, numbe
         raise ProviderUnavailable()
     if kind is Kind.TAKEN or kind is Kind.PENDING:
         status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
-        # The challenge first, then the call: a poller finds the call by its request_id only once the
-        # challenge already says ``calling``, so it can never settle the call in between and see
-        # its outcome overwritten. No transaction is needed for that order, so none is opened.
-        OtpChallenge.objects.set_call_status(challenge.pk, status)
+        # The challenge first (or in the same statement), then the call: a poller finds the call by
+        # its request_id only once the challenge already says ``calling``, so it can never settle the
+        # call in between and see its outcome overwritten. No transaction is needed for that order,
+        # so none is opened.
+        on_challenge = OtpChallenge.objects.call_status_update(challenge.pk, status)
         try:
             with statements.savepoint_in_a_transaction(VoiceCall):
-                _finish(row, status, answer=result, request_id=result.request_id)
+                _finish(row, status, answer=result, request_id=result.request_id, first=on_challenge)
         except IntegrityError:
             # The gateway handed out a request_id another call already has: the call may ring, but
             # its outcome can never be told apart from the other's. Kept as said, without the id.
@@ -178,8 +183,10 @@ def _finish(
     error: str = "",
     raw: str = "",
     elapsed_ms: int | None = None,
+    first: statements.Update | None = None,
 ) -> None:
-    """Record the gateway's answer (or its silence) on the call's row, written before it was asked."""
+    """Record the gateway's answer (or its silence) on the call's row, written before it was asked;
+    ``first`` is written before it (see ``CallManager.record``)."""
     if answer is not None:
         raw, elapsed_ms = answer.raw, answer.elapsed_ms
     values = {
@@ -191,7 +198,7 @@ def _finish(
         "send_ms": elapsed_ms,
         "completed_at": timezone.now() if status == CallStatus.REJECTED else None,
     }
-    VoiceCall.objects.record(row.pk, **values)
+    VoiceCall.objects.record(row.pk, first=first, **values)
     for name, value in values.items():
         setattr(row, name, value)
 

@@ -67,26 +67,25 @@ def start_verification(
     now = timezone.now()
     code = calls.fresh_code(number, values, now)
     salt = codes.new_salt()
+    challenge = OtpChallenge(
+        phone=number.e164,
+        purpose=purpose,
+        code_hash=codes.hash_code(code, salt),
+        code_salt=salt,
+        max_attempts=values.MAX_ATTEMPTS,
+        max_sends=values.MAX_SENDS,
+        sends=1,
+        created_at=now,
+        expires_at=now + timedelta(seconds=values.CODE_TTL),
+        resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
+        client_ip=who.stored_ip,
+        user=who.user,
+    )
+    row = calls.call_row(challenge, number, code, get_gateway())
     try:
-        with guards.spend_slot(values):
-            OtpChallenge.objects.cancel_pending(number.e164, purpose, ChallengeStatus.CANCELED)
-            challenge = OtpChallenge.objects.add(
-                OtpChallenge(
-                    phone=number.e164,
-                    purpose=purpose,
-                    code_hash=codes.hash_code(code, salt),
-                    code_salt=salt,
-                    max_attempts=values.MAX_ATTEMPTS,
-                    max_sends=values.MAX_SENDS,
-                    sends=1,
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=values.CODE_TTL),
-                    resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
-                    client_ip=who.stored_ip,
-                    user=who.user,
-                )
-            )
-            row = calls.new_call(challenge, number, code, get_gateway())
+        # The older challenge canceled, the new one and its call inserted: all or nothing.
+        with guards.spend_slot(values, one_statement=OtpChallenge.objects.opens_in_one_statement()):
+            OtpChallenge.objects.open(challenge, row, canceled=ChallengeStatus.CANCELED)
     except IntegrityError:
         # Another request for this number and purpose won the race the cooldown should have stopped
         # (a cache that is not shared across processes): the database constraint still holds.

@@ -16,7 +16,7 @@ import phonenumbers
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from ...phones import national_form
+from ...phones import national_of_e164
 from ..base import (
     BalanceResult,
     CheckResult,
@@ -50,7 +50,7 @@ _INTEGER = re.compile(r"[-+]?[0-9]{1,6}")
 def local_form(e164: str) -> str:
     """The number as this gateway dials it: its documentation's ``036xxxxxxx``, the national form
     (Vietnamese numbers with their trunk 0, others as international digits without ``+``)."""
-    return national_form(phonenumbers.parse(e164, None))
+    return national_of_e164(e164)
 
 
 def quick_timeout(timeout: tuple[float, float], cap: float = READ_TIMEOUT_CAP) -> tuple[float, float]:
