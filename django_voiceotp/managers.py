@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 PENDING = "pending"
 LIVE = (("phone", "="), ("purpose", "="), ("status", "="))
 """A number's live challenge for a purpose: the one a new challenge replaces."""
+SENT_SINCE = (("phone", "="), ("created_at", ">="), ("sent_digest", "="))
+"""A code's calls to a number since a moment."""
 AS_READ = (("id", "="), ("status", "="), ("code_hash", "="), ("attempts", "="), ("expires_at", ">"))
 """What must not have changed since the challenge was read: still pending, the same code and attempt
 count, and not expired at the moment the guess is judged."""
@@ -56,14 +58,31 @@ class ChallengeManager(models.Manager["OtpChallenge"]):
         """Insert a new challenge, its every column as Django would write it."""
         return statements.insert(challenge)
 
-    def open(self, challenge: OtpChallenge, call: VoiceCall, *, canceled: str) -> None:
+    def open(
+        self,
+        challenge: OtpChallenge,
+        call: VoiceCall,
+        *,
+        canceled: str,
+        unless_sent_since: datetime | None = None,
+    ) -> bool:
         """Cancel the number's live challenge for the purpose, if it has one, then insert ``challenge``
         and its first ``call``: one statement where :meth:`opens_in_one_statement`, else three, which
-        the caller keeps in one transaction."""
+        the caller keeps in one transaction.
+
+        With ``unless_sent_since``, nothing is written, and the answer is False, when the call's code
+        was sent to this number since then (the gateway would refuse it as a repeat): checked in the
+        same statement, so that a request that draws a fresh code needs no read of its own.
+        """
         cancel = statements.Update(
             self.model, {"status": canceled}, LIVE, [challenge.phone, challenge.purpose, PENDING]
         )
-        statements.replace_and_insert(cancel, challenge, call)
+        unless = None
+        if unless_sent_since is not None:
+            unless = statements.Match(
+                type(call), SENT_SINCE, [call.phone, unless_sent_since, call.sent_digest]
+            )
+        return statements.replace_and_insert(cancel, challenge, call, unless=unless)
 
     def opens_in_one_statement(self) -> bool:
         return statements.in_one_statement(self.model, self._call_model())

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 from django.db import connections, models, router, transaction
 
 M = TypeVar("M", bound=models.Model)
-N = TypeVar("N", bound=models.Model)
 
 OPERATORS = frozenset({"=", ">", ">=", "<", "<="})
 Condition = tuple[str, str]
@@ -263,51 +262,91 @@ def update_both(first: Update, then: Update) -> int:
         return int(cursor.rowcount)
 
 
+@dataclass(frozen=True)
+class Match:
+    """The rows of ``model`` matching ``conditions`` (bound to ``values``)."""
+
+    model: type[models.Model]
+    conditions: Sequence[Condition]
+    values: Sequence[Any]
+
+    def sql(self, alias: str) -> tuple[str, list[Any]]:
+        params = _compared(self.model, alias, [name for name, _operator in self.conditions], self.values)
+        return _exists_sql(self.model, alias, tuple(self.conditions)), params
+
+
 @cache
-def _insert_after_sql(model: type[models.Model], alias: str, names: tuple[str, ...], after: str) -> str:
-    """``INSERT ... SELECT`` of one row, read only once the ``WITH`` query ``after`` has run to its
-    end: what orders the writes of one statement (PostgreSQL runs them in no set order otherwise).
-    Values are cast to their columns' types, which a ``SELECT`` list does not infer."""
+def _exists_sql(model: type[models.Model], alias: str, conditions: tuple[Condition, ...]) -> str:
+    table = connections[alias].ops.quote_name(model._meta.db_table)
+    return f"SELECT 1 FROM {table} WHERE {_where(model, alias, conditions)}"  # noqa: S608 (names from _meta, values bound)
+
+
+def exists(match: Match) -> bool:
+    """Whether a row matches, read from the database the writes go to."""
+    alias = _alias(match.model, write=True)
+    sql, params = match.sql(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT 1", params)
+        return cursor.fetchone() is not None
+
+
+@cache
+def _insert_select_sql(model: type[models.Model], alias: str, names: tuple[str, ...], source: str) -> str:
+    """``INSERT ... SELECT`` of one row per row of ``source``: reading a ``WITH`` query's rows to
+    their end is what orders the writes of one statement (PostgreSQL runs them in no set order
+    otherwise). Values are cast to their columns' types, which a ``SELECT`` list does not infer."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(model, name)) for name in names)
     values = ", ".join(f"CAST(%s AS {field(model, name).cast_db_type(connection)})" for name in names)
+    pk = model._meta.pk
+    assert pk is not None
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from _meta, values bound)
-        f"SELECT {values} FROM (SELECT count(*) FROM {after}) AS after_{after}"
+        f"SELECT {values} FROM {source} RETURNING {quote(_column(model, pk.name))}"
     )
 
 
-def replace_and_insert(replaced: Update, parent: M, child: N) -> tuple[M, N]:
+def replace_and_insert(
+    replaced: Update, parent: models.Model, child: models.Model, *, unless: Match | None = None
+) -> bool:
     """``replaced``, then insert ``parent`` (its primary key set) and ``child`` (which may point at
-    it): one statement where the database can, in that order, else three in that order.
+    it): one statement where the database can, in that order, else three in that order. When a row
+    matches ``unless`` (read in the same statement), nothing is written and the answer is False.
 
     Why the order: ``replaced`` takes the old row out of a unique constraint that ``parent`` would
     break while it stands.
     """
     parent_model, child_model = type(parent), type(child)
-    if not in_one_statement(replaced.model, parent_model, child_model):
+    if not in_one_statement(replaced.model, parent_model, child_model, *([unless.model] if unless else [])):
+        if unless is not None and exists(unless):
+            return False
         update(replaced.model, replaced.changes, replaced.conditions, replaced.values)
-        return insert(parent), insert(child)
+        insert(parent)
+        insert(child)
+        return True
     alias = _alias(parent_model, write=True)
     connection = connections[alias]
     parent_row, child_row = _new_row(parent, alias), _new_row(child, alias)
     assert not parent_row.generated, "the parent's primary key is set before it is written"
-    replaced_sql, replaced_params = replaced.sql(alias)
-    parent_pk = parent_model._meta.pk
-    assert parent_pk is not None
-    quote = connection.ops.quote_name
+    replaced_sql, params = replaced.sql(alias)
+    clear, only_if_clear = "", ""
+    if unless is not None:
+        match_sql, match_params = unless.sql(alias)
+        clear = f"clear AS (SELECT NOT EXISTS ({match_sql}) AS ok), "
+        only_if_clear = " AND (SELECT ok FROM clear)"
+        params = match_params + params
+    after_replaced = "(SELECT count(*) FROM replaced) AS after_replaced WHERE TRUE" + only_if_clear  # noqa: S608
     sql = (
-        f"WITH replaced AS ({replaced_sql} RETURNING 1), "
-        f"parent AS ({_insert_after_sql(parent_model, alias, parent_row.names, 'replaced')} "
-        f"RETURNING {quote(_column(parent_model, parent_pk.name))}) "
-        f"{_insert_after_sql(child_model, alias, child_row.names, 'parent')}"
+        f"WITH {clear}replaced AS ({replaced_sql}{only_if_clear} RETURNING 1), "
+        f"parent AS ({_insert_select_sql(parent_model, alias, parent_row.names, after_replaced)}) "
+        f"{_insert_select_sql(child_model, alias, child_row.names, 'parent')}"
     )
-    child_pk = child_model._meta.pk
-    assert child_pk is not None
-    if child_row.generated:
-        sql += f" RETURNING {quote(_column(child_model, child_pk.name))}"
     with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(sql, replaced_params + parent_row.params + child_row.params)
-        key = cursor.fetchone()[0] if child_row.generated else None
-    return _inserted(parent, alias, None), _inserted(child, alias, key)
+        cursor.execute(sql, params + parent_row.params + child_row.params)
+        written = cursor.fetchone()
+    if written is None:
+        return False
+    _inserted(parent, alias, None)
+    _inserted(child, alias, written[0] if child_row.generated else None)
+    return True

@@ -70,13 +70,14 @@ def test_refresh_call_records_the_outcome_and_signals_once(simulator, api):
     assert simulator.count("checkVoice") == 2
 
 
-REQUEST_QUERIES = {"postgresql": 7, "sqlite": 10}
-"""The recent codes' digests; the older pending challenge canceled, the new one and its call inserted;
-the gateway; the call's status on the challenge, then the gateway's answer on the call. PostgreSQL
-runs each group as one statement (a data-modifying WITH); SQLite as three, in a transaction, then
-two. The test runs in a transaction, so each group has a SAVEPOINT and its RELEASE around it (inside
-a caller's transaction a failed statement must not doom it); in autocommit there are none, and on
-SQLite BEGIN and COMMIT are not captured: 3 statements on PostgreSQL, 6 on SQLite."""
+REQUEST_QUERIES = {"postgresql": 6, "sqlite": 10}
+"""First, all or nothing: the older pending challenge canceled, the new one and its call inserted,
+unless the code drawn was sent to the number within the gateway's repeat window; the gateway; the
+call's status on the challenge, then the gateway's answer on the call. PostgreSQL runs each group as
+one statement (a data-modifying WITH); SQLite as a read and three writes, in a transaction, then two.
+The test runs in a transaction, so each group has a SAVEPOINT and its RELEASE around it (inside a
+caller's transaction a failed statement must not doom it); in autocommit there are none, and on
+SQLite BEGIN and COMMIT are not captured: 2 statements on PostgreSQL, 6 on SQLite."""
 VERIFY_QUERIES = 2
 """Read the challenge; one compare-and-set UPDATE, right code or wrong."""
 

@@ -167,3 +167,27 @@ def test_an_answer_and_its_status_on_the_challenge_are_written_together(challeng
         VoiceCall.objects.record(later.pk, first=unknown, status=CallStatus.CALLING, request_id="r-1")
     assert OtpChallenge.objects.get(pk=challenge.pk).call_status == CallStatus.CALLING
     assert VoiceCall.objects.get(pk=later.pk).request_id is None
+
+
+def test_open_writes_nothing_when_the_code_was_sent_to_the_number_since(challenge):
+    """The gateway refuses a code sent to the number within its repeat window: a request's first
+    write checks for one in the same statement, so that drawing a fresh code reads nothing."""
+    sent = VoiceCall.objects.add(a_call(challenge))
+    new = a_new_challenge()
+    call = a_call(new)  # the same sent digest
+    with CaptureQueriesContext(connection) as run:
+        opened = OtpChallenge.objects.open(
+            new, call, canceled=ChallengeStatus.CANCELED, unless_sent_since=sent.created_at
+        )
+    assert opened is False
+    assert len(run) == 1  # PostgreSQL: the one statement; elsewhere: the read before the writes
+    assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.PENDING
+    assert not OtpChallenge.objects.filter(pk=new.pk).exists()
+    assert list(VoiceCall.objects.values_list("pk", flat=True)) == [sent.pk]
+    assert call.pk is None and new._state.adding is True
+
+    # Sent before the window began: written, the live challenge replaced.
+    after = sent.created_at + timedelta(microseconds=1)
+    assert OtpChallenge.objects.open(new, call, canceled=ChallengeStatus.CANCELED, unless_sent_since=after)
+    assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.CANCELED
+    assert VoiceCall.objects.get(pk=call.pk).challenge_id == new.pk

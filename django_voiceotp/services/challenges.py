@@ -7,7 +7,7 @@ are raised, so that the API answers them without rolling anything back.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError
@@ -17,12 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, guards, ratelimits
-from ..conf import get_settings
+from ..conf import VoiceOtpSettings, get_settings
 from ..exceptions import Expired, RateLimited
-from ..gateways import get_gateway
+from ..gateways import get_gateway, repeat_window
 from ..models import ChallengeStatus, OtpChallenge
+from ..phones import Phone
 from . import calls, states
-from .caller import UNSET, caller
+from .caller import UNSET, Caller, caller
 from .numbers import normalize_phone
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
@@ -65,9 +66,41 @@ def start_verification(
         raise
 
     now = timezone.now()
-    code = calls.fresh_code(number, values, now)
+    code = codes.generate_code(values.CODE_LENGTH)
+    checked_since = (now - timedelta(seconds=repeat_window()), None)
+    try:
+        for unless_sent_since in checked_since:
+            challenge = _new_challenge(number, purpose, code, values, who, now)
+            row = calls.call_row(challenge, number, code, get_gateway())
+            # The older challenge canceled, the new one and its call inserted: all or nothing.
+            with guards.spend_slot(values, one_statement=OtpChallenge.objects.opens_in_one_statement()):
+                opened = OtpChallenge.objects.open(
+                    challenge, row, canceled=ChallengeStatus.CANCELED, unless_sent_since=unless_sent_since
+                )
+            if opened:
+                break
+            # Seldom: the code drawn was sent to this number within the gateway's repeat window, and
+            # nothing was written. Draw again avoiding every code sent in it (one read), and write.
+            code = calls.fresh_code(number, values, now)
+        else:
+            raise RuntimeError("the challenge was not written")  # the second write checks nothing
+    except IntegrityError:
+        # Another request for this number and purpose won the race the cooldown should have stopped
+        # (a cache that is not shared across processes): the database constraint still holds.
+        raise RateLimited(values.RESEND_COOLDOWN) from None
+    except RateLimited:
+        ratelimits.release_cooldown(number.e164)
+        raise
+    calls.call(challenge, number, code, values, row)
+    return challenge
+
+
+@sensitive_variables("code")
+def _new_challenge(
+    number: Phone, purpose: str, code: str, values: VoiceOtpSettings, who: Caller, now: datetime
+) -> OtpChallenge:
     salt = codes.new_salt()
-    challenge = OtpChallenge(
+    return OtpChallenge(
         phone=number.e164,
         purpose=purpose,
         code_hash=codes.hash_code(code, salt),
@@ -81,20 +114,6 @@ def start_verification(
         client_ip=who.stored_ip,
         user=who.user,
     )
-    row = calls.call_row(challenge, number, code, get_gateway())
-    try:
-        # The older challenge canceled, the new one and its call inserted: all or nothing.
-        with guards.spend_slot(values, one_statement=OtpChallenge.objects.opens_in_one_statement()):
-            OtpChallenge.objects.open(challenge, row, canceled=ChallengeStatus.CANCELED)
-    except IntegrityError:
-        # Another request for this number and purpose won the race the cooldown should have stopped
-        # (a cache that is not shared across processes): the database constraint still holds.
-        raise RateLimited(values.RESEND_COOLDOWN) from None
-    except RateLimited:
-        ratelimits.release_cooldown(number.e164)
-        raise
-    calls.call(challenge, number, code, values, row)
-    return challenge
 
 
 @sensitive_variables("code")
