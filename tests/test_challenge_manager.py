@@ -184,7 +184,8 @@ def test_open_writes_nothing_when_the_code_was_sent_to_the_number_since(challeng
     assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.PENDING
     assert not OtpChallenge.objects.filter(pk=new.pk).exists()
     assert list(VoiceCall.objects.values_list("pk", flat=True)) == [sent.pk]
-    assert call.pk is None and new._state.adding is True
+    assert call.pk is None
+    assert new._state.adding is True
 
     # Sent before the window began: written, the live challenge replaced.
     after = sent.created_at + timedelta(microseconds=1)
