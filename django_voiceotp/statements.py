@@ -8,8 +8,8 @@ both), and it was most of a request's CPU. These statements are plain SQL with n
 writes as one statement (see :func:`replace_and_insert`); table and column names come from ``_meta``
 through the backend's ``quote_name``; every value goes through its field's own ``get_db_prep_*``
 (UUIDs as hex on SQLite, time zones, ...); rows read come back as model instances through
-``Manager.raw``, which applies the backend's converters; and the database is the one the routers
-choose, as for the ORM.
+``Model.from_db``, after the backend's and the fields' converters, as the ORM applies them; and the
+database is the one the routers choose, as for the ORM.
 Everything that is not on a hot path uses the ORM.
 
 Conditions are ``(field name, operator)`` pairs joined by ``AND``, the operator one of
@@ -19,7 +19,7 @@ Conditions are ``(field name, operator)`` pairs joined by ``AND``, the operator 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -192,7 +192,36 @@ def rows(
     names = [name for name, _operator in conditions]
     params = _compared(model, alias, names, values)
     sql = _select_sql(model, alias, None, tuple(conditions))
-    return list(model._default_manager.db_manager(alias).raw(sql, params))
+    attnames, converters = _reading(model, alias)
+    connection = connections[alias]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    instances = []
+    for row in found:
+        converted = list(row)
+        for index, expression, functions in converters:
+            for convert in functions:
+                converted[index] = convert(converted[index], expression, connection)
+        instances.append(model.from_db(alias, attnames, converted))
+    return instances
+
+
+@cache
+def _reading(
+    model: type[models.Model], alias: str
+) -> tuple[list[str], list[tuple[int, Any, list[Callable[..., Any]]]]]:
+    """The attribute names of a full row and the converters each column needs, the backend's and the
+    field's, as the ORM's compiler finds them (``Manager.raw`` would find them again on every read)."""
+    connection = connections[alias]
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, f in enumerate(fields):
+        expression = f.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if functions:
+            converters.append((index, expression, functions))
+    return [f.attname for f in fields], converters
 
 
 def column(
