@@ -8,6 +8,7 @@ configuring a site, not debugging this app.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import threading
@@ -355,9 +356,11 @@ DUMMY_TASK_BACKENDS = frozenset(
 """Backends that keep what is queued and never run it: for tests."""
 
 
+@functools.cache
 def tasks_framework() -> str | None:
     """The tasks framework's module name: ``django.tasks`` (Django 6) or ``django_tasks`` (the
-    backport), or None without either."""
+    backport), or None without either. Found once: every placed call asks (``polls_in_background``),
+    and what is installed does not change under a running process."""
     for name in ("django.tasks", "django_tasks"):
         try:
             if importlib.util.find_spec(name) is not None:
