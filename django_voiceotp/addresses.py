@@ -28,19 +28,27 @@ _BRACKETED = re.compile(r"\[(?P<host>[^\]]+)\](?::\d+)?")
 _IPV4_WITH_PORT = re.compile(r"(?P<host>\d{1,3}(?:\.\d{1,3}){3}):\d+")
 _FORWARDED_FOR = re.compile(r"(?:^|;)\s*for=(?P<value>\"[^\"]*\"|[^;,\s]*)", re.IGNORECASE)
 _warned = False
+MAX_CACHED = 64
+"""Characters: ``for="[ffff:...:ffff]:65535"`` with room to spare."""
 
 
-@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> str | None:
     """The address in ``text`` as its canonical string, or None.
 
-    Cached: a request reads its address several times over (its bucket, its stored form), and a
-    site's clients come back.
+    Cached for texts as long as an address with its port and brackets can be: a request reads its
+    address several times over (its bucket, its stored form), and a site's clients come back; a
+    longer header value is read each time, not kept.
 
     Takes a bare address, an IPv4 address with a port, a bracketed IPv6 address with or without a
     port, and an RFC 7239 ``for=`` element (``for="[2001:db8::7]:443"``); an IPv4-mapped IPv6 address
     is its IPv4 address.
     """
+    if len(text) > MAX_CACHED:
+        return _parse(text)
+    return _parse_cached(text)
+
+
+def _parse(text: str) -> str | None:
     value = text.strip()
     forwarded = _FORWARDED_FOR.search(value)
     if forwarded:
@@ -57,6 +65,9 @@ def parse(text: str) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+_parse_cached = functools.lru_cache(maxsize=4096)(_parse)
 
 
 def from_request(request: Any) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +60,7 @@ def spend_slot(values: VoiceOtpSettings, *, one_statement: bool = False) -> Iter
         with statements.savepoint_in_a_transaction(VoiceCall):
             yield
         return
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(VoiceCall)):
         if values.DAILY_CALL_LIMIT is not None:
             CallLedger.objects.select_for_update().get_or_create(pk=1)
             now = timezone.now()

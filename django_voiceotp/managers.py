@@ -114,7 +114,9 @@ class CallManager(models.Manager["VoiceCall"]):
 
     def digests_since(self, phone: str, since: datetime) -> set[str]:
         """The sent digests of the codes this number was sent since ``since`` (see :mod:`.codes`)."""
+        # From the database the writes go to: a replica's lag could hide the very call whose code
+        # made the request draw again.
         found = statements.column(
-            self.model, "sent_digest", [("phone", "="), ("created_at", ">=")], [phone, since]
+            self.model, "sent_digest", [("phone", "="), ("created_at", ">=")], [phone, since], write=True
         )
         return {str(digest) for digest in found}

@@ -52,7 +52,8 @@ def _where(model: type[models.Model], alias: str, conditions: Sequence[Condition
     quote = connections[alias].ops.quote_name
     parts = []
     for name, operator in conditions:
-        assert operator in OPERATORS, operator
+        if operator not in OPERATORS:  # a programming error; never a value (values are bound)
+            raise ValueError(f"not an operator of these statements: {operator!r}")
         parts.append(f"{quote(_column(model, name))} {operator} %s")
     return " AND ".join(parts)
 
@@ -192,9 +193,9 @@ def rows(
     names = [name for name, _operator in conditions]
     params = _compared(model, alias, names, values)
     sql = _select_sql(model, alias, None, tuple(conditions))
-    attnames, converters = _reading(model, alias)
     connection = connections[alias]
-    with connections[alias].cursor() as cursor:
+    attnames, converters = _reading(model, connection)
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     instances = []
@@ -207,29 +208,42 @@ def rows(
     return instances
 
 
-@cache
 def _reading(
-    model: type[models.Model], alias: str
+    model: type[models.Model], connection: Any
 ) -> tuple[list[str], list[tuple[int, Any, list[Callable[..., Any]]]]]:
     """The attribute names of a full row and the converters each column needs, the backend's and the
-    field's, as the ORM's compiler finds them (``Manager.raw`` would find them again on every read)."""
-    connection = connections[alias]
-    fields = model._meta.concrete_fields
-    converters = []
-    for index, f in enumerate(fields):
-        expression = f.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-        if functions:
-            converters.append((index, expression, functions))
-    return [f.attname for f in fields], converters
+    field's, as the ORM's compiler finds them (``Manager.raw`` would find them again on every read).
+
+    Kept on the connection itself: the backend's converters are its methods and read its state (the
+    time zone, which a settings change resets), and a connection lives in one thread.
+    """
+    readers: dict[type[models.Model], Any] = connection.__dict__.setdefault("_voiceotp_readers", {})
+    found = readers.get(model)
+    if found is None:
+        fields = model._meta.concrete_fields
+        converters = []
+        for index, f in enumerate(fields):
+            expression = f.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if functions:
+                converters.append((index, expression, functions))
+        found = readers[model] = ([f.attname for f in fields], converters)
+    return found
 
 
 def column(
-    model: type[models.Model], name: str, conditions: Sequence[Condition], values: Sequence[Any]
+    model: type[models.Model],
+    name: str,
+    conditions: Sequence[Condition],
+    values: Sequence[Any],
+    *,
+    write: bool = False,
 ) -> list[Any]:
     """One column of the rows matching ``conditions``, as the database gives it (for text columns:
-    the text)."""
-    alias = _alias(model, write=False)
+    the text). ``write`` reads from the database the writes go to."""
+    alias = _alias(model, write=write)
     params = _compared(model, alias, [n for n, _operator in conditions], values)
     with connections[alias].cursor() as cursor:
         cursor.execute(_select_sql(model, alias, (name,), tuple(conditions)), params)
@@ -319,6 +333,15 @@ def exists(match: Match) -> bool:
         return cursor.fetchone() is not None
 
 
+def _cast_type(column_field: models.Field[Any, Any], connection: Any) -> str:
+    """The type a value is cast to before it is inserted: the column's, but text without a length (an
+    explicit cast to ``varchar(n)`` would cut a longer value where assigning it to the column refuses
+    it, as a plain ``INSERT`` does)."""
+    if isinstance(column_field, models.CharField):
+        return str(connection.ops.cast_char_field_without_max_length)
+    return str(column_field.cast_db_type(connection))
+
+
 @cache
 def _insert_select_sql(model: type[models.Model], alias: str, names: tuple[str, ...], source: str) -> str:
     """``INSERT ... SELECT`` of one row per row of ``source``: reading a ``WITH`` query's rows to
@@ -327,7 +350,7 @@ def _insert_select_sql(model: type[models.Model], alias: str, names: tuple[str, 
     connection = connections[alias]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(model, name)) for name in names)
-    values = ", ".join(f"CAST(%s AS {field(model, name).cast_db_type(connection)})" for name in names)
+    values = ", ".join(f"CAST(%s AS {_cast_type(field(model, name), connection)})" for name in names)
     pk = model._meta.pk
     assert pk is not None
     return (

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -192,3 +192,26 @@ def test_open_writes_nothing_when_the_code_was_sent_to_the_number_since(challeng
     assert OtpChallenge.objects.open(new, call, canceled=ChallengeStatus.CANCELED, unless_sent_since=after)
     assert OtpChallenge.objects.get(pk=challenge.pk).status == ChallengeStatus.CANCELED
     assert VoiceCall.objects.get(pk=call.pk).challenge_id == new.pk
+
+
+def test_a_value_too_long_for_its_column_is_refused_never_cut(challenge):
+    """One statement or three, a purpose longer than its column is what a plain INSERT makes of it:
+    refused where the database holds lengths (PostgreSQL), kept whole where it does not (SQLite).
+    Never cut: two purposes that share their first 64 characters would become one."""
+    long_purpose = "p" * 70
+    new = a_new_challenge(purpose=long_purpose)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            OtpChallenge.objects.open(new, a_call(new), canceled=ChallengeStatus.CANCELED)
+        assert not OtpChallenge.objects.filter(pk=new.pk).exists()
+    else:
+        OtpChallenge.objects.open(new, a_call(new), canceled=ChallengeStatus.CANCELED)
+        assert OtpChallenge.objects.get(pk=new.pk).purpose == long_purpose
+
+
+def test_the_recent_codes_are_read_where_the_writes_go(challenge, settings):
+    """A replica's lag must not hide the call whose code made a request draw again."""
+    VoiceCall.objects.add(a_call(challenge))
+    settings.DATABASE_ROUTERS = [ReadsFromAReplica()]
+    since = challenge.created_at - timedelta(minutes=1)
+    assert VoiceCall.objects.digests_since(challenge.phone, since) == {"d" * 64}

@@ -39,6 +39,17 @@ def test_every_spelling_of_an_address_is_read(written, address):
     assert addresses.parse(written) == address
 
 
+def test_a_long_header_value_is_read_but_not_kept():
+    """The address cache holds what an address can look like; a long value (a client's, behind a
+    proxy set-up that passes it on) is read each time, so that clients cannot fill the cache."""
+    addresses._parse_cached.cache_clear()
+    written = 'for="[2001:db8::7]:443";proto=https;by=' + "x" * 8000
+    assert addresses.parse(written) == "2001:db8::7"
+    assert addresses._parse_cached.cache_info().currsize == 0
+    assert addresses.parse("203.0.113.7") == "203.0.113.7"
+    assert addresses._parse_cached.cache_info().currsize == 1
+
+
 def test_ipv4_mapped_clients_are_keyed_as_their_ipv4_address(simulator, api):
     """A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d; their /64 would be one bucket."""
     with per_ip():
