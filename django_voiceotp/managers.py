@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 PENDING = "pending"
 LIVE = (("phone", "="), ("purpose", "="), ("status", "="))
 """A number's live challenge for a purpose: the one a new challenge replaces."""
-SENT_SINCE = (("phone", "="), ("created_at", ">="), ("sent_digest", "="))
+SINCE = (("phone", "="), ("created_at", ">="))
+"""A number's calls since a moment."""
+SENT_SINCE = (*SINCE, ("sent_digest", "="))
 """A code's calls to a number since a moment."""
 AS_READ = (("id", "="), ("status", "="), ("code_hash", "="), ("attempts", "="), ("expires_at", ">"))
 """What must not have changed since the challenge was read: still pending, the same code and attempt
@@ -108,7 +110,7 @@ class CallManager(models.Manager["VoiceCall"]):
         can."""
         answer = statements.Update(self.model, changes, [("id", "=")], [call_id])
         if first is None:
-            statements.update(answer.model, answer.changes, answer.conditions, answer.values)
+            answer.run()
         else:
             statements.update_both(first, answer)
 
@@ -116,7 +118,5 @@ class CallManager(models.Manager["VoiceCall"]):
         """The sent digests of the codes this number was sent since ``since`` (see :mod:`.codes`)."""
         # From the database the writes go to: a replica's lag could hide the very call whose code
         # made the request draw again.
-        found = statements.column(
-            self.model, "sent_digest", [("phone", "="), ("created_at", ">=")], [phone, since], write=True
-        )
+        found = statements.column(self.model, "sent_digest", SINCE, [phone, since], write=True)
         return {str(digest) for digest in found}

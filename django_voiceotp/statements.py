@@ -69,12 +69,13 @@ def _prepared(
 
 
 def _compared(
-    model: type[models.Model], alias: str, names: Sequence[str], values: Sequence[Any]
+    model: type[models.Model], alias: str, conditions: Sequence[Condition], values: Sequence[Any]
 ) -> list[Any]:
+    """The values bound to ``conditions``, each as its field compares it."""
     connection = connections[alias]
     return [
         field(model, name).get_db_prep_value(value, connection)
-        for name, value in zip(names, values, strict=True)
+        for (name, _operator), value in zip(conditions, values, strict=True)
     ]
 
 
@@ -162,15 +163,32 @@ def update(
 
     As ``QuerySet.update`` does, a failure inside a caller's atomic block marks it for rollback.
     """
-    alias = _alias(model, write=True)
-    connection = connections[alias]
-    names = tuple(changes)
-    condition_names = [name for name, _operator in conditions]
-    params = _prepared(model, alias, names, [changes[name] for name in names])
-    params += _compared(model, alias, condition_names, values)
-    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, alias, names, tuple(conditions)), params)
-        return int(cursor.rowcount)
+    return Update(model, changes, conditions, values).run()
+
+
+@dataclass(frozen=True)
+class Update:
+    """``changes`` written to the rows of ``model`` matching ``conditions`` (bound to ``values``): an
+    ``UPDATE`` run alone (:meth:`run`) or with another write (:func:`update_both`)."""
+
+    model: type[models.Model]
+    changes: Mapping[str, Any]
+    conditions: Sequence[Condition]
+    values: Sequence[Any]
+
+    def sql(self, alias: str) -> tuple[str, list[Any]]:
+        names = tuple(self.changes)
+        params = _prepared(self.model, alias, names, [self.changes[name] for name in names])
+        params += _compared(self.model, alias, self.conditions, self.values)
+        return _update_sql(self.model, alias, names, tuple(self.conditions)), params
+
+    def run(self) -> int:
+        """The rows changed."""
+        alias = _alias(self.model, write=True)
+        sql, params = self.sql(alias)
+        with transaction.mark_for_rollback_on_error(using=alias), connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
 
 
 @cache
@@ -190,8 +208,7 @@ def rows(
     """The rows matching ``conditions``, as instances. ``write`` reads from the database the writes
     go to (a replica's older copy must not be judged)."""
     alias = _alias(model, write=write)
-    names = [name for name, _operator in conditions]
-    params = _compared(model, alias, names, values)
+    params = _compared(model, alias, conditions, values)
     sql = _select_sql(model, alias, None, tuple(conditions))
     connection = connections[alias]
     attnames, converters = _reading(model, connection)
@@ -244,7 +261,7 @@ def column(
     """One column of the rows matching ``conditions``, as the database gives it (for text columns:
     the text). ``write`` reads from the database the writes go to."""
     alias = _alias(model, write=write)
-    params = _compared(model, alias, [n for n, _operator in conditions], values)
+    params = _compared(model, alias, conditions, values)
     with connections[alias].cursor() as cursor:
         cursor.execute(_select_sql(model, alias, (name,), tuple(conditions)), params)
         return [row[0] for row in cursor.fetchall()]
@@ -268,22 +285,6 @@ def savepoint_in_a_transaction(model: type[models.Model]) -> Any:
 # keeps them in a transaction where they must be atomic (see ``guards.spend_slot``).
 
 
-@dataclass(frozen=True)
-class Update:
-    """``changes`` written to the rows of ``model`` matching ``conditions`` (bound to ``values``)."""
-
-    model: type[models.Model]
-    changes: Mapping[str, Any]
-    conditions: Sequence[Condition]
-    values: Sequence[Any]
-
-    def sql(self, alias: str) -> tuple[str, list[Any]]:
-        names = tuple(self.changes)
-        params = _prepared(self.model, alias, names, [self.changes[name] for name in names])
-        params += _compared(self.model, alias, [name for name, _operator in self.conditions], self.values)
-        return _update_sql(self.model, alias, names, tuple(self.conditions)), params
-
-
 def in_one_statement(*models_written: type[models.Model]) -> bool:
     """Whether writes to these models run as one statement: PostgreSQL, every model on one database."""
     aliases = {_alias(model, write=True) for model in models_written}
@@ -294,8 +295,8 @@ def update_both(first: Update, then: Update) -> int:
     """``first`` and ``then``, as one statement where the database can (:func:`in_one_statement`),
     else in that order; the rows ``then`` changed."""
     if not in_one_statement(first.model, then.model):
-        update(first.model, first.changes, first.conditions, first.values)
-        return update(then.model, then.changes, then.conditions, then.values)
+        first.run()
+        return then.run()
     alias = _alias(then.model, write=True)
     connection = connections[alias]
     first_sql, first_params = first.sql(alias)
@@ -314,7 +315,7 @@ class Match:
     values: Sequence[Any]
 
     def sql(self, alias: str) -> tuple[str, list[Any]]:
-        params = _compared(self.model, alias, [name for name, _operator in self.conditions], self.values)
+        params = _compared(self.model, alias, self.conditions, self.values)
         return _exists_sql(self.model, alias, tuple(self.conditions)), params
 
 
@@ -373,7 +374,7 @@ def replace_and_insert(
     if not in_one_statement(replaced.model, parent_model, child_model, *([unless.model] if unless else [])):
         if unless is not None and exists(unless):
             return False
-        update(replaced.model, replaced.changes, replaced.conditions, replaced.values)
+        replaced.run()
         insert(parent)
         insert(child)
         return True
