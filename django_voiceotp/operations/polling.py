@@ -20,7 +20,7 @@ import logging
 import multiprocessing
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -266,19 +266,14 @@ def poll_calls(
         todo.put(call)
 
     def drain() -> None:
-        try:
-            while True:
-                try:
-                    call = todo.get_nowait()
-                except queue.Empty:
-                    return
-                run.poll(call)
-        finally:
-            connections.close_all()  # this thread's connections; the main thread keeps its own
+        while True:
+            try:
+                call = todo.get_nowait()
+            except queue.Empty:
+                return
+            run.poll(call)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceotp-poll") as pool:
-        for future in [pool.submit(drain) for _ in range(workers)]:
-            future.result()
+    _in_threads(workers, drain)
     return run.report
 
 
@@ -290,17 +285,22 @@ def _poll_pool(pool: CallPool, *, workers: int, gateway: VoiceGateway | None, st
     if workers == 1:
         run.drain(pool_pass)
         return run.report
+    _in_threads(workers, lambda: run.drain(pool_pass))
+    return run.report
 
-    def drain() -> None:
+
+def _in_threads(workers: int, work: Callable[[], None]) -> None:
+    """``work`` in ``workers`` threads at once, until each returns; its errors are raised here."""
+
+    def in_a_thread() -> None:
         try:
-            run.drain(pool_pass)
+            work()
         finally:
             connections.close_all()  # this thread's connections; the main thread keeps its own
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceotp-poll") as threads:
-        for future in [threads.submit(drain) for _ in range(workers)]:
+        for future in [threads.submit(in_a_thread) for _ in range(workers)]:
             future.result()
-    return run.report
 
 
 def fork_problem(processes: int, workers: int) -> str:
