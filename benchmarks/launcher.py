@@ -90,7 +90,37 @@ class Gateway(Protocol):
     def codes_by_phone(self) -> dict[str, str]: ...
 
 
-class Simulator:
+class _GatewayProcess:
+    """A gateway stand-in in a process of its own, which says on its first line where it listens, and
+    a session for its ``/_control`` endpoints."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.url = ""
+        self.process: subprocess.Popen[Any] | None = None
+        self._control = requests.Session()
+        self._control.trust_env = False
+
+    def _launch(self, args: list[str], what: str) -> None:
+        self.process = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = _read_line(self.process.stdout, timeout=20)
+        match = _BASE_URL.search(line)
+        if not match:
+            stop(self.process)
+            raise RuntimeError(f"{what} did not say where it listens: {line!r}")
+        self.base_url = match.group(1)
+        self.url = self.base_url.rsplit("/", 1)[0]
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._control.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+
+class Simulator(_GatewayProcess):
     """``python -m django_voiceotp.simulator`` on a free port with fresh credentials.
 
     ``answer_after=0``: ``checkVoice`` answers "answered" at once unless a fault says otherwise, which
@@ -103,34 +133,15 @@ class Simulator:
         self.key = secrets.token_urlsafe(12)
         self.balance = balance
         self.answer_after = answer_after
-        self.base_url = ""
-        self.url = ""
-        self.process: subprocess.Popen[Any] | None = None
-        self._control = requests.Session()
-        self._control.trust_env = False
+        super().__init__()
 
     def start(self) -> Simulator:
         args = [sys.executable, "-m", "django_voiceotp.simulator", "--host", "127.0.0.1", "--port", "0"]
         # ``--name=value``: a random password may start with "-", which argparse would take for a flag.
         args += [f"--username={self.username}", f"--password={self.password}", f"--key={self.key}"]
         args += [f"--balance={self.balance}", f"--answer-after={self.answer_after}"]
-        self.process = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        line = _read_line(self.process.stdout, timeout=20)
-        match = _BASE_URL.search(line)
-        if not match:
-            stop(self.process)
-            raise RuntimeError(f"the simulator did not say where it listens: {line!r}")
-        self.base_url = match.group(1)
-        self.url = self.base_url.rsplit("/", 1)[0]
+        self._launch(args, "the simulator")
         return self
-
-    def stop(self) -> None:
-        stop(self.process)
-        self._control.close()
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
     def reset(self) -> None:
         self.control("POST", "reset")
@@ -170,7 +181,7 @@ class Simulator:
         }
 
 
-class GatewayStub:
+class GatewayStub(_GatewayProcess):
     """``python -m benchmarks.gateway_stub`` on a free port: what the site calls during the load phases.
 
     It checks no credentials, so the site keeps the simulator's (any will do).
@@ -178,31 +189,12 @@ class GatewayStub:
 
     def __init__(self, credentials: dict[str, str]) -> None:
         self.credentials = credentials
-        self.base_url = ""
-        self.url = ""
-        self.process: subprocess.Popen[Any] | None = None
-        self._control = requests.Session()
-        self._control.trust_env = False
+        super().__init__()
 
     def start(self) -> GatewayStub:
         args = [sys.executable, "-m", "benchmarks.gateway_stub", "--host", "127.0.0.1", "--port", "0"]
-        self.process = spawn(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        line = _read_line(self.process.stdout, timeout=20)
-        match = _BASE_URL.search(line)
-        if not match:
-            stop(self.process)
-            raise RuntimeError(f"the gateway stub did not say where it listens: {line!r}")
-        self.base_url = match.group(1)
-        self.url = self.base_url.rsplit("/", 1)[0]
+        self._launch(args, "the gateway stub")
         return self
-
-    def stop(self) -> None:
-        stop(self.process)
-        self._control.close()
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
     def environ(self) -> dict[str, str]:
         return {**self.credentials, "VOICEOTP_BASE_URL": self.base_url}
