@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -16,9 +17,10 @@ KEY = settings.VOICEOTP["KEY"]
 SECRETS = (PASSWORD, KEY)
 
 
-@pytest.fixture(scope="session")
-def _simulator_server() -> Iterator[GatewaySimulator]:
-    sim = GatewaySimulator(
+def suite_simulator(**options: Any) -> GatewaySimulator:
+    """A simulator on a free loopback port that takes the suite's gateway credentials, not started
+    (it is a context manager)."""
+    return GatewaySimulator(
         host="127.0.0.1",
         port=0,
         username=USERNAME,
@@ -26,12 +28,14 @@ def _simulator_server() -> Iterator[GatewaySimulator]:
         key=KEY,
         sender="DAUSO1",
         balance=1_000_000,
-        answer_after=0.3,
-        hang_seconds=5.0,
+        **options,
     )
-    sim.start()
-    yield sim
-    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def _simulator_server() -> Iterator[GatewaySimulator]:
+    with suite_simulator(answer_after=0.3, hang_seconds=5.0) as sim:
+        yield sim
 
 
 @pytest.fixture

@@ -42,6 +42,26 @@ class LiveSite:
             return list(conn.execute(sql, params).fetchall())
 
 
+def site_environ(simulator: Any, database_url: str, voiceotp: dict[str, Any], **extra: str) -> dict[str, str]:
+    """The example site's environment for the processes a test starts: production mode on
+    ``database_url``, the simulator as its gateway, ``voiceotp`` keys as ``VOICEOTP_<KEY>`` JSON, and
+    none of the caller's own ``VOICEOTP_``, ``DJANGO_`` or ``REDIS_URL`` variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="example_project.settings",
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        VOICEOTP_BASE_URL=simulator.base_url,
+        VOICEOTP_USERNAME=simulator.username,
+        VOICEOTP_PASSWORD=simulator.password,
+        VOICEOTP_KEY=simulator.key,
+        **extra,
+    )
+    env.update({f"VOICEOTP_{key}": json.dumps(value) for key, value in voiceotp.items()})
+    return env
+
+
 @contextmanager
 def live_site(
     simulator: Any, *, workers: int = 4, cache: str = "redis", **voiceotp: Any
@@ -54,20 +74,13 @@ def live_site(
     with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:  # type: ignore[arg-type]
         conn.execute(f'CREATE DATABASE "{database}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_", "REDIS_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="example_project.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        DEBUG="0",
+    env = site_environ(
+        simulator,
+        f"postgres://postgres@127.0.0.1:5432/{database}",
+        voiceotp,
         SECRET_KEY="live-site-tests-" + uuid.uuid4().hex,
-        ALLOWED_HOSTS="127.0.0.1",
-        VOICEOTP_BASE_URL=simulator.base_url,
-        VOICEOTP_USERNAME=simulator.username,
-        VOICEOTP_PASSWORD=simulator.password,
-        VOICEOTP_KEY=simulator.key,
         VOICEOTP_LOG_LEVEL="ERROR",
     )
-    env.update({f"VOICEOTP_{key}": json.dumps(value) for key, value in voiceotp.items()})
     if cache == "redis":
         env["REDIS_URL"] = REDIS_URL
     subprocess.run(

@@ -21,7 +21,7 @@ import pytest
 
 from django_voiceotp.simulator import GatewaySimulator
 
-from .conftest import KEY, PASSWORD, USERNAME
+from .conftest import suite_simulator
 from .helpers import NO_LIMITS
 from .worker_site import WorkerSite, stop, wait_until, worker_site
 
@@ -44,18 +44,8 @@ SUMMARY = re.compile(r"^checked (\d+), changed (\d+)", re.MULTILINE)
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[GatewaySimulator]:
-    sim = GatewaySimulator(
-        host="127.0.0.1",
-        port=0,
-        username=USERNAME,
-        password=PASSWORD,
-        key=KEY,
-        balance=1_000_000,
-        answer_after=5,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    with suite_simulator(answer_after=5) as sim:
+        yield sim
 
 
 @pytest.fixture(scope="module")

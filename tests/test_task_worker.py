@@ -25,7 +25,7 @@ import pytest
 
 from django_voiceotp.simulator import GatewaySimulator
 
-from .conftest import KEY, PASSWORD, USERNAME
+from .conftest import suite_simulator
 from .helpers import NO_LIMITS
 from .worker_site import WorkerSite, stop, wait_until, worker_site
 
@@ -46,19 +46,8 @@ TIMEOUT = [1, 1]
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[GatewaySimulator]:
-    sim = GatewaySimulator(
-        host="127.0.0.1",
-        port=0,
-        username=USERNAME,
-        password=PASSWORD,
-        key=KEY,
-        balance=1_000_000,
-        answer_after=ANSWER_AFTER,
-        hang_seconds=30.0,
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+    with suite_simulator(answer_after=ANSWER_AFTER, hang_seconds=30.0) as sim:
+        yield sim
 
 
 @dataclass

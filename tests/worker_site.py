@@ -9,7 +9,6 @@ The tests drive it over HTTP and read what the processes wrote straight from the
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sqlite3
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .live_site import PG, REDIS_URL, ROOT, _wait_for, free_port
+from .live_site import PG, REDIS_URL, ROOT, _wait_for, free_port, site_environ
 
 WORKER_COMMANDS = {
     "database": ["db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],
@@ -191,22 +190,15 @@ def _serve(
     gunicorn_workers: int,
     voiceotp: dict[str, Any],
 ) -> Iterator[WorkerSite]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_", "REDIS_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="example_project.settings",
+    env = site_environ(
+        simulator,
+        url,
+        voiceotp,
         PYTHONPATH=str(ROOT),
-        DATABASE_URL=url,
-        DEBUG="0",
         SECRET_KEY="worker-site-tests-" + uuid.uuid4().hex,
-        ALLOWED_HOSTS="127.0.0.1",
         TASK_BACKEND=tasks,
-        VOICEOTP_BASE_URL=simulator.base_url,
-        VOICEOTP_USERNAME=simulator.username,
-        VOICEOTP_PASSWORD=simulator.password,
-        VOICEOTP_KEY=simulator.key,
         VOICEOTP_LOG_LEVEL="WARNING",
     )
-    env.update({f"VOICEOTP_{key}": json.dumps(value) for key, value in voiceotp.items()})
     if tasks == "rq":
         import redis
 
