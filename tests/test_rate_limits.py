@@ -146,3 +146,12 @@ def test_the_cooldown_uses_the_configured_cache(simulator, api):
         assert start(api).status_code == 201
         assert any("cooldown" in str(k) for k in all_caches["otp"]._cache)  # type: ignore[attr-defined]
         assert_limited(start(api))
+
+
+def test_a_verify_gives_the_cooldown_back(simulator, api):
+    """The holder proved the number: their next step may call it at once (a login right after
+    setting up a second factor), where a stranger's second request must wait."""
+    first = start(api).json()
+    assert start(api, purpose="signup").status_code == 429  # the cooldown holds for everyone else
+    assert verify(api, first["id"], simulator.calls[0].code).status_code == 200
+    assert start(api, purpose="signup").status_code == 201

@@ -89,8 +89,13 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
 
 
 def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
-    """The update matched the row as read, so this is its new state: no second read."""
+    """The update matched the row as read, so this is its new state: no second read.
+
+    The number's resend cooldown is given back: it stops a number from being rung again and again,
+    and the person who just typed the right code holds the number, so their next step (a login
+    right after setting up a second factor) may call it at once."""
     challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
+    ratelimits.release_cooldown(challenge.phone)
     phone_verified.send(
         sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
     )
