@@ -5,76 +5,45 @@ of numbers an attacker profits from. Both guards live in the database, not the c
 exactly across processes and keep holding when the cache is down (a spend guard must fail closed, and
 a database that is down fails everything anyway).
 
-Every call row is created inside :func:`spend_slot`: under ``DAILY_CALL_LIMIT`` it takes a row lock on a
-one-row ledger, counts the calls of the last 24 hours and lets the caller insert the new call in the
-same short transaction, so of 20 parallel requests with 3 calls left exactly 3 go on. (SQLite has no
-row locks and serialises writers instead: exact in one process, which is what SQLite is for.)
+The spend cap is counted where each call row is written (:func:`django_voiceotp.store.open_challenge`
+and its siblings take ``DAILY_CALL_LIMIT``): counting the last 24 hours and writing the new call are
+one step under a row lock, so of 20 parallel requests with 3 calls left exactly 3 go on. What the
+site is told then is decided here (:func:`spend_cap_refusal`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.db import router, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import statements
+from . import store
 from .conf import VoiceOtpSettings
 from .exceptions import RateLimited
-from .models import CallLedger, CallStatus, ChallengeStatus, PrefixBlock, VoiceCall
+from .models import NOT_CHARGED, ChallengeStatus, PrefixBlock, VoiceCall
 from .phones import Phone
 from .signals import call_blocked
 
 logger = logging.getLogger("django_voiceotp.guards")
 
-DAY = timedelta(hours=24)
-NOT_CHARGED = (CallStatus.REJECTED,)
-"""Calls that do not count against the spend cap: the gateway refused them or never saw them."""
-
-
-def _charged_in_last_day(now: datetime) -> QuerySet[VoiceCall]:
-    """Calls placed (or in flight) across the site in the 24 hours before ``now``: what the cap counts."""
-    return VoiceCall.objects.filter(created_at__gt=now - DAY).exclude(status__in=NOT_CHARGED)
+DAY = store.DAY
 
 
 def calls_in_last_day(now: datetime | None = None) -> int:
-    return _charged_in_last_day(now or timezone.now()).count()
+    """The calls the spend cap counts now."""
+    return store.charged_calls(now or timezone.now()).count()
 
 
-@contextmanager
-def spend_slot(values: VoiceOtpSettings, *, one_statement: bool = False) -> Iterator[None]:
-    """Hold one call's worth of the daily spend cap for the block: create the call row inside it.
-
-    Opens a transaction; under ``DAILY_CALL_LIMIT`` it locks the one-row ledger, so that counting
-    the last 24 hours and inserting the new call happen as one step across every process. A block
-    that writes in ``one_statement`` is atomic on its own: without the cap it gets no transaction
-    (a BEGIN and a COMMIT would be two more round trips), only a savepoint inside a caller's
-    transaction, so that its failure dooms nothing else there.
-    """
-    if one_statement and values.DAILY_CALL_LIMIT is None:
-        with statements.savepoint_in_a_transaction(VoiceCall):
-            yield
-        return
-    with transaction.atomic(using=router.db_for_write(VoiceCall)):
-        if values.DAILY_CALL_LIMIT is not None:
-            CallLedger.objects.select_for_update().get_or_create(pk=1)
-            now = timezone.now()
-            counted = _charged_in_last_day(now)
-            if counted.count() >= values.DAILY_CALL_LIMIT:
-                # The cap frees up when the oldest counted call leaves the 24-hour window.
-                oldest = counted.order_by("created_at").values_list("created_at", flat=True).first()
-                wait = (oldest + DAY - now).total_seconds() if oldest else 60
-                call_blocked.send(sender=VoiceCall, guard="daily_call_limit", prefix="")
-                logger.warning("daily call limit of %d reached", values.DAILY_CALL_LIMIT)
-                raise RateLimited(
-                    int(wait) + 1, _("The site has placed all the calls it may for now. Try again later.")
-                )
-        yield
+def spend_cap_refusal(spent: store.SpendCapReached) -> RateLimited:
+    """The refusal of a call past ``DAILY_CALL_LIMIT``, signalled and logged so someone hears of it."""
+    call_blocked.send(sender=VoiceCall, guard="daily_call_limit", prefix="")
+    logger.warning("daily call limit of %d reached", spent.limit)
+    return RateLimited(
+        spent.retry_after, _("The site has placed all the calls it may for now. Try again later.")
+    )
 
 
 def prefix_of(number: Phone, digits: int) -> str:

@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .managers import CallManager, ChallengeManager
 from .phones import mask, national_from_e164
 
 
@@ -85,8 +84,6 @@ class OtpChallenge(models.Model):
         related_name="+",
     )
 
-    objects = ChallengeManager()
-
     class Meta:
         verbose_name = _("challenge")
         verbose_name_plural = _("challenges")
@@ -142,6 +139,16 @@ class OtpChallenge(models.Model):
         return self.status
 
 
+NOT_CHARGED = (CallStatus.REJECTED,)
+"""Calls that cost nothing: the gateway refused them, or never saw them."""
+
+
+class CallQuerySet(models.QuerySet["VoiceCall"]):
+    def charged_since(self, since: datetime) -> CallQuerySet:
+        """Calls placed (or in flight) since ``since``: every one but those that cost nothing."""
+        return self.filter(created_at__gt=since).exclude(status__in=NOT_CHARGED)
+
+
 class VoiceCall(models.Model):
     challenge = models.ForeignKey(
         OtpChallenge, verbose_name=_("challenge"), on_delete=models.CASCADE, related_name="calls"
@@ -182,7 +189,7 @@ class VoiceCall(models.Model):
         ),
     )
 
-    objects = CallManager()
+    objects = CallQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("call")

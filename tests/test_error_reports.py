@@ -63,7 +63,7 @@ def test_a_failure_while_judging_a_guess_shows_no_guess(simulator, monkeypatch):
     def explode(*args, **kwargs):
         raise Broken("the database broke")
 
-    monkeypatch.setattr("django_voiceotp.managers.ChallengeManager.compare_and_set", explode)
+    monkeypatch.setattr("django_voiceotp.store.judge", explode)
     shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
     assert CODE not in shown
 
@@ -76,7 +76,7 @@ def test_the_report_still_shows_what_is_not_secret(simulator, monkeypatch):
     def explode(*args, **kwargs):
         raise Broken("the database broke")
 
-    monkeypatch.setattr("django_voiceotp.managers.ChallengeManager.compare_and_set", explode)
+    monkeypatch.setattr("django_voiceotp.store.judge", explode)
     shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
     assert str(challenge.pk) in shown
     assert "********" in shown

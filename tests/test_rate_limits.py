@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from django_voiceotp.exceptions import RateLimited
 from django_voiceotp.models import OtpChallenge
 
 from .helpers import NO_LIMITS, resend, start, verify, voiceotp, wrong
@@ -155,3 +156,22 @@ def test_a_verify_gives_the_cooldown_back(simulator, api):
     assert start(api, purpose="signup").status_code == 429  # the cooldown holds for everyone else
     assert verify(api, first["id"], simulator.calls[0].code).status_code == 200
     assert start(api, purpose="signup").status_code == 201
+
+
+def test_an_admission_gives_the_cooldown_back_on_any_way_out_unless_kept(db):
+    """Undo in one place: the block that claimed the cooldown gives it back when it is left by an
+    error or a refusal, and keeps it only when told the call may have reached the gateway."""
+    from django_voiceotp import ratelimits
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), ratelimits.cooldown("+84361234567", 60):
+        raise Refused
+    with ratelimits.cooldown("+84361234567", 60):
+        pass  # left without keep(): nothing may ring
+    with ratelimits.cooldown("+84361234567", 60) as admission:
+        admission.keep()
+    with pytest.raises(RateLimited) as held, ratelimits.cooldown("+84361234567", 60):
+        pass
+    assert 1 <= held.value.retry_after <= 60

@@ -12,12 +12,13 @@ call costs money, and a limit that silently stops counting is how accounts are e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -31,15 +32,17 @@ from .redis import counters_for
 
 __all__ = [
     "CACHE_DOWN_RETRY_AFTER",
+    "Admission",
     "Reservation",
     "Step",
     "admit",
+    "admitted",
     "check",
-    "claim_cooldown",
+    "cooldown",
     "cooldown_detail",
     "hit",
+    "lift_cooldown",
     "release",
-    "release_cooldown",
     "reserve",
 ]
 
@@ -54,6 +57,41 @@ class Reservation:
 
     name: str
     cache_key: str
+
+
+@dataclass
+class Admission:
+    """What :func:`admitted` let through: the counted steps and, when one was claimed, the number's
+    resend cooldown, which the block gives back on every exit unless :meth:`keep` was called."""
+
+    reservations: list[Reservation] = field(default_factory=list)
+    cooldown_of: str | None = None
+    """The number whose cooldown this admission holds, if any."""
+    kept: bool = False
+
+    def keep(self) -> None:
+        """The call may have reached the gateway (it may ring, and be charged): the cooldown stays."""
+        self.kept = True
+
+
+@contextmanager
+def admitted(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> Iterator[Admission]:
+    """:func:`admit` the steps and claim the cooldown for the block; on leaving it, by any way, the
+    cooldown is given back unless the block said :meth:`Admission.keep`: nobody waits for a call that
+    never came, and a call that may come is never doubled by an impatient second request."""
+    reservations = admit(steps, cooldown=cooldown)
+    claimed = cooldown[0] if cooldown is not None and cooldown[1] > 0 else None
+    admission = Admission(reservations, claimed)
+    try:
+        yield admission
+    finally:
+        if claimed is not None and not admission.kept:
+            _delete_cooldown(claimed, "giving the cooldown back")
+
+
+def cooldown(phone: str, seconds: int) -> contextlib.AbstractContextManager[Admission]:
+    """The number's resend cooldown alone, claimed for the block as :func:`admitted` claims it."""
+    return admitted([], cooldown=(phone, seconds))
 
 
 def _limits_cache() -> tuple[str, BaseCache]:
@@ -101,7 +139,7 @@ def admit(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> 
             for counter in counters:
                 _apply_through_the_cache_api(counter)
     if claim is not None:
-        claim_cooldown(*claim)
+        _claim_cooldown(*claim)
     return [Reservation(c.step.name, c.cache_key) for c in counters if c.step.count]
 
 
@@ -165,7 +203,7 @@ def release(reservation: Reservation | None) -> None:
         logger.exception("rate limit %s: the cache failed while giving a count back", reservation.name)
 
 
-def claim_cooldown(phone: str, seconds: int) -> None:
+def _claim_cooldown(phone: str, seconds: int) -> None:
     """Take the number's resend slot for ``seconds``, or raise RateLimited with the time left.
 
     ``SET NX`` on Redis, ``cache.add`` elsewhere: atomic on every shared backend, so of any number of
@@ -202,8 +240,13 @@ def cooldown_detail(seconds: int) -> str:
     ) % {"seconds": seconds}
 
 
-def release_cooldown(phone: str) -> None:
-    """Give the slot back when no call could be placed, so the person is not made to wait for nothing."""
+def lift_cooldown(phone: str) -> None:
+    """End the number's cooldown now: its holder proved it (a right code), so their next step may call
+    it at once. A cache failure here is logged: the cooldown then runs out by itself."""
+    _delete_cooldown(phone, "lifting the cooldown")
+
+
+def _delete_cooldown(phone: str, what: str) -> None:
     cache = caches[get_settings().CACHE]
     try:
         fast = counters_for(cache)
@@ -212,4 +255,4 @@ def release_cooldown(phone: str) -> None:
         else:
             cache.delete(cooldown_key(phone))
     except Exception:
-        logger.exception("resend cooldown: the cache failed while releasing")
+        logger.exception("resend cooldown: the cache failed while %s", what)

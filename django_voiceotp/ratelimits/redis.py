@@ -10,7 +10,7 @@ pool. The counters are the same keys and values Django's backend writes (integer
 plain numbers by both), so either path reads what the other wrote.
 
 Used only when the cache is Django's ``RedisCache`` or django-redis's; any other cache goes through
-the cache API (:mod:`.cache_api`).
+the cache API (:func:`django_voiceotp.ratelimits.admit`).
 """
 
 from __future__ import annotations

@@ -1,44 +1,27 @@
-"""Calls: placing one (and recording whatever the gateway said), and asking how one went.
+"""Calls: placing one and recording whatever the gateway said, and asking how one went.
 
-Two habits hold here. The gateway is never asked inside a database transaction: a slow gateway must
-not hold row locks. And a call row is written before the gateway is asked and completed after,
-whatever happened, so nothing is lost; what the row says then decides what the call costs:
-
-- ``rejected``: the request never reached the gateway (it could not be built, the connection never
-  opened) or the gateway refused it. It counts against no guard, and the cooldown is given back.
-- ``unknown``: the gateway may have placed the call (-5, -6, an undocumented code, silence or
-  nonsense after the request went out, a request_id it had given before). It counts against the
-  spend cap and the prefix guard, and keeps the cooldown, as a placed call does.
+Placing a call follows :data:`.outcomes.OUTCOMES`: the gateway's answer (or its silence) becomes one
+row of that table, which says what the call's row, its challenge, the number's cooldown and the person
+get. The gateway is never asked inside a database transaction: a slow gateway must not hold row locks.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import IntegrityError, models, router, transaction
-from django.db.models import Case, Exists, F, Value, When
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, guards, ratelimits, statements
+from .. import codes, store
 from ..conf import VoiceOtpSettings
-from ..exceptions import (
-    InvalidPhone,
-    ProviderRejected,
-    ProviderUnavailable,
-    RateLimited,
-    RecipientRefused,
-    VoiceOtpError,
-)
 from ..gateways import (
     CallOutcome,
     GatewayProtocolError,
     GatewayRequestError,
     GatewayUnavailable,
     Kind,
-    SendResult,
     VoiceGateway,
     get_gateway,
     repeat_window,
@@ -46,168 +29,141 @@ from ..gateways import (
 from ..models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from ..phones import Phone
 from ..signals import call_placed, call_status_changed
+from .outcomes import OUTCOMES, Answer, Outcome
 
 logger = logging.getLogger("django_voiceotp")
 
-REFUSALS: dict[Kind, type[VoiceOtpError]] = {
-    Kind.RECIPIENT_REFUSED: RecipientRefused,
-    Kind.BAD_NUMBER: InvalidPhone,
-    Kind.ACCOUNT: ProviderRejected,
-    Kind.MONEY: ProviderRejected,
-}
-CHECK_OUTCOMES = {CallOutcome.ANSWERED: CallStatus.ANSWERED, CallOutcome.FAILED: CallStatus.UNANSWERED}
-CODE_LENGTH = VoiceCall._meta.get_field("send_code").max_length or 32
-"""A gateway's code is kept as it wrote it, up to what the column holds (the raw answer keeps all)."""
+SETTLED = {CallOutcome.ANSWERED: CallStatus.ANSWERED, CallOutcome.FAILED: CallStatus.UNANSWERED}
+"""The call statuses a check settles a call in; any other outcome leaves it open."""
 REQUEST_ID_LENGTH = VoiceCall._meta.get_field("request_id").max_length or 100
+ANSWERS_OF_KINDS = {
+    Kind.TAKEN: Answer.TAKEN,
+    Kind.PENDING: Answer.PENDING,
+    Kind.REPEAT: Answer.REPEAT,
+    Kind.RECIPIENT_REFUSED: Answer.RECIPIENT_REFUSED,
+    Kind.BAD_NUMBER: Answer.BAD_NUMBER,
+    Kind.ACCOUNT: Answer.ACCOUNT,
+    Kind.MONEY: Answer.MONEY,
+    Kind.GATEWAY_FAULT: Answer.GATEWAY_FAULT,
+}
+"""The table's row for each kind of answer a gateway gives to "place this call"."""
 
 
 @sensitive_variables("code")
 def fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     """A code this number was not sent within the repeat window (the gateway would refuse it)."""
-    recent = VoiceCall.objects.digests_since(number.e164, now - timedelta(seconds=repeat_window()))
+    recent = store.codes_sent_since(number.e164, now - timedelta(seconds=repeat_window()))
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
 
 @sensitive_variables("code")
-def call_row(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
-    """A new call's row, not written yet."""
+def call_row(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
+    """A new call's row, not written yet: the gateway that will place it, and the digest of its code."""
     return VoiceCall(
         challenge=challenge,
         phone=number.e164,
-        gateway=gateway.name,
+        gateway=get_gateway().name,
         sent_digest=codes.sent_digest(number.e164, code),
     )
 
 
-@sensitive_variables("code")
-def new_call(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
-    """The call's row, written before the gateway is asked (inside ``guards.spend_slot``)."""
-    return VoiceCall.objects.add(call_row(challenge, number, code, gateway))
-
-
 @sensitive_variables("code", "salt")
-def call(challenge: OtpChallenge, number: Phone, code: str, values: VoiceOtpSettings, row: VoiceCall) -> None:
-    """Place the call; on the gateway's repeat refusal try once more at once with a new code."""
-    gateway = get_gateway()
-    for attempt in (1, 2):
-        if attempt == 2:
-            with guards.spend_slot(values):
-                row = new_call(challenge, number, code, gateway)
-        kind = _place(gateway, challenge, row, number, code)
-        if kind is not Kind.REPEAT:
-            return
-        if attempt == 1:
-            code = fresh_code(number, values, timezone.now())
-            salt = codes.new_salt()
-            OtpChallenge.objects.filter(pk=challenge.pk).update(
-                code_hash=codes.hash_code(code, salt), code_salt=salt
-            )
-    _fail(challenge, "the gateway refused the same content twice (repeat)")
-    raise RateLimited(values.RESEND_COOLDOWN)
+def place(
+    challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str, values: VoiceOtpSettings
+) -> Outcome:
+    """Place the call whose row is written, and record what came of it; the table's row for it.
+
+    The gateway's repeat refusal is asked once more at once, with a new code (the old one dies):
+    the app never repeats a code within the repeat window, so a second refusal means the gateway's
+    window is longer than ours, and the person is asked to wait.
+    """
+    outcome = _ask(challenge, row, number, code)
+    if not outcome.retried:
+        return outcome
+    code = fresh_code(number, values, timezone.now())
+    salt = codes.new_salt()
+    store.replace_code(challenge, code_hash=codes.hash_code(code, salt), code_salt=salt)
+    row = call_row(challenge, number, code)
+    store.add_call(row, daily_limit=values.DAILY_CALL_LIMIT)
+    outcome = _ask(challenge, row, number, code)
+    if not outcome.retried:
+        return outcome
+    store.fail(challenge, "the gateway refused the same content twice (repeat)", call_status=row.status)
+    return OUTCOMES[Answer.REPEATED]
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """What the gateway said to one request to place a call, or why it said nothing."""
+
+    answer: Answer
+    code: str = ""
+    request_id: str | None = None
+    raw: str = ""
+    elapsed_ms: int | None = None
+    error: str = ""
+
+    @property
+    def failure(self) -> str:
+        """Why no call was placed, for the challenge's row: fixed words, never the request."""
+        return self.error or f"gateway {self.code}"
 
 
 @sensitive_variables("code")
-def _place(gateway: VoiceGateway, challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> Kind:
-    """Ask the gateway for one call and record its answer on the call's row and its challenge.
-
-    Returns the answer's kind when the rules may go on (taken, pending, repeat); raises otherwise,
-    after the challenge is marked failed with what happened (see the module's docstring for what
-    each outcome costs).
-    """
+def _hear(gateway: VoiceGateway, number: Phone, code: str) -> _Heard:
     try:
         result = gateway.place_call(number.e164, code)
     except GatewayRequestError as exc:
-        _finish(row, CallStatus.REJECTED, error=exc.message)
-        _fail(challenge, exc.message, call_status=CallStatus.REJECTED)
-        ratelimits.release_cooldown(number.e164)
-        raise (InvalidPhone() if exc.field == "phone" else ProviderRejected()) from None
+        answer = Answer.NUMBER_NOT_SENT if exc.field == "phone" else Answer.NOT_SENT
+        return _Heard(answer, error=exc.message)
     except GatewayUnavailable as exc:
-        status = CallStatus.UNKNOWN if exc.may_have_reached else CallStatus.REJECTED
-        _finish(row, status, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)
-        _fail(challenge, exc.message, call_status=status)
-        if not exc.may_have_reached:
-            ratelimits.release_cooldown(number.e164)
-        raise ProviderUnavailable() from None
+        answer = Answer.NO_ANSWER if exc.may_have_reached else Answer.UNREACHABLE
+        return _Heard(answer, raw=exc.raw, elapsed_ms=exc.elapsed_ms, error=exc.message)
     except GatewayProtocolError as exc:
-        _finish(row, CallStatus.UNKNOWN, error=exc.message, raw=exc.raw, elapsed_ms=exc.elapsed_ms)
-        _fail(challenge, exc.message, call_status=CallStatus.UNKNOWN)
-        raise ProviderUnavailable() from None
-
-    kind = result.kind
+        return _Heard(Answer.UNREADABLE, raw=exc.raw, elapsed_ms=exc.elapsed_ms, error=exc.message)
+    answer = ANSWERS_OF_KINDS.get(result.kind, Answer.GATEWAY_FAULT)
+    heard = _Heard(answer, result.code, None, result.raw, result.elapsed_ms)
     if result.request_id is not None and len(result.request_id) > REQUEST_ID_LENGTH:
         error = f"the gateway gave a request_id over {REQUEST_ID_LENGTH} characters"
-        _finish(row, CallStatus.UNKNOWN, answer=result, error=error)
-        _fail(challenge, error, call_status=CallStatus.UNKNOWN)
-        raise ProviderUnavailable()
-    if kind is Kind.TAKEN or kind is Kind.PENDING:
-        status = CallStatus.CALLING if kind is Kind.TAKEN else CallStatus.UNKNOWN
-        # The challenge first (or in the same statement), then the call: a poller finds the call by
-        # its request_id only once the challenge already says ``calling``, so it can never settle the
-        # call in between and see its outcome overwritten. No transaction is needed for that order,
-        # so none is opened.
-        on_challenge = OtpChallenge.objects.call_status_update(challenge.pk, status)
-        try:
-            with statements.savepoint_in_a_transaction(VoiceCall):
-                _finish(row, status, answer=result, request_id=result.request_id, first=on_challenge)
-        except IntegrityError:
-            # The gateway handed out a request_id another call already has: the call may ring, but
-            # its outcome can never be told apart from the other's. Kept as said, without the id.
-            error = "the gateway gave a request_id it had already given another call"
-            _finish(row, CallStatus.UNKNOWN, answer=result, error=error)
-            _fail(challenge, error, call_status=CallStatus.UNKNOWN)
-            logger.warning("the gateway answered a request_id it had already given (call %s)", row.pk)
-            raise ProviderUnavailable() from None
-        challenge.call_status = status
+        return _Heard(Answer.REQUEST_ID_TOO_LONG, result.code, None, result.raw, result.elapsed_ms, error)
+    if heard.answer in (Answer.TAKEN, Answer.PENDING):
+        return _Heard(heard.answer, result.code, result.request_id, result.raw, result.elapsed_ms)
+    return heard
+
+
+@sensitive_variables("code")
+def _ask(challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> Outcome:
+    """Ask the gateway once and record its answer on the call's row and its challenge."""
+    heard = _hear(get_gateway(), number, code)
+    outcome = OUTCOMES[heard.answer]
+    if not store.record_send(challenge, row, _answer(heard, outcome), failure=_failure(heard, outcome)):
+        logger.warning("the gateway answered a request_id it had already given (call %s)", row.pk)
+        error = "the gateway gave a request_id it had already given another call"
+        heard = _Heard(Answer.REQUEST_ID_REUSED, heard.code, None, heard.raw, heard.elapsed_ms, error)
+        outcome = OUTCOMES[heard.answer]
+        store.record_send(challenge, row, _answer(heard, outcome), failure=_failure(heard, outcome))
+    if outcome.placed:
         _announce(row)
-        return kind
-    if kind is Kind.GATEWAY_FAULT:
-        _finish(row, CallStatus.UNKNOWN, answer=result)
-        _fail(challenge, f"gateway {result.code}", call_status=CallStatus.UNKNOWN)
-        logger.warning("the gateway answered %s: the call may have been placed", result.code)
-        raise ProviderUnavailable()
-    _finish(row, CallStatus.REJECTED, answer=result)
-    if kind is Kind.REPEAT:
-        return kind
-    _fail(challenge, f"gateway {result.code}", call_status=CallStatus.REJECTED)
-    ratelimits.release_cooldown(number.e164)
-    logger.warning("the gateway refused the call: %s (%s)", result.code, kind.value)
-    raise REFUSALS[kind]()
+    elif outcome.refusal is not None:
+        logger.warning("no call was placed: %s (%s)", heard.code or heard.error, heard.answer.value)
+    return outcome
 
 
-def _finish(
-    row: VoiceCall,
-    status: str,
-    *,
-    answer: SendResult | None = None,
-    request_id: str | None = None,
-    error: str = "",
-    raw: str = "",
-    elapsed_ms: int | None = None,
-    first: statements.Update | None = None,
-) -> None:
-    """Record the gateway's answer (or its silence) on the call's row, written before it was asked;
-    ``first`` is written before it (see ``CallManager.record``)."""
-    if answer is not None:
-        raw, elapsed_ms = answer.raw, answer.elapsed_ms
-    values = {
-        "status": status,
-        "send_code": "" if answer is None else answer.code[:CODE_LENGTH],
-        "request_id": request_id,
-        "send_error": error[:200],
-        "send_raw": raw,
-        "send_ms": elapsed_ms,
-        "completed_at": timezone.now() if status == CallStatus.REJECTED else None,
+def _answer(heard: _Heard, outcome: Outcome) -> dict[str, object]:
+    """The call row's fields for what was heard."""
+    return {
+        "status": outcome.call_status,
+        "send_code": heard.code,
+        "request_id": heard.request_id,
+        "send_error": heard.error,
+        "send_raw": heard.raw,
+        "send_ms": heard.elapsed_ms,
+        "completed_at": timezone.now() if outcome.call_status == CallStatus.REJECTED else None,
     }
-    VoiceCall.objects.record(row.pk, first=first, **values)
-    for name, value in values.items():
-        setattr(row, name, value)
 
 
-def _fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> None:
-    OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
-        status=ChallengeStatus.FAILED, failure=failure[:200], call_status=call_status
-    )
-    challenge.refresh_from_db()
+def _failure(heard: _Heard, outcome: Outcome) -> str | None:
+    return heard.failure if outcome.challenge_status == ChallengeStatus.FAILED else None
 
 
 def _announce(row: VoiceCall) -> None:
@@ -218,56 +174,28 @@ def _announce(row: VoiceCall) -> None:
             logger.error("a call_placed receiver failed for call %s: %r", row.pk, failure, exc_info=failure)
 
 
-def _lease_ended(read: datetime | None) -> Case:
-    """The call's claim after an answer: none, if it is still the one the row was read with."""
-    return Case(
-        When(poll_lease_until=read, then=Value(None)),
-        default=F("poll_lease_until"),
-        output_field=models.DateTimeField(),
-    )
-
-
 def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """Ask the gateway how the call went; True when its status changed.
 
     Raises ``GatewayError`` when the gateway cannot say; the call is left as it was. Safe beside any
-    number of other pollers: the change is a conditional update on the status as read, so a call
-    changes status, and ``call_status_changed`` is sent, once. An answer ends the claim the row was
-    read with (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this
-    one, whoever asked. A claim another poller took since is left to it.
+    number of other pollers: a call changes status, and ``call_status_changed`` is sent, once
+    (:func:`django_voiceotp.store.record_check`). An answer ends the claim the row was read with
+    (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this one,
+    whoever asked.
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
     result = (gateway or get_gateway()).call_outcome(row.request_id)
     now = timezone.now()
-    new_status = CHECK_OUTCOMES.get(result.outcome, row.status)
     old_status = row.status
-    checked: dict[str, Any] = {
-        "check_code": result.code[:CODE_LENGTH],
+    new_status = SETTLED.get(result.outcome)
+    checked = {
+        "check_code": result.code,
         "check_raw": result.raw,
         "check_ms": result.elapsed_ms,
         "checked_at": now,
     }
-    still_open = VoiceCall.objects.filter(pk=row.pk, status=old_status)
-    counted = {"checks": F("checks") + 1, "poll_lease_until": _lease_ended(row.poll_lease_until)}
-    if new_status == old_status:
-        still_open.update(**counted, **checked)
-        row.poll_lease_until = None
+    if not store.record_check(row, checked, new_status=new_status, now=now):
         return False
-    checked.update(status=new_status, completed_at=now)
-    # The call and its challenge change together, or not at all.
-    with transaction.atomic(using=router.db_for_write(VoiceCall)):
-        if not still_open.update(**counted, **checked):
-            return False  # another poller, task or reader settled it first
-        # The challenge shows its latest call's status: an older call settling late must not overwrite
-        # it. A challenge's calls are placed one after another (its row is locked or its send counted
-        # first), so a higher id is a later call.
-        newer = VoiceCall.objects.filter(challenge_id=row.challenge_id, pk__gt=row.pk)
-        OtpChallenge.objects.filter(pk=row.challenge_id).exclude(Exists(newer)).update(call_status=new_status)
-    # The update matched the call as read: its new state is known without reading it back.
-    for name, value in checked.items():
-        setattr(row, name, value)
-    row.checks += 1
-    row.poll_lease_until = None
     call_status_changed.send(sender=VoiceCall, call=row, old_status=old_status, new_status=new_status)
     return True

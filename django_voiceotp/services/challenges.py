@@ -1,8 +1,9 @@
 """Starting a verification and calling again: the two ways a code is made and sent.
 
-Counters move by conditional ``UPDATE ... WHERE`` statements, never read-modify-write, so they hold
-under any number of parallel requests and processes; refusals are *returned* as state before they
-are raised, so that the API answers them without rolling anything back.
+Every limit a request meets is applied before anything is written, and the number's resend cooldown
+is held for the request as a block (:func:`django_voiceotp.ratelimits.admitted`) that gives it back
+on any way out, unless the call may have reached the gateway: what each answer does is one table
+(:data:`.outcomes.OUTCOMES`).
 """
 
 from __future__ import annotations
@@ -10,21 +11,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, guards, ratelimits
+from .. import codes, guards, ratelimits, store
 from ..conf import VoiceOtpSettings, get_settings
 from ..exceptions import Expired, RateLimited
-from ..gateways import get_gateway, repeat_window
-from ..models import ChallengeStatus, OtpChallenge
+from ..gateways import repeat_window
+from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
 from . import calls, states
 from .caller import UNSET, Caller, caller
 from .numbers import normalize_phone
+from .outcomes import Outcome
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
 
@@ -51,48 +51,51 @@ def start_verification(
     number = normalize_phone(phone, values)
     # Every limit, in one round trip where the cache allows: the caller's, the number's, the number's
     # failures (checked, not counted), then the number's cooldown, claimed only when all pass.
-    ratelimits.admit(
-        [
-            *who.steps("request_per_ip"),
-            ratelimits.Step("request_per_phone", number.e164),
-            ratelimits.Step("verify_failures_per_phone", number.e164, count=False),
-        ],
-        cooldown=(number.e164, values.RESEND_COOLDOWN),
-    )
-    try:
+    steps = [
+        *who.steps("request_per_ip"),
+        ratelimits.Step("request_per_phone", number.e164),
+        ratelimits.Step("verify_failures_per_phone", number.e164, count=False),
+    ]
+    with ratelimits.admitted(steps, cooldown=(number.e164, values.RESEND_COOLDOWN)) as admission:
         guards.check_prefix(number, values)
-    except RateLimited:
-        ratelimits.release_cooldown(number.e164)
-        raise
+        challenge, row, code = _open(number, purpose, values, who)
+        _settle(calls.place(challenge, row, number, code, values), admission, values)
+    return challenge
 
+
+@sensitive_variables("code")
+def _open(
+    number: Phone, purpose: str, values: VoiceOtpSettings, who: Caller
+) -> tuple[OtpChallenge, VoiceCall, str]:
+    """The new challenge and its first call, written with a code drawn at random; in the rare case
+    that the number was sent that very code within the repeat window (the gateway would refuse it),
+    with one drawn again avoiding every code sent in it."""
     now = timezone.now()
     code = codes.generate_code(values.CODE_LENGTH)
-    checked_since = (now - timedelta(seconds=repeat_window()), None)
-    try:
-        for unless_sent_since in checked_since:
-            challenge = _new_challenge(number, purpose, code, values, who, now)
-            row = calls.call_row(challenge, number, code, get_gateway())
-            # The older challenge canceled, the new one and its call inserted: all or nothing.
-            with guards.spend_slot(values, one_statement=OtpChallenge.objects.opens_in_one_statement()):
-                opened = OtpChallenge.objects.open(
-                    challenge, row, canceled=ChallengeStatus.CANCELED, unless_sent_since=unless_sent_since
-                )
-            if opened:
-                break
-            # Seldom: the code drawn was sent to this number within the gateway's repeat window, and
-            # nothing was written. Draw again avoiding every code sent in it (one read), and write.
-            code = calls.fresh_code(number, values, now)
-        else:
-            raise RuntimeError("the challenge was not written")  # the second write checks nothing
-    except IntegrityError:
+    challenge = _new_challenge(number, purpose, code, values, who, now)
+    row = calls.call_row(challenge, number, code)
+    opened = _write(challenge, row, values, unless_sent_since=now - timedelta(seconds=repeat_window()))
+    if opened is store.Opened.CODE_SENT_RECENTLY:
+        code = calls.fresh_code(number, values, now)
+        challenge = _new_challenge(number, purpose, code, values, who, now)
+        row = calls.call_row(challenge, number, code)
+        opened = _write(challenge, row, values, unless_sent_since=None)
+    if opened is store.Opened.ANOTHER_IS_LIVE:
         # Another request for this number and purpose won the race the cooldown should have stopped
-        # (a cache that is not shared across processes): the database constraint still holds.
-        raise RateLimited(values.RESEND_COOLDOWN) from None
-    except RateLimited:
-        ratelimits.release_cooldown(number.e164)
-        raise
-    calls.call(challenge, number, code, values, row)
-    return challenge
+        # (a cache that is not shared across processes): the database's one live code still holds.
+        raise RateLimited(values.RESEND_COOLDOWN)
+    return challenge, row, code
+
+
+def _write(
+    challenge: OtpChallenge, row: VoiceCall, values: VoiceOtpSettings, *, unless_sent_since: datetime | None
+) -> store.Opened:
+    try:
+        return store.open_challenge(
+            challenge, row, unless_sent_since=unless_sent_since, daily_limit=values.DAILY_CALL_LIMIT
+        )
+    except store.SpendCapReached as spent:
+        raise guards.spend_cap_refusal(spent) from None
 
 
 @sensitive_variables("code")
@@ -128,39 +131,44 @@ def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSE
     if challenge.sends >= challenge.max_sends:
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
     guards.check_prefix(number, values)
-    ratelimits.claim_cooldown(number.e164, values.RESEND_COOLDOWN)
+    with ratelimits.cooldown(number.e164, values.RESEND_COOLDOWN) as admission:
+        row, code = _rearm(challenge, number, values)
+        _settle(calls.place(challenge, row, number, code, values), admission, values)
+    return challenge
 
+
+@sensitive_variables("code", "salt")
+def _rearm(challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings) -> tuple[VoiceCall, str]:
+    """The challenge with a new code and a new call written, or the refusal of a challenge that can
+    no longer be called (closed meanwhile, out of calls, or replaced by a newer one)."""
     now = timezone.now()
     code = calls.fresh_code(number, values, now)
     salt = codes.new_salt()
-    resendable = (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED)
-    row = None
+    row = calls.call_row(challenge, number, code)
     try:
-        with guards.spend_slot(values):
-            taken = OtpChallenge.objects.filter(
-                pk=challenge.pk, status__in=resendable, sends__lt=F("max_sends")
-            ).update(
-                status=ChallengeStatus.PENDING,
-                sends=F("sends") + 1,
-                code_hash=codes.hash_code(code, salt),
-                code_salt=salt,
-                expires_at=now + timedelta(seconds=values.CODE_TTL),
-                resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
-            )
-            if taken:
-                row = calls.new_call(challenge, number, code, get_gateway())
-    except IntegrityError:
-        # An expired code cannot come back to life once a newer one is live for this number.
-        ratelimits.release_cooldown(number.e164)
-        raise Expired(states.REPLACED) from None
-    except RateLimited:
-        ratelimits.release_cooldown(number.e164)
-        raise
-    if row is None:
-        ratelimits.release_cooldown(number.e164)
-        challenge.refresh_from_db()
+        resent = store.resend(
+            challenge,
+            row,
+            daily_limit=values.DAILY_CALL_LIMIT,
+            code_hash=codes.hash_code(code, salt),
+            code_salt=salt,
+            expires_at=now + timedelta(seconds=values.CODE_TTL),
+            resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
+        )
+    except store.SpendCapReached as spent:
+        raise guards.spend_cap_refusal(spent) from None
+    if resent is store.Resent.ANOTHER_IS_LIVE:
+        raise Expired(states.REPLACED)  # an expired code cannot come back once a newer one is live
+    if resent is store.Resent.NOT_RESENDABLE:
         states.refuse_unless_resendable(challenge)
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
-    challenge.refresh_from_db()
-    calls.call(challenge, number, code, values, row)
-    return challenge
+    return row, code
+
+
+def _settle(outcome: Outcome, admission: ratelimits.Admission, values: VoiceOtpSettings) -> None:
+    """Keep the cooldown when the call may come, and answer the person as the outcome says."""
+    if outcome.keeps_cooldown:
+        admission.keep()
+    refusal = outcome.refuse(values)
+    if refusal is not None:
+        raise refusal

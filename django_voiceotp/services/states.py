@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import store
 from ..exceptions import AlreadyVerified, Expired, Locked, NotFound
 from ..models import ChallengeStatus, OtpChallenge
 
@@ -16,7 +17,7 @@ REPLACED = _("A newer code was sent to this number. Use the latest one.")
 
 def get_challenge(challenge_id: Any, *, for_write: bool = False) -> OtpChallenge:
     """The challenge, or ``NotFound`` (also for an id that is not a challenge id at all)."""
-    challenge = OtpChallenge.objects.get_for_verify(challenge_id, for_write=for_write)
+    challenge = store.read_challenge(challenge_id, for_write=for_write)
     if challenge is None:
         raise NotFound()
     return challenge
@@ -39,12 +40,12 @@ def refuse_if_closed(challenge: OtpChallenge) -> None:
         raise Expired(_("No call could be placed for this code. Start a new verification."))
 
 
-def refuse_if_finished(challenge: OtpChallenge, *, now: datetime | None = None) -> None:
+def expire_or_refuse(challenge: OtpChallenge, now: datetime) -> None:
+    """Refuse a guess at a challenge that is closed, or past its time at ``now``; one past its time is
+    marked expired on the way (unless a resend re-armed it since it was read)."""
     refuse_if_closed(challenge)
-    if challenge.status == ChallengeStatus.EXPIRED or challenge.expires_at <= (now or timezone.now()):
-        OtpChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.PENDING).update(
-            status=ChallengeStatus.EXPIRED
-        )
+    if challenge.status == ChallengeStatus.EXPIRED or challenge.expires_at <= now:
+        store.expire(challenge, now)
         if challenge.sends >= challenge.max_sends:
             raise Expired(_("The code has expired and no call is left for it. Start a new verification."))
         raise Expired()

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, ratelimits
+from .. import codes, ratelimits, store
 from ..exceptions import InvalidCode, Locked, NotFound, RateLimited
 from ..models import ChallengeStatus, OtpChallenge
 from ..signals import phone_verified
@@ -43,7 +43,7 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
     number's challenges (one per purpose) cannot all pass a check made before any of them counted.
     """
     who = caller(request, client_ip)
-    found = OtpChallenge.objects.get_for_verify(challenge_id, for_write=True)
+    found = store.read_challenge(challenge_id, for_write=True)
     if found is None:
         who.limit("verify_per_ip")  # an unknown id counts against the caller too
         raise NotFound()
@@ -60,13 +60,11 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
         # final status. So the loop ends; the bound only guards against the impossible.
         for _round in range(challenge.max_attempts + 2 * challenge.max_sends + 2):
             now = timezone.now()
-            states.refuse_if_finished(challenge, now=now)
+            states.expire_or_refuse(challenge, now)
             if challenge.attempts >= challenge.max_attempts:
                 raise Locked()
             if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
-                if OtpChallenge.objects.compare_and_set(
-                    challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now
-                ):
+                if store.judge(challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now):
                     return _verified(challenge, now)
             else:
                 attempts = challenge.attempts + 1
@@ -74,18 +72,26 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
                 # there is no moment at which the attempts are spent and the challenge is still open.
                 last = attempts >= challenge.max_attempts
                 status = ChallengeStatus.LOCKED if last else ChallengeStatus.PENDING
-                if OtpChallenge.objects.compare_and_set(challenge, now, attempts=attempts, status=status):
+                if store.judge(challenge, now, status=status, attempts=attempts):
                     judged_wrong = True
                     challenge.attempts, challenge.status = attempts, status
                     if last:
                         raise Locked()
                     raise InvalidCode(attempts_left=challenge.attempts_left)
-            challenge.refresh_from_db()
-        states.refuse_if_finished(challenge)
+            challenge = _read_again(challenge)
+        states.expire_or_refuse(challenge, timezone.now())
         raise RateLimited(1)  # not judged: ask again
     finally:
         if not judged_wrong:
             ratelimits.release(reservation)
+
+
+def _read_again(challenge: OtpChallenge) -> OtpChallenge:
+    """The challenge as another request left it (it is never deleted while a guess is judged)."""
+    found = store.read_challenge(challenge.pk, for_write=True)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
@@ -95,7 +101,7 @@ def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
     and the person who just typed the right code holds the number, so their next step (a login
     right after setting up a second factor) may call it at once."""
     challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
-    ratelimits.release_cooldown(challenge.phone)
+    ratelimits.lift_cooldown(challenge.phone)
     phone_verified.send(
         sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
     )

@@ -1,7 +1,8 @@
 """``/_control/<name>``: the simulator's state read and changed as JSON, for demos and other processes.
 
-GET ``calls`` and ``received`` (newest first) and ``state``; POST ``faults`` (:meth:`set_fault`
-keyword arguments), ``balance``, ``outcome``, ``reset``; DELETE ``faults``. Bad input is a 400
+GET ``calls`` and ``received`` (newest first) and ``state``; POST ``faults``
+(:meth:`.state.GatewayState.set_fault` keyword arguments), ``balance``, ``outcome``, ``reset``;
+DELETE ``faults``. Bad input is a 400
 ``{"error": ...}``, never a crash.
 
 ``calls`` holds the codes, so a web page the developer happens to visit must not reach any of it.

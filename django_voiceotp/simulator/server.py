@@ -105,7 +105,7 @@ class GatewaySimulator(GatewayState):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **overrides: Any) -> GatewaySimulator:
-        """Build from :func:`build_parser` flags; other flags (Django's own) are ignored."""
+        """Build from :func:`.cli.build_parser` flags; other flags (Django's own) are ignored."""
         wanted = inspect.signature(cls).parameters
         options = {name: value for name, value in vars(args).items() if name in wanted}
         return cls(**{**options, **overrides})
