@@ -88,7 +88,7 @@ class ChallengeListView(VoiceOtpView):
 class ChallengeDetailView(VoiceOtpView):
     @document("read")
     def get(self, request: Request, pk: str) -> Response:
-        return self.answer(lambda: CHALLENGE.shape(services.read_challenge(pk)))
+        return self.answer(lambda: CHALLENGE.shape(services.refresh_challenge(pk)))
 
 
 class ChallengeVerifyView(VoiceOtpView):

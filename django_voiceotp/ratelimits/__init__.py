@@ -40,6 +40,7 @@ __all__ = [
     "check",
     "cooldown",
     "cooldown_detail",
+    "first_to_ask",
     "hit",
     "lift_cooldown",
     "release",
@@ -238,6 +239,12 @@ def cooldown_detail(seconds: int) -> str:
         "A call to this number was placed moments ago: answer it, or ask again in %(seconds)d seconds.",
         "seconds",
     ) % {"seconds": seconds}
+
+
+def first_to_ask(key: str, seconds: int) -> bool:
+    """Whether this caller is the first to ask for ``key`` within ``seconds`` (``cache.add``: of any
+    number of parallel callers, one is). Raises what the cache raises."""
+    return bool(caches[get_settings().CACHE].add(key, 1, seconds))
 
 
 def lift_cooldown(phone: str) -> None:

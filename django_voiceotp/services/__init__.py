@@ -30,9 +30,12 @@ from ..tokens import InvalidToken, TokenAlreadyUsed, consume_token, read_token
 from .calls import refresh_call
 from .challenges import resend_call, start_verification
 from .numbers import normalize_phone
-from .reading import read_challenge
+from .refresh import refresh_challenge
 from .states import get_challenge
 from .verification import Verification, check_code
+
+read_challenge = refresh_challenge
+"""The older name of :func:`refresh_challenge`, kept for sites that call it."""
 
 __all__ = [
     "AlreadyVerified",
@@ -56,6 +59,7 @@ __all__ = [
     "read_challenge",
     "read_token",
     "refresh_call",
+    "refresh_challenge",
     "resend_call",
     "start_verification",
 ]

@@ -217,6 +217,11 @@ def record_send(
     return True
 
 
+def latest_call(challenge: OtpChallenge) -> VoiceCall | None:
+    """The challenge's latest call (a challenge's calls are placed one after another)."""
+    return VoiceCall.objects.filter(challenge_id=challenge.pk).order_by("-created_at", "-pk").first()
+
+
 def codes_sent_since(phone: str, since: datetime) -> set[str]:
     """The sent digests of the codes this number was sent at or after ``since``, read where the writes
     go: a replica's lag could hide the very call whose code made a request draw again."""

@@ -9,9 +9,8 @@ assigned to (``get_db_prep_value``: a UUID as hex on SQLite, an aware datetime, 
 has an ORM twin in :mod:`.writers`, and a test runs both on SQLite and PostgreSQL and compares what
 they wrote and read.
 
-Inserts are left to the ORM (``Model.save``) except on PostgreSQL, where :data:`OPEN` writes a
-challenge and its first call in the statement that replaces the older challenge: one round trip,
-where the ORM needs three and a transaction.
+On PostgreSQL, :data:`OPEN` writes a new challenge and its first call in the statement that replaces
+the older challenge: one round trip, where the others need three and a transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ TABLES: dict[str, type[models.Model]] = {"challenge": OtpChallenge, "call": Voic
 
 _COLUMN = re.compile(r"\{(?P<table>\w+)\.(?P<column>\w+)\}")
 _BOUND = re.compile(r"\{(?P<table>\w+)\.(?P<column>\w+)\}\s*(?:=|>=|<=|>|<)\s*%s")
-_ROW = re.compile(r"\{(?P<table>\w+):(?P<part>columns|inserted|values)\}")
+_ROW = re.compile(r"\{(?P<table>\w+):(?P<part>columns|inserted|values|marks)\}")
 ROW = "*row"
 """The "field" of a whole new row's values (``{challenge:values}``): given as the model instance."""
 
@@ -56,9 +55,9 @@ class Statement:
     """One literal statement and the field each of its values is prepared for, in order.
 
     A value's field is the column it is compared with or assigned to (``{challenge.status} = %s``);
-    ``{challenge:inserted}`` and ``{challenge:values}`` are a whole new row (an ``INSERT ... SELECT``,
-    its values cast to their columns' types, which a ``SELECT`` list does not infer), and
-    ``{challenge:columns}`` every column of a row read.
+    ``{challenge:inserted}`` and ``{challenge:marks}`` are a whole new row (``{challenge:values}`` in
+    an ``INSERT ... SELECT``: its values cast to their columns' types, which a ``SELECT`` list does not
+    infer), and ``{challenge:columns}`` every column of a row read.
     """
 
     name: str
@@ -69,7 +68,11 @@ class Statement:
         bound = [(m.end(), (m["table"], m["column"])) for m in _BOUND.finditer(self.template)]
         if len(bound) != self.template.count("%s"):
             raise ValueError(f"{self.name}: every %s must follow the column it is for")
-        rows = [(m.end(), (m["table"], ROW)) for m in _ROW.finditer(self.template) if m["part"] == "values"]
+        rows = [
+            (m.end(), (m["table"], ROW))
+            for m in _ROW.finditer(self.template)
+            if m["part"] in ("values", "marks")
+        ]
         object.__setattr__(self, "fields", tuple(f for _, f in sorted(bound + rows)))
 
     def sql(self, alias: str) -> str:
@@ -119,6 +122,8 @@ def _render(template: str, alias: str) -> str:
             return ", ".join(quote(str(f.column)) for f in row_fields(model))
         if match["part"] == "inserted":
             return ", ".join(quote(str(f.column)) for f in inserted_fields(model))
+        if match["part"] == "marks":
+            return ", ".join("%s" for _ in inserted_fields(model))
         return ", ".join(f"CAST(%s AS {_cast_type(f, connection)})" for f in inserted_fields(model))
 
     text = _ROW.sub(row, template)
@@ -193,6 +198,15 @@ OPEN = Statement(
     """,
 )
 
+INSERT_CHALLENGE = Statement(
+    "write a new challenge", "INSERT INTO {challenge} ({challenge:inserted}) VALUES ({challenge:marks})"
+)
+
+INSERT_CALL = Statement(
+    "write a new call, its id given back",
+    "INSERT INTO {call} ({call:inserted}) VALUES ({call:marks}) RETURNING {call.id}",
+)
+
 SHOW_CALL_STATUS = Statement(
     "show the latest call's status on its challenge",
     "UPDATE {challenge} SET {challenge.call_status} = %s WHERE {challenge.id} = %s",
@@ -224,6 +238,8 @@ STATEMENTS = (
     JUDGE,
     SENT_RECENTLY,
     REPLACE_LIVE,
+    INSERT_CHALLENGE,
+    INSERT_CALL,
     OPEN,
     SHOW_CALL_STATUS,
     RECORD_ANSWER,

@@ -117,13 +117,25 @@ class Literal(Reference):
     def opens_at_once(self, alias: str) -> bool:
         return bool(connections[alias].vendor == "postgresql")
 
+    def insert(self, alias: str, *rows: OtpChallenge | VoiceCall) -> None:
+        if not connections[alias].features.can_return_columns_from_insert:
+            super().insert(alias, *rows)
+            return
+        for row in rows:
+            _before_saving(alias, row)
+            if isinstance(row, VoiceCall):
+                row.pk = sql.INSERT_CALL.run(alias, row, fetch=True)[0][0]
+            else:
+                sql.INSERT_CHALLENGE.run(alias, row)
+            _saved(alias, row)
+
     def open_at_once(
         self, alias: str, challenge: OtpChallenge, call: VoiceCall, since: datetime | None
     ) -> bool | None:
         if not self.opens_at_once(alias):
             return None
         for row in (challenge, call):
-            signals.pre_save.send(sender=type(row), instance=row, raw=False, using=alias, update_fields=None)
+            _before_saving(alias, row)
         written = sql.OPEN.run(
             alias,
             call.phone,
@@ -141,10 +153,7 @@ class Literal(Reference):
             return False
         call.pk = written[0][0]
         for row in (challenge, call):
-            row._state.adding, row._state.db = False, alias
-            signals.post_save.send(
-                sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=alias
-            )
+            _saved(alias, row)
         return True
 
     def show_call_status(self, alias: str, challenge_id: Any, call_status: str) -> None:
@@ -160,6 +169,19 @@ class Literal(Reference):
             return False
         sql.RECORD.run(alias, call_status, challenge_id, *(answer[name] for name in ANSWER_FIELDS), call_id)
         return True
+
+
+def _before_saving(alias: str, row: OtpChallenge | VoiceCall) -> None:
+    """What ``Model.save`` sends before an insert (a receiver may still change the row)."""
+    signals.pre_save.send(sender=type(row), instance=row, raw=False, using=alias, update_fields=None)
+
+
+def _saved(alias: str, row: OtpChallenge | VoiceCall) -> None:
+    """The row as ``Model.save`` leaves it after an insert, and what it sends."""
+    row._state.adding, row._state.db = False, alias
+    signals.post_save.send(
+        sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=alias
+    )
 
 
 REFERENCE = Reference()

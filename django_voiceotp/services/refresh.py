@@ -1,4 +1,5 @@
-"""Reading a challenge for display, its call's outcome first asked when nothing else asks."""
+"""A challenge as a person waiting on it should see it: its call's outcome first asked of the gateway
+when it is stale and nothing else asks."""
 
 from __future__ import annotations
 
@@ -6,20 +7,19 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import caches
 from django.utils import timezone
 
-from .. import conf
+from .. import conf, ratelimits, store
 from ..gateways import GatewayError, get_gateway
-from ..models import OPEN_CALL_STATUSES, ChallengeStatus, OtpChallenge, VoiceCall
+from ..models import OPEN_CALL_STATUSES, ChallengeStatus, OtpChallenge
 from . import calls, states
 
 logger = logging.getLogger("django_voiceotp")
 
 
-def read_challenge(challenge_id: Any) -> OtpChallenge:
-    """The challenge, its call status first refreshed when it is stale (see :func:`_refresh_on_read`);
-    ``NotFound`` when there is none."""
+def refresh_challenge(challenge_id: Any) -> OtpChallenge:
+    """The challenge, its call status first refreshed from the gateway when it is stale (see
+    :func:`_refresh_on_read`); ``NotFound`` when there is none. ``read_challenge`` is its older name."""
     challenge = states.get_challenge(challenge_id)
     if challenge.call_status in OPEN_CALL_STATUSES and _refresh_on_read(challenge):
         challenge.refresh_from_db()
@@ -45,7 +45,7 @@ def _refresh_on_read(challenge: OtpChallenge) -> bool:
         return False
     if conf.polls_in_background():
         return False
-    row = VoiceCall.objects.filter(challenge_id=challenge.pk).order_by("-created_at", "-pk").first()
+    row = store.latest_call(challenge)
     if row is None or row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
     if (row.checked_at or row.created_at) > stale_before:
@@ -53,7 +53,7 @@ def _refresh_on_read(challenge: OtpChallenge) -> bool:
     if row.poll_lease_until is not None and row.poll_lease_until > now:
         return False  # a poller is asking about it, or holds it after a failed check
     try:
-        if not caches[values.CACHE].add(f"voiceotp:read-check:{row.pk}", 1, interval):
+        if not ratelimits.first_to_ask(f"voiceotp:read-check:{row.pk}", interval):
             return False
         with get_gateway().for_a_person() as gateway:
             return calls.refresh_call(row, gateway)
