@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -112,18 +113,27 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 
 class Shaper:
-    """One serializer instance built once and used by every request, for reading bodies and shaping
-    answers.
+    """One serializer instance per thread, built on first use and used by that thread's requests, for
+    reading bodies and shaping answers.
 
     Why: a serializer instance deep-copies its declared fields when it is built, which on these
-    endpoints cost more than the validation and the shaping themselves. Validation
-    (``run_validation``) and shaping (``to_representation``) keep nothing on the instance, so one
-    instance serves every thread.
+    endpoints cost more than the validation and the shaping themselves. Why per thread: DRF makes no
+    promise that one instance may serve two threads at once; one thread's requests come one after
+    another, and validation (``run_validation``) and shaping (``to_representation``) keep nothing of a
+    request on the instance.
     """
 
-    def __init__(self, serializer: serializers.Serializer[Any]) -> None:
-        self.serializer = serializer
-        self.serializer.fields  # noqa: B018 (binds the fields now, not in two threads at once)
+    def __init__(self, serializer_class: type[serializers.Serializer[Any]]) -> None:
+        self.serializer_class = serializer_class
+        self._local = threading.local()
+
+    @property
+    def serializer(self) -> serializers.Serializer[Any]:
+        found: serializers.Serializer[Any] | None = getattr(self._local, "serializer", None)
+        if found is None:
+            found = self._local.serializer = self.serializer_class()
+            found.fields  # noqa: B018 (binds the fields now, once)
+        return found
 
     def read(self, data: Any) -> dict[str, Any]:
         """The validated body; a ``ValidationError`` (400 ``invalid_request``) otherwise."""
@@ -135,6 +145,6 @@ class Shaper:
         return shaped
 
 
-CHALLENGE_REQUEST = Shaper(ChallengeRequestSerializer())
-VERIFY = Shaper(VerifySerializer())
-CHALLENGE = Shaper(ChallengeSerializer())
+CHALLENGE_REQUEST = Shaper(ChallengeRequestSerializer)
+VERIFY = Shaper(VerifySerializer)
+CHALLENGE = Shaper(ChallengeSerializer)
