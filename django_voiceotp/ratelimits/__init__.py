@@ -12,13 +12,12 @@ call costs money, and a limit that silently stops counting is how accounts are e
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -60,37 +59,36 @@ class Reservation:
     cache_key: str
 
 
-@dataclass
 class Admission:
     """What :func:`admitted` let through: the counted steps and, when one was claimed, the number's
-    resend cooldown, which the block gives back on every exit unless :meth:`keep` was called."""
+    resend cooldown, which the block gives back on every way out unless :meth:`keep` was called:
+    nobody waits for a call that never came, and a call that may come is never doubled by an
+    impatient second request."""
 
-    reservations: list[Reservation] = field(default_factory=list)
-    cooldown_of: str | None = None
-    """The number whose cooldown this admission holds, if any."""
-    kept: bool = False
+    def __init__(self, steps: Sequence[Step], cooldown: tuple[str, int] | None) -> None:
+        self.reservations = admit(steps, cooldown=cooldown)
+        self.cooldown_of = cooldown[0] if cooldown is not None and cooldown[1] > 0 else None
+        """The number whose cooldown this admission holds, if any."""
+        self.kept = False
 
     def keep(self) -> None:
         """The call may have reached the gateway (it may ring, and be charged): the cooldown stays."""
         self.kept = True
 
+    def __enter__(self) -> Admission:
+        return self
 
-@contextmanager
-def admitted(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> Iterator[Admission]:
-    """:func:`admit` the steps and claim the cooldown for the block; on leaving it, by any way, the
-    cooldown is given back unless the block said :meth:`Admission.keep`: nobody waits for a call that
-    never came, and a call that may come is never doubled by an impatient second request."""
-    reservations = admit(steps, cooldown=cooldown)
-    claimed = cooldown[0] if cooldown is not None and cooldown[1] > 0 else None
-    admission = Admission(reservations, claimed)
-    try:
-        yield admission
-    finally:
-        if claimed is not None and not admission.kept:
-            _delete_cooldown(claimed, "giving the cooldown back")
+    def __exit__(self, *exc_info: object) -> None:
+        if self.cooldown_of is not None and not self.kept:
+            _delete_cooldown(self.cooldown_of, "giving the cooldown back")
 
 
-def cooldown(phone: str, seconds: int) -> contextlib.AbstractContextManager[Admission]:
+def admitted(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> Admission:
+    """:func:`admit` the steps and claim the cooldown, for a ``with`` block (see :class:`Admission`)."""
+    return Admission(steps, cooldown)
+
+
+def cooldown(phone: str, seconds: int) -> Admission:
     """The number's resend cooldown alone, claimed for the block as :func:`admitted` claims it."""
     return admitted([], cooldown=(phone, seconds))
 
@@ -100,14 +98,26 @@ def _limits_cache() -> tuple[str, BaseCache]:
     return alias, caches[alias]
 
 
-@contextmanager
-def _failing_closed(what: str) -> Iterator[None]:
-    try:
-        yield
-    except RateLimited:
-        raise
-    except Exception:  # the cache is down: refuse rather than stop counting
-        logger.exception("%s: the cache failed; refusing", what)
+class _FailingClosed:
+    """A block whose cache failures refuse the request (a ``RateLimited``) rather than stop counting."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if (
+            kind is None
+            or error is None
+            or isinstance(error, RateLimited)
+            or not isinstance(error, Exception)
+        ):
+            return
+        logger.error("%s: the cache failed; refusing", self.what, exc_info=(kind, error, tb))
         raise RateLimited(CACHE_DOWN_RETRY_AFTER) from None
 
 
@@ -126,7 +136,7 @@ def admit(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> 
     if not counters and claim is None:
         return []  # nothing to count: the cache is not asked (and may be down)
     alias, cache = _limits_cache()
-    with _failing_closed("rate limits"):
+    with _FailingClosed("rate limits"):
         fast = counters_for(cache)
         if fast is not None and (claim is None or alias == values.CACHE):
             until = time.time() + claim[1] if claim else 0.0
@@ -214,7 +224,7 @@ def _claim_cooldown(phone: str, seconds: int) -> None:
         return
     cache = caches[get_settings().CACHE]
     until = time.time() + seconds
-    with _failing_closed("resend cooldown"):
+    with _FailingClosed("resend cooldown"):
         fast = counters_for(cache)
         if fast is not None:
             held = fast.admit([], (cooldown_key(phone), seconds, until)).cooldown_held_until

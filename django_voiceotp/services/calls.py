@@ -49,14 +49,15 @@ ANSWERS_OF_KINDS = {
 """The table's row for each kind of answer a gateway gives to "place this call"."""
 
 
-@sensitive_variables("code")
 def fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
     """A code this number was not sent within the repeat window (the gateway would refuse it)."""
     recent = store.codes_sent_since(number.e164, now - timedelta(seconds=repeat_window()))
     return codes.generate_code(values.CODE_LENGTH, avoid=recent, phone=number.e164)
 
 
-@sensitive_variables("code")
+fresh_code = sensitive_variables("code")(fresh_code)
+
+
 def call_row(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
     """A new call's row, not written yet: the gateway that will place it, and the digest of its code."""
     return VoiceCall(
@@ -67,7 +68,9 @@ def call_row(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
     )
 
 
-@sensitive_variables("code", "salt")
+call_row = sensitive_variables("code")(call_row)
+
+
 def place(
     challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str, values: VoiceOtpSettings
 ) -> Outcome:
@@ -92,6 +95,9 @@ def place(
     return OUTCOMES[Answer.REPEATED]
 
 
+place = sensitive_variables("code", "salt")(place)
+
+
 @dataclass(frozen=True)
 class _Heard:
     """What the gateway said to one request to place a call, or why it said nothing."""
@@ -109,7 +115,6 @@ class _Heard:
         return self.error or f"gateway {self.code}"
 
 
-@sensitive_variables("code")
 def _hear(gateway: VoiceGateway, number: Phone, code: str) -> _Heard:
     try:
         result = gateway.place_call(number.e164, code)
@@ -131,7 +136,9 @@ def _hear(gateway: VoiceGateway, number: Phone, code: str) -> _Heard:
     return heard
 
 
-@sensitive_variables("code")
+_hear = sensitive_variables("code")(_hear)
+
+
 def _ask(challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> Outcome:
     """Ask the gateway once and record its answer on the call's row and its challenge."""
     heard = _hear(get_gateway(), number, code)
@@ -147,6 +154,9 @@ def _ask(challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> O
     elif outcome.refusal is not None:
         logger.warning("no call was placed: %s (%s)", heard.code or heard.error, heard.answer.value)
     return outcome
+
+
+_ask = sensitive_variables("code")(_ask)
 
 
 def _answer(heard: _Heard, outcome: Outcome) -> dict[str, object]:

@@ -29,7 +29,6 @@ from .outcomes import Outcome
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
 
 
-@sensitive_variables("code")
 def start_verification(
     phone: str,
     *,
@@ -63,7 +62,9 @@ def start_verification(
     return challenge
 
 
-@sensitive_variables("code")
+start_verification = sensitive_variables("code")(start_verification)
+
+
 def _open(
     number: Phone, purpose: str, values: VoiceOtpSettings, who: Caller
 ) -> tuple[OtpChallenge, VoiceCall, str]:
@@ -87,6 +88,9 @@ def _open(
     return challenge, row, code
 
 
+_open = sensitive_variables("code")(_open)
+
+
 def _write(
     challenge: OtpChallenge, row: VoiceCall, values: VoiceOtpSettings, *, unless_sent_since: datetime | None
 ) -> store.Opened:
@@ -98,7 +102,6 @@ def _write(
         raise guards.spend_cap_refusal(spent) from None
 
 
-@sensitive_variables("code")
 def _new_challenge(
     number: Phone, purpose: str, code: str, values: VoiceOtpSettings, who: Caller, now: datetime
 ) -> OtpChallenge:
@@ -119,7 +122,9 @@ def _new_challenge(
     )
 
 
-@sensitive_variables("code")
+_new_challenge = sensitive_variables("code")(_new_challenge)
+
+
 def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSET) -> OtpChallenge:
     """Call again with a new code; the old code dies at once. An expired code may be resent."""
     who = caller(request, client_ip)
@@ -137,7 +142,9 @@ def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSE
     return challenge
 
 
-@sensitive_variables("code", "salt")
+resend_call = sensitive_variables("code")(resend_call)
+
+
 def _rearm(challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings) -> tuple[VoiceCall, str]:
     """The challenge with a new code and a new call written, or the refusal of a challenge that can
     no longer be called (closed meanwhile, out of calls, or replaced by a newer one)."""
@@ -163,6 +170,9 @@ def _rearm(challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings) -> 
         states.refuse_unless_resendable(challenge)
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
     return row, code
+
+
+_rearm = sensitive_variables("code", "salt")(_rearm)
 
 
 def _settle(outcome: Outcome, admission: ratelimits.Admission, values: VoiceOtpSettings) -> None:

@@ -26,7 +26,6 @@ class Verification:
     token: str
 
 
-@sensitive_variables("code")
 def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: Any = UNSET) -> Verification:
     """Check ``code`` against the challenge; a right code verifies it exactly once.
 
@@ -86,6 +85,9 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
             ratelimits.release(reservation)
 
 
+check_code = sensitive_variables("code")(check_code)
+
+
 def _read_again(challenge: OtpChallenge) -> OtpChallenge:
     """The challenge as another request left it (it is never deleted while a guess is judged)."""
     found = store.read_challenge(challenge.pk, for_write=True)
@@ -107,3 +109,6 @@ def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
     )
     token = make_token(phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk))
     return Verification(challenge, token)
+
+
+_verified = sensitive_variables("token")(_verified)
