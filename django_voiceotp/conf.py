@@ -30,16 +30,21 @@ options of the default backend (``GATEWAY["OPTIONS"]`` is where they live now)."
 
 DEFAULT_RATE_LIMITS: dict[str, str | None] = {
     "request_per_ip": "20/h",
-    "request_per_phone": "5/h",
+    "request_per_phone": "3/10m",
+    "calls_per_phone": "10/d",
     "verify_per_ip": "60/h",
     "resend_per_ip": "20/h",
     "verify_failures_per_phone": "20/d",
 }
+"""The per-number limits count per lane (see ``docs/security.md``): ``request_per_phone`` and
+``calls_per_phone`` (calls until the number verifies, started over by a right code) per caller,
+``verify_failures_per_phone`` per lane, slowing rather than refusing once spent."""
 
 RELAXED = "relaxed"
 RELAXED_RATE_LIMITS: dict[str, str | None] = {
     "request_per_ip": "1000/h",
     "request_per_phone": "200/h",
+    "calls_per_phone": "1000/d",
     "verify_per_ip": "3000/h",
     "resend_per_ip": "1000/h",
     "verify_failures_per_phone": "1000/d",

@@ -49,6 +49,16 @@ class OtpChallenge(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     phone = models.CharField(_("phone (E.164)"), max_length=20)
     purpose = models.CharField(_("purpose"), max_length=64, default="default")
+    owner = models.CharField(
+        _("started by"),
+        max_length=64,
+        default="",
+        editable=False,
+        help_text=_(
+            "Whose live code a new challenge replaces, and whose limits its calls and guesses spend: "
+            "holder (a browser that verified the number), member:<user id>, or anyone:<client tag>."
+        ),
+    )
     code_hash = models.CharField(max_length=64, editable=False)
     code_salt = models.CharField(max_length=32, editable=False)
     status = models.CharField(
@@ -94,11 +104,12 @@ class OtpChallenge(models.Model):
             models.Index(fields=["created_at"], name="voiceotp_ch_created"),
         ]
         constraints = [
-            # One live code per number and purpose, held by the database itself.
+            # One live code per number, purpose and owner, held by the database itself: a stranger's
+            # challenge for the same number never replaces the one its holder is about to type.
             models.UniqueConstraint(
-                fields=["phone", "purpose"],
+                fields=["phone", "purpose", "owner"],
                 condition=Q(status="pending"),
-                name="voiceotp_one_pending_per_phone_purpose",
+                name="voiceotp_one_pending_per_owner",
             ),
         ]
         permissions = [

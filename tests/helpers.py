@@ -11,16 +11,13 @@ from django.conf import settings
 from django.core.cache.backends.base import BaseCache
 from django.test import override_settings
 
+from django_voiceotp.conf import DEFAULT_RATE_LIMITS
+
 T = TypeVar("T")
 
 PHONE = "0361234567"
-NO_LIMITS = {
-    "request_per_ip": None,
-    "request_per_phone": None,
-    "verify_per_ip": None,
-    "resend_per_ip": None,
-    "verify_failures_per_phone": None,
-}
+NO_LIMITS: dict[str, str | None] = dict.fromkeys(DEFAULT_RATE_LIMITS)
+"""Every rate limit switched off."""
 
 
 class CacheDown(Exception):

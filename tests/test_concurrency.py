@@ -54,7 +54,10 @@ def test_ten_parallel_requests_for_one_number_place_exactly_one_call(simulator):
 
 
 def test_parallel_requests_for_one_number_and_purpose_leave_one_pending_even_without_cooldown(simulator):
-    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS={"request_per_phone": None, "request_per_ip": None}):
+    with voiceotp(
+        RESEND_COOLDOWN=0,
+        RATE_LIMITS={"request_per_phone": None, "request_per_ip": None, "calls_per_phone": None},
+    ):
         results = in_parallel(8, lambda i: post("/api/otp/challenges/", {"phone": PHONE}))
     assert {status for status, _, _ in results} <= {201, 429}
     assert OtpChallenge.objects.filter(status=ChallengeStatus.PENDING).count() == 1
@@ -136,7 +139,7 @@ def test_the_cooldown_holds_across_processes(simulator):
 
 
 def test_twenty_parallel_requests_with_three_calls_left_place_three(simulator):
-    limits = {"request_per_ip": None, "request_per_phone": None}
+    limits = {"request_per_ip": None, "request_per_phone": None, "calls_per_phone": None}
     with voiceotp(DAILY_CALL_LIMIT=5, RATE_LIMITS=limits):
         for i in range(2):
             assert post("/api/otp/challenges/", {"phone": f"03712300{i:02d}"})[0] == 201
@@ -147,7 +150,7 @@ def test_twenty_parallel_requests_with_three_calls_left_place_three(simulator):
 
 def test_the_daily_call_limit_holds_across_processes(simulator):
     phone_lists = [[f"03612{p}{i:04d}" for i in range(5)] for p in range(4)]
-    no_limits = {"request_per_ip": None, "request_per_phone": None}
+    no_limits = {"request_per_ip": None, "request_per_phone": None, "calls_per_phone": None}
     outcomes = in_processes(simulator, phone_lists, DAILY_CALL_LIMIT=3, RATE_LIMITS=no_limits)
     assert outcomes == {"placed": 3, "rate_limited": 17}, outcomes
     assert simulator.count("postSMS") == 3
@@ -157,7 +160,12 @@ def test_the_failures_per_number_hold_exactly_over_parallel_guesses_on_several_c
     """One live challenge per purpose, each with its own attempts: the number's budget still holds,
     because each guess is counted before it is judged."""
     purposes = ["login", "signup", "reset", "change"]  # 4 x 5 attempts, against a budget of 7
-    limits = {"verify_per_ip": None, "request_per_phone": None, "verify_failures_per_phone": "7/d"}
+    limits = {
+        "verify_per_ip": None,
+        "request_per_phone": None,
+        "calls_per_phone": None,
+        "verify_failures_per_phone": "7/d",
+    }
     with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=limits):
         ids = [post("/api/otp/challenges/", {"phone": PHONE, "purpose": p})[1]["id"] for p in purposes]
         bad = {

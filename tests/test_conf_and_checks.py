@@ -39,7 +39,8 @@ def test_defaults_fill_what_the_site_leaves_out():
     assert values.DAILY_CALL_LIMIT is None
     assert values.PREFIX_GUARD is None
     assert values.CACHE == "default"
-    assert values.rate("request_per_phone") == "5/h"
+    assert values.rate("request_per_phone") == "3/10m"  # a stranger keeps no holder waiting longer
+    assert values.rate("calls_per_phone") == "10/d"
     assert values.rate("verify_failures_per_phone") == "20/d"
 
 

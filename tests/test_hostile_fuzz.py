@@ -115,7 +115,12 @@ def test_a_hostile_client_and_a_misbehaving_gateway_get_no_500_no_stray_dial_and
     simulator.clear_faults()
     caplog.clear()
     caplog.set_level(logging.DEBUG)
-    limits = {"request_per_ip": "1000/h", "request_per_phone": "1000/h", "verify_per_ip": "1000/h"}
+    limits = {
+        "request_per_ip": "1000/h",
+        "request_per_phone": "1000/h",
+        "calls_per_phone": "1000/d",
+        "verify_per_ip": "1000/h",
+    }
     with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=limits, TRUSTED_PROXY_HEADER="HTTP_X_FORWARDED_FOR"):
         live = api.post("/api/otp/challenges/", {"phone": "0361234567"}, format="json").json()
         if attempt["fault"] is not None:

@@ -21,7 +21,7 @@ from django_voiceotp import services
 from django_voiceotp.exceptions import VoiceOtpError
 from django_voiceotp.models import ChallengeStatus, OtpChallenge, VoiceCall
 
-from .helpers import voiceotp, wrong
+from .helpers import NO_LIMITS, voiceotp, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_the_challenge_lifecycle_keeps_its_invariants(simulator):
             for challenge in OtpChallenge.objects.filter(status=ChallengeStatus.LOCKED):
                 assert challenge.attempts == challenge.max_attempts
 
-    limits = dict.fromkeys(("request_per_ip", "request_per_phone", "verify_per_ip", "resend_per_ip"), None)
+    limits = {**NO_LIMITS, "verify_failures_per_phone": "20/d"}
     with voiceotp(RESEND_COOLDOWN=0, MAX_ATTEMPTS=3, RATE_LIMITS=limits):
         run_state_machine_as_test(
             Lifecycle,

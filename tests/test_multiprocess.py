@@ -27,7 +27,14 @@ pytestmark = [
 ]
 
 NO_LIMITS = dict.fromkeys(
-    ("request_per_ip", "request_per_phone", "verify_per_ip", "resend_per_ip", "verify_failures_per_phone")
+    (
+        "request_per_ip",
+        "request_per_phone",
+        "calls_per_phone",
+        "verify_per_ip",
+        "resend_per_ip",
+        "verify_failures_per_phone",
+    )
 )
 
 

@@ -69,20 +69,31 @@ def test_resend_per_ip(simulator, api):
     assert simulator.count("postSMS") == 2
 
 
-def test_verify_failures_per_phone_spans_challenges_and_blocks_new_ones(simulator, api):
+def test_verify_failures_per_phone_spans_challenges_and_slows_once_spent(simulator, api):
     with limits(verify_failures_per_phone="3/d"):
         first = start(api, purpose="login").json()["id"]
         bad = wrong(simulator.calls[0].code)
         assert verify(api, first, bad).status_code == 400
         assert verify(api, first, bad).status_code == 400
-        # A new challenge does not reset the budget.
+        # A new challenge does not reset the budget...
         second = start(api, purpose="login").json()["id"]
         assert verify(api, second, wrong(simulator.calls[1].code)).status_code == 400
-        assert_limited(verify(api, second, simulator.calls[1].code))
-        assert_limited(start(api, purpose="signup"))
+        # ...and once it is spent, a code is checked once per call: not on a challenge called before.
+        unjudged = verify(api, second, simulator.calls[1].code)
+        assert unjudged.json()["code"] == "expired"
+        assert api.get(f"/api/otp/challenges/{second}/").json()["attempts_left"] == 4
+        # A new call leaves its challenge one attempt...
+        third = start(api, purpose="signup").json()
+        assert third["attempts_left"] == 1
+        # ...the next waits (a minute, doubling with each wrong code past the budget, never over ten)...
+        waited = start(api, purpose="other")
+        assert_limited(waited)
+        assert 60 <= int(waited["Retry-After"]) <= 600
+        # ...and the right code of the new call passes.
+        assert verify(api, third["id"], simulator.calls[2].code).status_code == 200
         # Another number is unaffected.
         assert start(api, phone="0361234568").status_code == 201
-    assert simulator.count("postSMS") == 3
+    assert simulator.count("postSMS") == 4
 
 
 def test_none_switches_a_limit_off(simulator, api):
@@ -91,11 +102,13 @@ def test_none_switches_a_limit_off(simulator, api):
             assert start(api).status_code == 201
 
 
-def test_the_default_request_per_phone_is_five_an_hour(simulator, api):
+def test_the_default_request_per_phone_is_three_in_ten_minutes(simulator, api):
     with voiceotp(RESEND_COOLDOWN=0):
-        for _ in range(5):
+        for _ in range(3):
             assert start(api).status_code == 201
-        assert_limited(start(api))
+        refused = start(api)
+        assert_limited(refused)
+        assert int(refused["Retry-After"]) <= 600
 
 
 def test_a_proxy_header_is_ignored_unless_trusted(simulator, api):

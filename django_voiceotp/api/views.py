@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services
+from .. import holders, services
 from ..conf import get_settings
 from ..exceptions import VoiceOtpError
 from .errors import error_response, exception_handler
@@ -50,6 +50,7 @@ class VoiceOtpView(APIView):
         language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
         with translation.override(language):
             response = super().dispatch(request, *args, **kwargs)
+        holders.remember(self.request, response)  # a right code: its browser is the number's holder
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response

@@ -16,7 +16,6 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
 
 from django.conf import settings
@@ -26,24 +25,22 @@ from django_ratelimit.core import get_usage
 
 from ..conf import get_settings
 from ..exceptions import RateLimited
-from .counters import GROUP_PREFIX, Counter, Step, cooldown_key
+from .counters import GROUP_PREFIX, Counter, Step, Usage, cooldown_key
 from .redis import counters_for
 
 __all__ = [
     "CACHE_DOWN_RETRY_AFTER",
     "Admission",
-    "Reservation",
     "Step",
+    "Usage",
     "admit",
     "admitted",
-    "check",
     "cooldown",
     "cooldown_detail",
     "first_to_ask",
-    "hit",
+    "forget",
     "lift_cooldown",
     "release",
-    "reserve",
 ]
 
 logger = logging.getLogger("django_voiceotp.ratelimits")
@@ -51,46 +48,64 @@ logger = logging.getLogger("django_voiceotp.ratelimits")
 CACHE_DOWN_RETRY_AFTER = 60
 
 
-@dataclass(frozen=True)
-class Reservation:
-    """One event counted before its outcome was known (see :func:`reserve`)."""
-
-    name: str
-    cache_key: str
-
-
 class Admission:
-    """What :func:`admitted` let through: the counted steps and, when one was claimed, the number's
-    resend cooldown, which the block gives back on every way out unless :meth:`keep` was called:
-    nobody waits for a call that never came, and a call that may come is never doubled by an
-    impatient second request."""
+    """What :func:`admitted` let through: the steps as counted (``usages``) and, when claimed,
+    cooldowns, which the block gives back on every way out unless :meth:`keep` was called: nobody
+    waits for a call that never came, and a call that may come is never doubled by an impatient
+    second request."""
 
-    def __init__(self, steps: Sequence[Step], cooldown: tuple[str, int] | None) -> None:
-        self.reservations = admit(steps, cooldown=cooldown)
-        self.cooldown_of = cooldown[0] if cooldown is not None and cooldown[1] > 0 else None
-        """The number whose cooldown this admission holds, if any."""
+    def __init__(
+        self, steps: Sequence[Step], cooldown: tuple[str, int] | None, held: Sequence[str] = ()
+    ) -> None:
+        self.usages = admit(steps, cooldown=cooldown, held=held)
+        self.claimed = [cooldown[0]] if cooldown is not None and cooldown[1] > 0 else []
+        """The cooldowns (their subjects) this admission holds."""
         self.kept = False
 
+    def usage(self, name: str) -> Usage | None:
+        """How the step ``name`` was counted, None when its limit is off."""
+        return next((u for u in self.usages if u.name == name), None)
+
+    def also_claim(self, subject: str, seconds: int) -> None:
+        """Claim one more cooldown for the block; when it is held, the admission gives back what it
+        claimed and the wait is refused."""
+        if seconds <= 0:
+            return
+        try:
+            _claim_cooldown(subject, seconds)
+        except RateLimited:
+            self.give_back()
+            raise
+        self.claimed.append(subject)
+
+    def give_back(self) -> None:
+        """Give back every cooldown claimed (what leaving the block does, unless :meth:`keep`)."""
+        for subject in self.claimed:
+            _delete_cooldown(subject, "giving the cooldown back")
+        self.claimed = []
+
     def keep(self) -> None:
-        """The call may have reached the gateway (it may ring, and be charged): the cooldown stays."""
+        """The call may have reached the gateway (it may ring, and be charged): the cooldowns stay."""
         self.kept = True
 
     def __enter__(self) -> Admission:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.cooldown_of is not None and not self.kept:
-            _delete_cooldown(self.cooldown_of, "giving the cooldown back")
+        if not self.kept:
+            self.give_back()
 
 
-def admitted(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> Admission:
+def admitted(
+    steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None, held: Sequence[str] = ()
+) -> Admission:
     """:func:`admit` the steps and claim the cooldown, for a ``with`` block (see :class:`Admission`)."""
-    return Admission(steps, cooldown)
+    return Admission(steps, cooldown, held)
 
 
-def cooldown(phone: str, seconds: int) -> Admission:
-    """The number's resend cooldown alone, claimed for the block as :func:`admitted` claims it."""
-    return admitted([], cooldown=(phone, seconds))
+def cooldown(subject: str, seconds: int, *, held: Sequence[str] = ()) -> Admission:
+    """One cooldown alone, claimed for the block as :func:`admitted` claims it."""
+    return admitted([], cooldown=(subject, seconds), held=held)
 
 
 def _limits_cache() -> tuple[str, BaseCache]:
@@ -110,51 +125,55 @@ class _FailingClosed:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if (
-            kind is None
-            or error is None
-            or isinstance(error, RateLimited)
-            or not isinstance(error, Exception)
-        ):
-            return
+        if kind is None or isinstance(error, RateLimited) or not isinstance(error, Exception):
+            return  # no error, the refusal itself, or not the cache's (KeyboardInterrupt...)
         logger.error("%s: the cache failed; refusing", self.what, exc_info=(kind, error, tb))
         raise RateLimited(CACHE_DOWN_RETRY_AFTER) from None
 
 
-def admit(steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None) -> list[Reservation]:
-    """Apply ``steps`` in order, refusing at the first one spent, then claim ``cooldown`` (a number
-    and its seconds): ``RateLimited`` with the time to wait. A limit switched off (``None``) is skipped.
+def admit(
+    steps: Sequence[Step], *, cooldown: tuple[str, int] | None = None, held: Sequence[str] = ()
+) -> list[Usage]:
+    """Refuse while a cooldown of ``held`` or ``cooldown`` runs (before counting anything: a request
+    the cooldown refuses spends no limit), apply ``steps`` in order, refusing at the first one spent,
+    then claim ``cooldown`` (a subject and its seconds): ``RateLimited`` with the time to wait. A
+    limit switched off (``None``) is skipped; django-ratelimit's ``RATELIMIT_ENABLE`` does not switch
+    these off (a site that turns django-ratelimit off for its own views keeps the app's limits).
 
-    Returns a :class:`Reservation` for each counted step, for :func:`release`.
+    Returns how each step was counted (:class:`Usage`), for :func:`release` and for the rules.
     """
     values = get_settings()
-    enabled = getattr(settings, "RATELIMIT_ENABLE", True)
-    counters = [
-        Counter.of(step, rate) for step in steps if enabled and (rate := values.rate(step.name)) is not None
-    ]
+    counters = [Counter.of(step, rate) for step in steps if (rate := values.rate(step.name)) is not None]
     claim = cooldown if cooldown is not None and cooldown[1] > 0 else None
-    if not counters and claim is None:
+    checked = [cooldown_key(subject) for subject in held] + ([cooldown_key(claim[0])] if claim else [])
+    if not counters and not checked:
         return []  # nothing to count: the cache is not asked (and may be down)
     alias, cache = _limits_cache()
     with _FailingClosed("rate limits"):
         fast = counters_for(cache)
-        if fast is not None and (claim is None or alias == values.CACHE):
+        if fast is not None and (not checked or alias == values.CACHE):
             until = time.time() + claim[1] if claim else 0.0
-            outcome = fast.admit(counters, (cooldown_key(claim[0]), claim[1], until) if claim else None)
-            if outcome.refused is not None:
-                _refuse(counters[outcome.refused])
+            outcome = fast.admit(
+                counters, checked, (cooldown_key(claim[0]), claim[1], until) if claim else None
+            )
             if outcome.cooldown_held_until is not None:
                 _refuse_cooldown(outcome.cooldown_held_until, claim[1] if claim else 0)
+            if outcome.refused is not None:
+                _refuse(counters[outcome.refused])
+            counts = outcome.counts
             claim = None
         else:
-            for counter in counters:
-                _apply_through_the_cache_api(counter)
+            _refuse_while_held(checked)
+            counts = [_apply_through_the_cache_api(counter) for counter in counters]
     if claim is not None:
         _claim_cooldown(*claim)
-    return [Reservation(c.step.name, c.cache_key) for c in counters if c.step.count]
+    return [
+        Usage(c.step.name, c.cache_key, count, c.limit, c.step.count)
+        for c, count in zip(counters, counts, strict=True)
+    ]
 
 
-def _apply_through_the_cache_api(counter: Counter) -> None:
+def _apply_through_the_cache_api(counter: Counter) -> int:
     usage = get_usage(
         None,
         group=GROUP_PREFIX + counter.step.name,
@@ -163,11 +182,23 @@ def _apply_through_the_cache_api(counter: Counter) -> None:
         increment=counter.step.count,
     )
     if usage is None:
-        return
+        return 0
     if usage["should_limit"] and usage["limit"] == 0:  # django-ratelimit's answer when the cache failed
         raise RateLimited(CACHE_DOWN_RETRY_AFTER)
     if counter.spent(usage["count"]):
         _refuse(counter)
+    return int(usage["count"])
+
+
+def _refuse_while_held(keys: Sequence[str]) -> None:
+    """Refuse while one of the cooldowns ``keys`` runs (the cache API's way of the script's check)."""
+    if not keys:
+        return
+    cache = caches[get_settings().CACHE]
+    for key in keys:
+        found = cache.get(key)
+        if found is not None:
+            _refuse_cooldown(float(found) if isinstance(found, (int, float)) else 0.0, 0)
 
 
 def _refuse(counter: Counter) -> None:
@@ -175,31 +206,12 @@ def _refuse(counter: Counter) -> None:
     raise RateLimited(left if left > 0 else CACHE_DOWN_RETRY_AFTER)
 
 
-def hit(name: str, value: str) -> None:
-    """Count one event against the limit ``name``; raise RateLimited once it is over."""
-    admit([Step(name, value)])
-
-
-def check(name: str, value: str) -> None:
-    """Raise RateLimited if ``name`` is already spent for ``value``, without counting anything."""
-    admit([Step(name, value, count=False)])
-
-
-def reserve(name: str, value: str) -> Reservation | None:
-    """Count one event whose outcome is not known yet, refusing it when the limit is spent.
-
-    For limits on outcomes (a wrong code) that parallel requests must not outrun: counting after
-    judging lets every request that started before the count moved get judged. Give the reservation
-    back with :func:`release` when the outcome turns out not to count. None when the limit is off.
-    """
-    reservations = admit([Step(name, value)])
-    return reservations[0] if reservations else None
-
-
-def release(reservation: Reservation | None) -> None:
-    """Give back a :func:`reserve`'d count; a cache failure here is logged (the count stays). A window
-    that rolled over in between keeps its count: one too many, never one too few."""
-    if reservation is None:
+def release(reservation: Usage | None) -> None:
+    """Give back a count made before its outcome was known (a guess counted against the failure
+    budget before it is judged, so that parallel guesses cannot outrun it); a cache failure here is
+    logged (the count stays). A window that rolled over in between keeps its count: one too many,
+    never one too few."""
+    if reservation is None or not reservation.counted:
         return
     _, cache = _limits_cache()
     try:
@@ -214,8 +226,8 @@ def release(reservation: Reservation | None) -> None:
         logger.exception("rate limit %s: the cache failed while giving a count back", reservation.name)
 
 
-def _claim_cooldown(phone: str, seconds: int) -> None:
-    """Take the number's resend slot for ``seconds``, or raise RateLimited with the time left.
+def _claim_cooldown(subject: str, seconds: int) -> None:
+    """Take the cooldown of ``subject`` for ``seconds``, or raise RateLimited with the time left.
 
     ``SET NX`` on Redis, ``cache.add`` elsewhere: atomic on every shared backend, so of any number of
     parallel requests, in any number of processes and hosts, exactly one wins.
@@ -227,13 +239,13 @@ def _claim_cooldown(phone: str, seconds: int) -> None:
     with _FailingClosed("resend cooldown"):
         fast = counters_for(cache)
         if fast is not None:
-            held = fast.admit([], (cooldown_key(phone), seconds, until)).cooldown_held_until
+            held = fast.admit([], [], (cooldown_key(subject), seconds, until)).cooldown_held_until
             if held is None:
                 return
         else:
-            if cache.add(cooldown_key(phone), until, timeout=seconds):
+            if cache.add(cooldown_key(subject), until, timeout=seconds):
                 return
-            found = cache.get(cooldown_key(phone))
+            found = cache.get(cooldown_key(subject))
             held = float(found) if isinstance(found, (int, float)) else 0.0
     _refuse_cooldown(held, seconds)
 
@@ -257,19 +269,36 @@ def first_to_ask(key: str, seconds: int) -> bool:
     return bool(caches[get_settings().CACHE].add(key, 1, seconds))
 
 
-def lift_cooldown(phone: str) -> None:
-    """End the number's cooldown now: its holder proved it (a right code), so their next step may call
-    it at once. A cache failure here is logged: the cooldown then runs out by itself."""
-    _delete_cooldown(phone, "lifting the cooldown")
+def lift_cooldown(subject: str) -> None:
+    """End a cooldown now (its number's holder proved it: their next step may call it at once). A cache
+    failure here is logged: the cooldown then runs out by itself."""
+    _delete_cooldown(subject, "lifting the cooldown")
 
 
-def _delete_cooldown(phone: str, what: str) -> None:
+def _delete_cooldown(subject: str, what: str) -> None:
     cache = caches[get_settings().CACHE]
     try:
         fast = counters_for(cache)
         if fast is not None:
-            fast.delete(cooldown_key(phone))
+            fast.delete(cooldown_key(subject))
         else:
-            cache.delete(cooldown_key(phone))
+            cache.delete(cooldown_key(subject))
     except Exception:
-        logger.exception("resend cooldown: the cache failed while %s", what)
+        logger.exception("cooldown: the cache failed while %s", what)
+
+
+def forget(steps: Sequence[Step]) -> None:
+    """Start the current window of each step's limit over (a number's holder proved it: what strangers
+    spent on it no longer counts). A cache failure here is logged: the windows then run out by
+    themselves."""
+    values = get_settings()
+    keys = [
+        Counter.of(step, rate).cache_key for step in steps if (rate := values.rate(step.name)) is not None
+    ]
+    if not keys:
+        return
+    _, cache = _limits_cache()
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        logger.exception("rate limits: the cache failed while starting windows over")

@@ -19,11 +19,13 @@ COOLDOWN_PREFIX = "voiceotp:cooldown:"
 @dataclass(frozen=True)
 class Step:
     """One limit to apply: count an event against ``name`` for ``value``, or (``count=False``) only
-    refuse when it is already spent."""
+    refuse when it is already spent. A step that does not ``refuse`` is only measured: its count comes
+    back (:class:`Usage`) for the rules to decide what a spent budget means."""
 
     name: str
     value: str
     count: bool = True
+    refuses: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,27 @@ class Counter:
 
     def spent(self, count: int) -> bool:
         """Whether ``count`` refuses: past the limit for a counted event, at it for a check."""
+        if not self.step.refuses:
+            return False
         return count > self.limit if self.step.count else count >= self.limit > 0
 
 
-def cooldown_key(phone: str) -> str:
-    return COOLDOWN_PREFIX + phone
+@dataclass(frozen=True)
+class Usage:
+    """A step as the cache counted it: its count (this event's included, when counted) and limit."""
+
+    name: str
+    cache_key: str
+    count: int
+    limit: int
+    counted: bool
+
+    @property
+    def spent(self) -> bool:
+        """The limit is reached: a further event would be over it."""
+        return self.count >= self.limit
+
+
+def cooldown_key(subject: str) -> str:
+    """A cooldown's cache key: ``subject`` names whose it is (a number, as a caller stands with it)."""
+    return COOLDOWN_PREFIX + subject

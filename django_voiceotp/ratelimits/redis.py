@@ -26,32 +26,40 @@ from django.core.cache import BaseCache
 from .counters import Counter
 
 ADMIT = """
-local n = tonumber(ARGV[1])
+local n, held = tonumber(ARGV[1]), tonumber(ARGV[2])
+for j = 1, held do
+  local until_ = redis.call("GET", KEYS[n + j])
+  if until_ then return {-1, {}, until_} end
+end
 local counts = {}
 for i = 1, n do
-  local count_it, ttl, limit = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local base = 4 * i - 1
+  local count_it, refuses = ARGV[base], ARGV[base + 3]
+  local ttl, limit = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
   local c
   if count_it == "1" then
     c = redis.call("INCR", KEYS[i])
     if c == 1 then redis.call("EXPIRE", KEYS[i], ttl) end
     counts[i] = c
-    if c > limit then return {i, counts, false} end
+    if refuses == "1" and c > limit then return {i, counts, false} end
   else
     c = tonumber(redis.call("GET", KEYS[i]) or "0")
     counts[i] = c
-    if limit > 0 and c >= limit then return {i, counts, false} end
+    if refuses == "1" and limit > 0 and c >= limit then return {i, counts, false} end
   end
 end
-if #KEYS > n then
-  if not redis.call("SET", KEYS[n + 1], ARGV[3 * n + 3], "NX", "EX", ARGV[3 * n + 2]) then
-    return {-1, counts, redis.call("GET", KEYS[n + 1])}
+if #KEYS > n + held then
+  local claim = KEYS[n + held + 1]
+  if not redis.call("SET", claim, ARGV[4 * n + 4], "NX", "EX", ARGV[4 * n + 3]) then
+    return {-1, counts, redis.call("GET", claim)}
   end
 end
 return {0, counts, false}
 """
-"""Apply the counters in order, stopping at the first one spent (it is counted, the next are not, as
-when they are applied one by one), then claim the cooldown; ``{refused index or -1 or 0, counts, the
-cooldown's end when it is held}``."""
+"""Refuse when a cooldown to check is held (before anything is counted: a request the cooldown refuses
+spends no limit), then apply the counters in order, stopping at the first one spent that refuses (it
+is counted, the next are not, as when they are applied one by one), then claim the cooldown;
+``{refused index or -1 or 0, counts, the held cooldown's end}``."""
 
 GIVE_BACK = """
 if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end
@@ -78,20 +86,25 @@ class RedisCounters:
         self._admit = self._client.register_script(ADMIT)
         self._give_back = self._client.register_script(GIVE_BACK)
 
-    def admit(self, counters: Sequence[Counter], cooldown: tuple[str, int, float] | None) -> Outcome:
-        """Apply ``counters`` and claim ``cooldown`` (its key, seconds and end), in one round trip."""
+    def admit(
+        self, counters: Sequence[Counter], held: Sequence[str], claim: tuple[str, int, float] | None
+    ) -> Outcome:
+        """Check the cooldowns ``held``, apply ``counters`` and claim ``claim`` (its key, seconds and
+        end), in one round trip."""
         keys = [self.cache.make_key(c.cache_key) for c in counters]
-        args: list[Any] = [len(counters)]
+        keys += [self.cache.make_key(key) for key in held]
+        args: list[Any] = [len(counters), len(held)]
         for counter in counters:
             args += ["1" if counter.step.count else "0", counter.ttl, counter.limit]
-        if cooldown is not None:
-            key, seconds, until = cooldown
+            args += ["1" if counter.step.refuses else "0"]
+        if claim is not None:
+            key, seconds, until = claim
             keys.append(self.cache.make_key(key))
             args += [seconds, repr(until)]
-        refused, counts, held = self._admit(keys=keys, args=args)
+        refused, counts, until = self._admit(keys=keys, args=args)
         counts = [int(c) for c in counts]
         if refused == -1:
-            return Outcome(counts, None, _seconds(held))
+            return Outcome(counts, None, _seconds(until))
         return Outcome(counts, refused - 1 if refused else None, None)
 
     def give_back(self, cache_key: str) -> None:

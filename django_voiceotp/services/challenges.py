@@ -1,9 +1,9 @@
 """Starting a verification and calling again: the two ways a code is made and sent.
 
-Every limit a request meets is applied before anything is written, and the number's resend cooldown
-is held for the request as a block (:func:`django_voiceotp.ratelimits.admitted`) that gives it back
-on any way out, unless the call may have reached the gateway: what each answer does is one table
-(:data:`.outcomes.OUTCOMES`).
+Every limit a request meets (:mod:`.budgets`) is applied before anything is written, and the
+number's cooldown is held for the request as a block (:class:`django_voiceotp.ratelimits.Admission`)
+that gives it back on any way out, unless the call may have reached the gateway: what each answer
+does is one table (:data:`.outcomes.OUTCOMES`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from ..exceptions import Expired, RateLimited
 from ..gateways import repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
-from . import calls, states
-from .caller import UNSET, Caller, caller
+from . import budgets, calls, states
+from .caller import UNSET, Caller, Standing, caller
 from .numbers import normalize_phone
 from .outcomes import Outcome
 
@@ -39,25 +39,22 @@ def start_verification(
 ) -> OtpChallenge:
     """Start a challenge for ``phone`` and call it with a fresh code.
 
-    Any older pending challenge for the same number and purpose is canceled: one live code per number
-    and purpose. Pass ``request`` (the client's address and user are read from it) or ``client_ip``
-    (``None`` when there is no client, which skips only the per-IP limit). Raises a
-    ``VoiceOtpError`` when the number, a limit or the gateway refuses; the challenge, if one was
-    created, is kept with what happened.
+    Any older pending challenge of the same caller for the number and purpose is canceled: one live
+    code per number, purpose and caller (a stranger's challenge never replaces the holder's). Pass
+    ``request`` (the client's address, user and browser are read from it) or ``client_ip`` (``None``
+    when there is no client, which skips only the per-IP limit); ``user``, a signed-in account the
+    caller vouches for, puts the challenge in that account's lane. Raises a ``VoiceOtpError`` when the
+    number, a limit or the gateway refuses; the challenge, if one was created, is kept with what
+    happened.
     """
     who = caller(request, client_ip, user)
     values = get_settings()
     number = normalize_phone(phone, values)
-    # Every limit, in one round trip where the cache allows: the caller's, the number's, the number's
-    # failures (checked, not counted), then the number's cooldown, claimed only when all pass.
-    steps = [
-        *who.steps("request_per_ip"),
-        ratelimits.Step("request_per_phone", number.e164),
-        ratelimits.Step("verify_failures_per_phone", number.e164, count=False),
-    ]
-    with ratelimits.admitted(steps, cooldown=(number.e164, values.RESEND_COOLDOWN)) as admission:
+    standing = who.standing(number.e164)
+    with budgets.for_a_request(who, standing, values) as admission:
         guards.check_prefix(number, values)
-        challenge, row, code = _open(number, purpose, values, who)
+        attempts = 1 if budgets.one_guess_per_call(admission) else values.MAX_ATTEMPTS
+        challenge, row, code = _open(number, purpose, values, who, standing, attempts)
         _settle(calls.place(challenge, row, number, code, values), admission, values)
     return challenge
 
@@ -66,19 +63,24 @@ start_verification = sensitive_variables("code")(start_verification)
 
 
 def _open(
-    number: Phone, purpose: str, values: VoiceOtpSettings, who: Caller
+    number: Phone,
+    purpose: str,
+    values: VoiceOtpSettings,
+    who: Caller,
+    standing: Standing,
+    attempts: int,
 ) -> tuple[OtpChallenge, VoiceCall, str]:
     """The new challenge and its first call, written with a code drawn at random; in the rare case
     that the number was sent that very code within the repeat window (the gateway would refuse it),
     with one drawn again avoiding every code sent in it."""
     now = timezone.now()
     code = codes.generate_code(values.CODE_LENGTH)
-    challenge = _new_challenge(number, purpose, code, values, who, now)
+    challenge = _new_challenge(number, purpose, code, values, who, standing, attempts, now)
     row = calls.call_row(challenge, number, code)
     opened = _write(challenge, row, values, unless_sent_since=now - timedelta(seconds=repeat_window()))
     if opened is store.Opened.CODE_SENT_RECENTLY:
         code = calls.fresh_code(number, values, now)
-        challenge = _new_challenge(number, purpose, code, values, who, now)
+        challenge = _new_challenge(number, purpose, code, values, who, standing, attempts, now)
         row = calls.call_row(challenge, number, code)
         opened = _write(challenge, row, values, unless_sent_since=None)
     if opened is store.Opened.ANOTHER_IS_LIVE:
@@ -103,15 +105,23 @@ def _write(
 
 
 def _new_challenge(
-    number: Phone, purpose: str, code: str, values: VoiceOtpSettings, who: Caller, now: datetime
+    number: Phone,
+    purpose: str,
+    code: str,
+    values: VoiceOtpSettings,
+    who: Caller,
+    standing: Standing,
+    attempts: int,
+    now: datetime,
 ) -> OtpChallenge:
     salt = codes.new_salt()
     return OtpChallenge(
         phone=number.e164,
         purpose=purpose,
+        owner=standing.owner,
         code_hash=codes.hash_code(code, salt),
         code_salt=salt,
-        max_attempts=values.MAX_ATTEMPTS,
+        max_attempts=attempts,
         max_sends=values.MAX_SENDS,
         sends=1,
         created_at=now,
@@ -136,8 +146,8 @@ def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSE
     if challenge.sends >= challenge.max_sends:
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
     guards.check_prefix(number, values)
-    with ratelimits.cooldown(number.e164, values.RESEND_COOLDOWN) as admission:
-        row, code = _rearm(challenge, number, values)
+    with budgets.for_a_resend(Standing.of_owner(challenge.owner, number.e164), values) as admission:
+        row, code = _rearm(challenge, number, values, one_guess=budgets.one_guess_per_call(admission))
         _settle(calls.place(challenge, row, number, code, values), admission, values)
     return challenge
 
@@ -145,9 +155,12 @@ def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSE
 resend_call = sensitive_variables("code")(resend_call)
 
 
-def _rearm(challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings) -> tuple[VoiceCall, str]:
+def _rearm(
+    challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings, *, one_guess: bool
+) -> tuple[VoiceCall, str]:
     """The challenge with a new code and a new call written, or the refusal of a challenge that can
-    no longer be called (closed meanwhile, out of calls, or replaced by a newer one)."""
+    no longer be called (closed meanwhile, out of calls, or replaced by a newer one). With
+    ``one_guess`` the new code may be typed once (its lane spent its failure budget)."""
     now = timezone.now()
     code = calls.fresh_code(number, values, now)
     salt = codes.new_salt()
@@ -157,6 +170,7 @@ def _rearm(challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings) -> 
             challenge,
             row,
             daily_limit=values.DAILY_CALL_LIMIT,
+            one_guess=one_guess,
             code_hash=codes.hash_code(code, salt),
             code_salt=salt,
             expires_at=now + timedelta(seconds=values.CODE_TTL),

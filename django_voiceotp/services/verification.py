@@ -7,15 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, ratelimits, store
-from ..exceptions import InvalidCode, Locked, NotFound, RateLimited
+from .. import codes, holders, ratelimits, store
+from ..exceptions import Expired, InvalidCode, Locked, NotFound, RateLimited
 from ..models import ChallengeStatus, OtpChallenge
 from ..signals import phone_verified
 from ..tokens import make_token
-from . import states
-from .caller import UNSET, caller
+from . import budgets, states
+from .caller import UNSET, Standing, caller
+
+ONE_GUESS_PER_CALL = _(
+    "Too many wrong codes for this number today: ask for a new call, and type its code once."
+)
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,10 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
     reads it again and is judged against what it became. When the update matches, the row's new
     state is known without reading it back: two statements, right or wrong.
 
-    The number's failure budget (``verify_failures_per_phone``) is spent *before* the guess is
-    judged, and given back unless the guess is judged wrong: parallel guesses spread over the
-    number's challenges (one per purpose) cannot all pass a check made before any of them counted.
+    The lane's failure budget (``verify_failures_per_phone``, :mod:`.budgets`) is spent *before* the
+    guess is judged, and given back unless the guess is judged wrong: parallel guesses spread over the
+    number's challenges cannot all pass a check made before any of them counted. Past the budget a
+    wrong guess locks its challenge: one guess per call.
     """
     who = caller(request, client_ip)
     found = store.read_challenge(challenge_id, for_write=True)
@@ -47,11 +53,8 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
         who.limit("verify_per_ip")  # an unknown id counts against the caller too
         raise NotFound()
     challenge = found
-    # The caller's guess and the number's failure budget, in one round trip where the cache allows.
-    reservations = ratelimits.admit(
-        [*who.steps("verify_per_ip"), ratelimits.Step("verify_failures_per_phone", challenge.phone)]
-    )
-    reservation = next((r for r in reservations if r.name == "verify_failures_per_phone"), None)
+    standing = Standing.of_owner(challenge.owner, challenge.phone)
+    reservation = budgets.for_a_guess(who, standing)
     judged_wrong = False
     try:
         # Each lost race means another request moved the row on: an attempt spent, a new code (a
@@ -62,8 +65,14 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
             states.expire_or_refuse(challenge, now)
             if challenge.attempts >= challenge.max_attempts:
                 raise Locked()
+            if budgets.slowed(reservation) and challenge.max_attempts - challenge.attempts != 1:
+                # Past the lane's budget, a code is checked only once per call: this challenge's
+                # call came before, and a new call (a resend) leaves it one attempt.
+                raise Expired(ONE_GUESS_PER_CALL)
             if codes.code_matches(code, challenge.code_salt, challenge.code_hash):
                 if store.judge(challenge, now, status=ChallengeStatus.VERIFIED, verified_at=now):
+                    holders.note_verified(request, challenge.phone)
+                    budgets.after_a_verify(standing)
                     return _verified(challenge, now)
             else:
                 attempts = challenge.attempts + 1
@@ -97,13 +106,8 @@ def _read_again(challenge: OtpChallenge) -> OtpChallenge:
 
 
 def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
-    """The update matched the row as read, so this is its new state: no second read.
-
-    The number's resend cooldown is given back: it stops a number from being rung again and again,
-    and the person who just typed the right code holds the number, so their next step (a login
-    right after setting up a second factor) may call it at once."""
+    """The update matched the row as read, so this is its new state: no second read."""
     challenge.status, challenge.verified_at = ChallengeStatus.VERIFIED, now
-    ratelimits.lift_cooldown(challenge.phone)
     phone_verified.send(
         sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
     )

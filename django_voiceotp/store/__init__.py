@@ -163,10 +163,20 @@ def replace_code(challenge: OtpChallenge, *, code_hash: str, code_salt: str) -> 
     challenge.code_hash, challenge.code_salt = code_hash, code_salt
 
 
-def resend(challenge: OtpChallenge, call: VoiceCall, *, daily_limit: int | None, **rearmed: Any) -> Resent:
+def resend(
+    challenge: OtpChallenge,
+    call: VoiceCall,
+    *,
+    daily_limit: int | None,
+    one_guess: bool = False,
+    **rearmed: Any,
+) -> Resent:
     """Re-arm the challenge with a new code (``rearmed``: its hash, salt, expiry, next resend) if it is
-    still pending or expired and has a call left, and write the new ``call``, all or nothing; the
-    challenge is read again after, as the rules show it."""
+    still pending or expired and has a call left, and write the new ``call``, all or nothing; with
+    ``one_guess`` the new code has one attempt left. The challenge is read again after, as the rules
+    show it."""
+    if one_guess:
+        rearmed["max_attempts"] = F("attempts") + 1
     alias = _alias()
     try:
         with transaction.atomic(using=alias):

@@ -164,10 +164,11 @@ SENT_RECENTLY = Statement(
 )
 
 REPLACE_LIVE = Statement(
-    "cancel the number's live challenge for the purpose, before a new one is written",
+    "cancel the owner's live challenge for the number and purpose, before a new one is written",
     """
     UPDATE {challenge} SET {challenge.status} = %s
-    WHERE {challenge.phone} = %s AND {challenge.purpose} = %s AND {challenge.status} = %s
+    WHERE {challenge.phone} = %s AND {challenge.purpose} = %s AND {challenge.owner} = %s
+      AND {challenge.status} = %s
     """,
 )
 
@@ -185,8 +186,8 @@ OPEN = Statement(
         ) AS ok
     ), replaced AS (
         UPDATE {challenge} SET {challenge.status} = %s
-        WHERE {challenge.phone} = %s AND {challenge.purpose} = %s AND {challenge.status} = %s
-          AND (SELECT ok FROM clear)
+        WHERE {challenge.phone} = %s AND {challenge.purpose} = %s AND {challenge.owner} = %s
+          AND {challenge.status} = %s AND (SELECT ok FROM clear)
         RETURNING 1
     ), opened AS (
         INSERT INTO {challenge} ({challenge:inserted})

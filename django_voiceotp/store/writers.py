@@ -50,9 +50,12 @@ class Reference:
         )
 
     def replace_live(self, alias: str, challenge: OtpChallenge) -> None:
-        """Cancel the number's live challenge for the purpose: ``challenge`` is to take its place."""
+        """Cancel the owner's live challenge for the number and purpose: ``challenge`` takes its place."""
         OtpChallenge.objects.using(alias).filter(
-            phone=challenge.phone, purpose=challenge.purpose, status=ChallengeStatus.PENDING
+            phone=challenge.phone,
+            purpose=challenge.purpose,
+            owner=challenge.owner,
+            status=ChallengeStatus.PENDING,
         ).update(status=ChallengeStatus.CANCELED)
 
     def insert(self, alias: str, *rows: OtpChallenge | VoiceCall) -> None:
@@ -111,7 +114,12 @@ class Literal(Reference):
 
     def replace_live(self, alias: str, challenge: OtpChallenge) -> None:
         sql.REPLACE_LIVE.run(
-            alias, ChallengeStatus.CANCELED, challenge.phone, challenge.purpose, ChallengeStatus.PENDING
+            alias,
+            ChallengeStatus.CANCELED,
+            challenge.phone,
+            challenge.purpose,
+            challenge.owner,
+            ChallengeStatus.PENDING,
         )
 
     def opens_at_once(self, alias: str) -> bool:
@@ -144,6 +152,7 @@ class Literal(Reference):
             ChallengeStatus.CANCELED,
             challenge.phone,
             challenge.purpose,
+            challenge.owner,
             ChallengeStatus.PENDING,
             challenge,
             call,
