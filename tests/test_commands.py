@@ -155,7 +155,10 @@ def test_poll_exits_1_when_the_gateway_fails(simulator, two_calls):
     status, out, err = run("voiceotp_poll_calls", "--workers", "1")
     assert status == 1
     assert out == "checked 2, changed 0, still open 2, errors 2\n"
-    assert err.count("checkVoice: HTTP 500") == 2
+    assert sorted(err.splitlines()[:2]) == sorted(
+        f"call {call.pk}: checkVoice: HTTP 500" for call in two_calls
+    )
+    assert err.splitlines()[2:] == ["why (2 calls): checkVoice: HTTP 500"]
     assert VoiceCall.objects.filter(status=CallStatus.CALLING).count() == 2
 
 

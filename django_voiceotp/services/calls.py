@@ -35,6 +35,7 @@ from ..exceptions import (
 from ..gateways import (
     CallOutcome,
     GatewayProtocolError,
+    GatewayRefused,
     GatewayRequestError,
     GatewayUnavailable,
     Kind,
@@ -230,7 +231,10 @@ def _lease_ended(read: datetime | None) -> Case:
 def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """Ask the gateway how the call went; True when its status changed.
 
-    Raises ``GatewayError`` when the gateway cannot say; the call is left as it was. Safe beside any
+    Raises ``GatewayError`` when the gateway cannot say; the call keeps its status. When it answered
+    something that is no outcome (``GatewayRefused``: checkVoice's -1, -2, 11, 0, an undocumented
+    code) or nothing readable (``GatewayProtocolError``), what it said is recorded on the call first
+    (see :func:`_record_check_error`). Safe beside any
     number of other pollers: the change is a conditional update on the status as read, so a call
     changes status, and ``call_status_changed`` is sent, once. An answer ends the claim the row was
     read with (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this
@@ -238,7 +242,11 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
-    result = (gateway or get_gateway()).call_outcome(row.request_id)
+    try:
+        result = (gateway or get_gateway()).call_outcome(row.request_id)
+    except (GatewayRefused, GatewayProtocolError) as exc:
+        _record_check_error(row, exc)
+        raise
     now = timezone.now()
     new_status = CHECK_OUTCOMES.get(result.outcome, row.status)
     old_status = row.status
@@ -271,3 +279,21 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     row.poll_lease_until = None
     call_status_changed.send(sender=VoiceCall, call=row, old_status=old_status, new_status=new_status)
     return True
+
+
+def _record_check_error(row: VoiceCall, exc: GatewayRefused | GatewayProtocolError) -> None:
+    """Keep on the call what the gateway answered a check with, when that was no outcome: its code
+    (empty when nothing could be read), its raw answer (safe text, from the gateway layer), the time
+    it took, when it was asked, one more check. The status and the claim stay as they were: the
+    poller that asked counts the failure and turns its claim into a hold (it backs off), and the
+    admin shows the code with its meaning."""
+    checked: dict[str, Any] = {
+        "check_code": getattr(exc, "code", "")[:CODE_LENGTH],
+        "check_raw": exc.raw,
+        "check_ms": exc.elapsed_ms,
+        "checked_at": timezone.now(),
+    }
+    VoiceCall.objects.filter(pk=row.pk, status=row.status).update(checks=F("checks") + 1, **checked)
+    for name, value in checked.items():
+        setattr(row, name, value)
+    row.checks += 1
