@@ -58,8 +58,11 @@ def test_balance_exits_1_at_or_below_low_balance(simulator):
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("http500", "The gateway answered with an HTTP error (500).\n"),
-        ("garbage", "The gateway's balance answer could not be read.\n"),
+        (
+            "http500",
+            "The gateway answered with an HTTP error (500).\nThe gateway answered: Internal Server Error\n",
+        ),
+        ("garbage", "The gateway's balance answer could not be read.\nThe gateway answered: <html>oops\n"),
         ("drop", "The gateway could not be reached.\n"),
     ],
 )
