@@ -46,6 +46,13 @@ class Network:
         """requests' ``verify``: the CA bundle, or None for the session's own (the system's CAs)."""
         return self.ca_bundle or None
 
+    def describe(self, url: str) -> str:
+        """How ``url`` is reached, for a person (a proxy's password left out)."""
+        proxies = self.proxies_for(url)
+        proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
+        way = f"through the proxy {without_password(proxy)}" if proxy else "directly"
+        return way + (f", certificates checked against {self.ca_bundle}" if self.ca_bundle else "")
+
 
 def proxy_scheme(proxy: str) -> str:
     """The scheme a proxy URL is spoken to with (requests takes ``proxy:3128`` as ``http://``)."""
@@ -54,10 +61,14 @@ def proxy_scheme(proxy: str) -> str:
 
 
 def without_password(url: str) -> str:
-    """``url`` with any ``user:password@`` dropped, to be shown."""
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    """``url`` with any ``user:password@`` (and query) dropped, to be shown."""
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        port = parts.port
+    except ValueError:
+        return "(an unreadable URL)"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
