@@ -102,7 +102,8 @@ class OnSmsGateway(VoiceGateway):
         )
 
     def __repr__(self) -> str:
-        return f"<OnSmsGateway {self.client.base_url}>"
+        """The address and how it is reached (a proxy's password left out)."""
+        return f"<OnSmsGateway {self.client.base_url}, {self.client.network.describe(self.client.base_url)}>"
 
     @property
     def base_url(self) -> str:
