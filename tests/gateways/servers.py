@@ -66,7 +66,10 @@ class ForwardProxy:
                     client.sendall(chunk)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept: a close alone would not
         self.listener.close()
+        self.thread.join(timeout=5)
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path] | None:

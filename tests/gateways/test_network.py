@@ -4,6 +4,7 @@ check on credentials that would travel over plain HTTP."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,10 +98,12 @@ def test_the_deadline_cuts_a_dripping_answer_through_the_proxy(simulator, proxy)
     assert proxy.seen == [f"POST {simulator.base_url}/postSMS"]
 
 
-def test_a_proxy_that_refuses_the_connection_never_reached_the_gateway(simulator, proxy):
-    proxy.close()
-    with pytest.raises(GatewayUnavailable) as info:
-        gateway(simulator.base_url, PROXY=proxy.url).place_call(PHONE, "123456")
+def test_a_proxy_that_refuses_the_connection_never_reached_the_gateway(simulator):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{unused.getsockname()[1]}"  # bound, not listening: refused
+        with pytest.raises(GatewayUnavailable) as info:
+            gateway(simulator.base_url, PROXY=nobody).place_call(PHONE, "123456")
     assert not info.value.may_have_reached
     assert simulator.count("postSMS") == 0
 
