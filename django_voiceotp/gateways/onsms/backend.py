@@ -1,7 +1,7 @@
 """The operator's gateway behind the neutral interface: its options, its number form, its codes.
 
 The wire lives in :mod:`.client` (what is sent, how answers are read) and :mod:`..http` (time and
-size limits, retries); the code tables in :mod:`.codes`. This module is what a site configures:
+size limits, retries); the code tables in :mod:`.answer_codes`. This module is what a site configures:
 ``VOICEOTP["GATEWAY"] = {"BACKEND": "django_voiceotp.gateways.onsms.OnSmsGateway", "OPTIONS": {...}}``.
 """
 

@@ -11,7 +11,7 @@ The credentials and the code pass through here, so every function that holds the
 Django's ``sensitive_variables``: an error report (the 500 mail, the debug page's filter) shows those
 locals as stars, in these frames and in any frame below them. Each body is built and encoded whole
 before anything is sent, so a failure to build it is a :class:`GatewayRequestError` that is known to
-have sent nothing, and anything that goes wrong after that is a :class:`GatewayUnavailable` that may
+have sent nothing, and anything that goes wrong after that is a :class:`~..base.GatewayUnavailable` that may
 have reached the gateway; nothing else leaves, and never with the request in its text.
 
 How a request goes over the wire (its deadline, the cap on its answer) is :mod:`..http.exchange`'s
@@ -107,7 +107,7 @@ class GatewayClient:
 
         Raises :class:`GatewayRequestError` (nothing sent) when ``phone`` is not the local digits
         form or ``code`` not 1 to 6 digits. Never retried once the request may have reached the
-        gateway: see :mod:`.session`.
+        gateway: see :mod:`..http.session`.
         """
         body = self._send_body(phone, code)
         url = no_retry_url(self.session, f"{self.base_url}/postSMS")
@@ -127,7 +127,7 @@ class GatewayClient:
     def call_outcome(self, request_id: str) -> CheckResult:
         """Whether the call ``request_id`` was answered, is still pending, or failed (busy, no answer).
 
-        Raises :class:`GatewayRefused` when checkVoice answers a code that is no outcome (wrong
+        Raises :class:`~..base.GatewayRefused` when checkVoice answers a code that is no outcome (wrong
         credentials, bad parameters, an undocumented code): asking again would not help.
         """
         if not request_id or len(request_id) > 100:
@@ -174,7 +174,7 @@ class GatewayClient:
 
     @sensitive_variables("body")
     def _post(self, endpoint: Endpoint, url: str, body: bytes) -> exchange.HttpAnswer:
-        """The answer, whatever its status (see :func:`.exchange.post`), through the site's network."""
+        """The answer, whatever its status (see :func:`..http.exchange.post`), through the site's network."""
         return exchange.post(
             self.session,
             endpoint.value,
