@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 
 
 class ForwardProxy:
-    """An HTTP forward proxy (no CONNECT): it takes ``POST http://host:port/path``, sends it on, and
-    relays the answer byte by byte as it arrives (so a dripping gateway drips through it). It keeps
-    the request lines it forwarded."""
+    """An HTTP forward proxy: it takes ``POST http://host:port/path``, sends it on, and relays the
+    answer byte by byte as it arrives (so a dripping gateway drips through it); ``CONNECT host:port``
+    opens a tunnel, or is refused with 403 when ``refuse_tunnels``. It keeps the request lines it got."""
+
+    refuse_tunnels = False
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -52,6 +54,9 @@ class ForwardProxy:
             lines = head.decode("latin-1").split("\r\n")
             method, target, version = lines[0].split(" ")
             self.seen.append(f"{method} {target}")
+            if method == "CONNECT":
+                self._tunnel(client, target, body)
+                return
             length = next(
                 (int(line.split(":")[1]) for line in lines if line.lower().startswith("content-length")), 0
             )
@@ -65,11 +70,31 @@ class ForwardProxy:
                 while chunk := upstream.recv(1):
                     client.sendall(chunk)
 
+    def _tunnel(self, client: socket.socket, target: str, early: bytes) -> None:
+        if self.refuse_tunnels:
+            client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, _, port = target.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            upstream.sendall(early)
+            back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+            back.start()
+            _pipe(client, upstream)
+            back.join(timeout=10)
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept: a close alone would not
         self.listener.close()
         self.thread.join(timeout=5)
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while chunk := source.recv(4096):
+            sink.sendall(chunk)
+        sink.shutdown(socket.SHUT_WR)
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path] | None:

@@ -153,6 +153,31 @@ def test_an_https_gateway_with_a_private_ca_is_checked_against_the_ca_bundle(cer
     assert result.balance == 7
 
 
+def test_an_https_gateway_through_the_proxy_s_tunnel(certificates, proxy):
+    ca, cert, key = certificates
+    server = HttpsGateway(cert, key)
+    try:
+        result = gateway(server.base_url, PROXY=proxy.url, CA_BUNDLE=str(ca)).balance()
+    finally:
+        server.close()
+    assert result.balance == 7
+    assert proxy.seen == [f"CONNECT {server.base_url.split('/')[2]}"]
+
+
+def test_a_proxy_that_refuses_the_tunnel_never_reached_the_gateway(certificates, proxy):
+    ca, cert, key = certificates
+    proxy.refuse_tunnels = True
+    server = HttpsGateway(cert, key)
+    try:
+        with pytest.raises(GatewayUnavailable) as info:
+            gateway(
+                server.base_url.replace("onsmsapivoice", "x"), PROXY=proxy.url, CA_BUNDLE=str(ca)
+            ).place_call(PHONE, "123456")
+    finally:
+        server.close()
+    assert not info.value.may_have_reached  # only the CONNECT left, to the proxy
+
+
 # -- manage.py check --deploy -------------------------------------------------------------------------
 
 
