@@ -29,6 +29,7 @@ def register_all() -> None:
     register(check_settings, Tags.security, "voiceotp")
     register(check_caches_answer, Tags.caches, "voiceotp")
     register(check_call_outcomes, "voiceotp")
+    register(check_gateway_transport, Tags.security, "voiceotp", deploy=True)
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -208,4 +209,28 @@ def check_call_outcomes(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             "SILENCED_SYSTEM_CHECKS, or set POLL_ON_READ_INTERVAL.",
             id="voiceotp.W004",
         )
+    ]
+
+
+def check_gateway_transport(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``manage.py check --deploy``: what the gateway backend finds unsafe for production, such as the
+    credentials going over plain HTTP to a host that is not this machine (``voiceotp.W006``)."""
+    from .gateways import backend_class
+
+    try:
+        values = conf.get_settings()
+        gateway = backend_class(values.GATEWAY.BACKEND)(
+            options=values.GATEWAY.OPTIONS, timeout=values.TIMEOUT
+        )
+        problems = gateway.deploy_problems()
+    except Exception:  # the settings and gateway checks report what cannot be built
+        return []
+    return [
+        Warning(
+            f"VOICEOTP's gateway: {problem}.",
+            hint="Where the path to the gateway is private (a VPN, a private link), silence this "
+            "warning: SILENCED_SYSTEM_CHECKS = ['voiceotp.W006'].",
+            id="voiceotp.W006",
+        )
+        for problem in problems
     ]

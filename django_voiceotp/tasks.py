@@ -97,8 +97,8 @@ def run_poll(call_id: int) -> str:
     try:
         services.refresh_call(call)
     except GatewayError as exc:
-        logger.warning("checkVoice for call %s failed: %s", call_id, exc.message)
-        claims.retry_later(call, interval=interval)
+        held = claims.hold_after_failure(call, exc, interval=interval)
+        logger.warning("checkVoice for call %s failed: %s (asked again in %d s)", call_id, exc.message, held)
     return call.status
 
 

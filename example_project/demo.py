@@ -1,15 +1,19 @@
 """``make demo``: the example site on SQLite with the gateway simulator, in one command.
 
 Starts the simulator (unless ``VOICEOTP_BASE_URL`` points at a real gateway), migrates, creates an
-admin login and prints it, starts the task worker that asks the gateway how each call went (a child
-process, ``manage.py db_worker``), then serves the site until Ctrl-C (or SIGTERM), which stops
-everything it started.
+admin login and prints it, asks the gateway for its balance once with ``voiceotp_gateway`` and prints
+what it said (and how to ask it yourself from another shell), starts the task worker that asks the
+gateway how each call went (a child process, ``manage.py db_worker``), then serves the site until
+Ctrl-C (or SIGTERM), which stops everything it started.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -90,6 +94,7 @@ def main() -> int:
         if simulator is not None:
             simulator.stop()
         return 1
+    gateway_lines = _gateway_check()
     worker = _start_worker()
     site = f"http://{host}:{port}"
     print(
@@ -109,6 +114,7 @@ def main() -> int:
                 f"  simulator:    {simulator.url}/calls (the codes it read out)"
                 if simulator
                 else f"  gateway:      {os.environ['VOICEOTP_BASE_URL']}",
+                *gateway_lines,
                 "  worker:       manage.py db_worker, asking the gateway how each call went"
                 if worker
                 else "  worker:       none: a challenge's call is checked when it is read",
@@ -129,6 +135,27 @@ def main() -> int:
         if simulator is not None:
             simulator.stop()
     return 0
+
+
+def _gateway_check() -> list[str]:
+    """``voiceotp_gateway --balance`` once, its answer for the banner, and the command line that asks
+    the same gateway from another shell (the simulator's credentials are the demo's own)."""
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    with contextlib.suppress(SystemExit, CommandError):  # its output says what went wrong
+        call_command("voiceotp_gateway", "--balance", stdout=out)
+    said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+    env = " ".join(
+        f"{name}={shlex.quote(os.environ[name])}"
+        for name in ("VOICEOTP_BASE_URL", "VOICEOTP_USERNAME", "VOICEOTP_PASSWORD", "VOICEOTP_KEY")
+        if name in os.environ
+    )
+    return [
+        f"  gateway:      HTTP {said.get('HTTP', '-').strip()}, read as {said.get('read as', '-').strip()}",
+        f"                ask it yourself: {env} python manage.py voiceotp_gateway --balance",
+        "                (or --call 0905123456 for a call, --check REQUEST_ID for its outcome)",
+    ]
 
 
 def _start_worker() -> subprocess.Popen[bytes] | None:

@@ -58,8 +58,11 @@ def test_balance_exits_1_at_or_below_low_balance(simulator):
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("http500", "The gateway answered with an HTTP error (500).\n"),
-        ("garbage", "The gateway's balance answer could not be read.\n"),
+        (
+            "http500",
+            "The gateway answered with an HTTP error (500).\nThe gateway answered: Internal Server Error\n",
+        ),
+        ("garbage", "The gateway's balance answer could not be read.\nThe gateway answered: <html>oops\n"),
         ("drop", "The gateway could not be reached.\n"),
     ],
 )
@@ -155,7 +158,10 @@ def test_poll_exits_1_when_the_gateway_fails(simulator, two_calls):
     status, out, err = run("voiceotp_poll_calls", "--workers", "1")
     assert status == 1
     assert out == "checked 2, changed 0, still open 2, errors 2\n"
-    assert err.count("checkVoice: HTTP 500") == 2
+    assert sorted(err.splitlines()[:2]) == sorted(
+        f"call {call.pk}: checkVoice: HTTP 500" for call in two_calls
+    )
+    assert err.splitlines()[2:] == ["why (2 calls): checkVoice: HTTP 500"]
     assert VoiceCall.objects.filter(status=CallStatus.CALLING).count() == 2
 
 

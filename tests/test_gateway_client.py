@@ -408,11 +408,11 @@ def test_a_huge_answer_ended_by_closing_is_refused_too(simulator, client_for):
 def test_an_answer_at_the_cap_is_read_whole(simulator, client_for, monkeypatch):
     """The cap is on what arrives, not a guess: an answer of exactly the cap is an answer."""
     answer = b"1,,," + b"a" * (MAX_ANSWER - 4)
-    monkeypatch.setattr(simulator, "_post_sms", lambda data: Reply(body=answer))
+    monkeypatch.setattr(simulator, "_post_sms", lambda data, style: Reply(body=answer))
     with pytest.raises(GatewayProtocolError) as info:
         client_for().place_call(PHONE, "123456")
-    assert info.value.message == "unreadable postSMS answer"  # read whole, then judged as an answer
-    monkeypatch.setattr(simulator, "_post_sms", lambda data: Reply(body=answer + b"a"))
+    assert info.value.message.startswith("unreadable postSMS answer (")  # read whole, then judged
+    monkeypatch.setattr(simulator, "_post_sms", lambda data, style: Reply(body=answer + b"a"))
     with pytest.raises(GatewayProtocolError, match=f"answer over {MAX_ANSWER} bytes"):
         client_for().place_call(PHONE, "123456")
 

@@ -54,11 +54,37 @@ def test_send_code_classification(value, kind):
 
 
 def test_check_codes():
-    assert set(CHECK_CODES) == {1, 27, 23}
+    assert {1, 27, 23} <= set(CHECK_CODES)
     assert check_code(1).kind is Kind.TAKEN
     assert check_code(27).kind is Kind.PENDING
     assert check_code(23).kind is Kind.FAILED
     assert "BUSY" in check_code(23).title_vi
+
+
+CHECK_ERRORS = [(-1, Kind.ACCOUNT), (-2, Kind.ACCOUNT), (11, Kind.ACCOUNT), (0, Kind.ACCOUNT)]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [*CHECK_ERRORS, (-5, Kind.GATEWAY_FAULT), (-6, Kind.GATEWAY_FAULT)]
+)
+def test_checkvoice_knows_the_account_and_request_errors_its_own_table_leaves_out(value, kind):
+    """The document's checkVoice table lists its outcomes only; the gateway's account and request
+    errors come from every endpoint, and reading them as "pending" hid a broken account for an hour."""
+    code = check_code(value)
+    assert code.kind is kind
+    assert code.hint_en
+    assert "does not list" in code.detail_en
+
+
+def test_code_5_tells_the_operator_to_check_the_sender():
+    assert "SENDER" in send_code(5).hint_en
+    assert "DAUSO1" in send_code(5).hint_en
+    assert "DAUS01" in send_code(5).hint_en
+    assert "SENDER" in send_code(5).hint_vi
+
+
+def test_every_send_code_says_what_to_do():
+    assert all(meaning.hint_en and meaning.hint_vi for meaning in SEND_CODES.values() if meaning.code != "1")
 
 
 def test_balance_codes():

@@ -65,15 +65,20 @@ def code_title(code: Meaning | None) -> SafeString | str:
 
 
 def code_meaning(code: Meaning | None) -> SafeString | str:
-    """The code with the gateway operator's full meaning in English and Vietnamese (detail pages)."""
+    """The code with the gateway operator's full meaning in English and Vietnamese, and what to do
+    about it in the reader's language (detail pages)."""
     if code is None:
         return EMPTY
-    return format_html(
+    meaning = format_html(
         '<span class="voiceotp-code">{}</span> {}<br><span lang="vi">{}</span>',
         code.code,
         code.meaning_en,
         code.meaning_vi,
     )
+    hint = code.hint_vi if (get_language() or "").startswith("vi") else code.hint_en
+    if not hint:
+        return meaning
+    return format_html('{}<br><span class="voiceotp-hint">{}</span>', meaning, hint)
 
 
 def send_meaning(call: VoiceCall) -> Meaning | None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from .safe_text import safe_text
+
 
 class Kind(str, enum.Enum):
     """What an answer means for the rules, whichever gateway gave it."""
@@ -71,6 +73,9 @@ class Meaning:
     detail_en: str = ""
     detail_vi: str = ""
     documented: bool = True
+    hint_en: str = ""
+    """What an operator can do about it, when there is something to do (``check SENDER``)."""
+    hint_vi: str = ""
 
     @property
     def meaning_en(self) -> str:
@@ -84,18 +89,40 @@ class Meaning:
         return f"{self.code} ({self.title_en})"
 
 
+RAW_LIMIT = 500
+"""How much of an answer is kept: enough for an operator to recognise it, no more."""
+CODE_LIMIT = 32
+"""How much of an answer code is kept: what a call row's code columns hold."""
+
+
+def truncate(text: str, limit: int = RAW_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit]
+
+
+def _clean(result: Any) -> None:
+    """Make a result's ``code`` and ``raw`` safe to keep (:mod:`.safe_text`), whoever built it: a
+    backend cannot hand the rules a NUL for the database or a newline for a log line."""
+    object.__setattr__(result, "code", safe_text(str(result.code), CODE_LIMIT))
+    object.__setattr__(result, "raw", safe_text(str(result.raw), RAW_LIMIT))
+
+
 @dataclass(frozen=True)
 class SendResult:
     """The gateway's answer to "call this number and read out this code"."""
 
     kind: Kind
     code: str
-    """The answer code as the gateway wrote it."""
+    """The answer code as the gateway wrote it (safe text, at most :data:`CODE_LIMIT` characters)."""
     request_id: str | None
     """The gateway's id of the call, to ask about it later; None unless it was taken."""
     raw: str
-    """What the gateway answered (truncated), for the operator."""
+    """What the gateway answered (safe text, at most :data:`RAW_LIMIT` characters), for the operator."""
     elapsed_ms: int
+    status_code: int | None = None
+    """The HTTP status the answer came with, for a gateway spoken to over HTTP."""
+
+    def __post_init__(self) -> None:
+        _clean(self)
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,10 @@ class CheckResult:
     code: str
     raw: str
     elapsed_ms: int
+    status_code: int | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self)
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,10 @@ class BalanceResult:
     balance: Decimal | None
     raw: str
     elapsed_ms: int
+    status_code: int | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +163,7 @@ class GatewayError(Exception):
     that no credential, code or request body can reach a log line through ``str(exc)``."""
 
     def __init__(self, message: str, *, endpoint: str, elapsed_ms: int | None = None) -> None:
+        message = safe_text(message, RAW_LIMIT)
         super().__init__(message)
         self.message = message
         self.endpoint = endpoint
@@ -135,14 +171,6 @@ class GatewayError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, endpoint={self.endpoint!r})"
-
-
-RAW_LIMIT = 500
-"""How much of an unreadable answer is kept: enough for an operator to recognise it, no more."""
-
-
-def truncate(text: str, limit: int = RAW_LIMIT) -> str:
-    return text if len(text) <= limit else text[:limit]
 
 
 class GatewayUnavailable(GatewayError):
@@ -165,7 +193,7 @@ class GatewayUnavailable(GatewayError):
         super().__init__(message, endpoint=endpoint, elapsed_ms=elapsed_ms)
         self.may_have_reached = may_have_reached
         self.status_code = status_code
-        self.raw = truncate(raw)
+        self.raw = safe_text(raw, RAW_LIMIT)
 
 
 class GatewayTimeout(GatewayUnavailable):
@@ -174,11 +202,48 @@ class GatewayTimeout(GatewayUnavailable):
 
 
 class GatewayProtocolError(GatewayError):
-    """An answer the gateway's documentation does not describe. ``raw`` keeps its start."""
+    """An answer the gateway's documentation does not describe. ``raw`` keeps its start (safe text)."""
 
-    def __init__(self, message: str, *, endpoint: str, raw: str, elapsed_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        raw: str,
+        elapsed_ms: int | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(message, endpoint=endpoint, elapsed_ms=elapsed_ms)
-        self.raw = truncate(raw)
+        self.raw = safe_text(raw, RAW_LIMIT)
+        self.status_code = status_code
+
+
+class GatewayRefused(GatewayError):
+    """The gateway answered with a code that answers nothing it was asked: checkVoice's -1 (wrong
+    credentials), -2 (IP not allowed), 11 (bad parameters), 0, or a code it does not document.
+
+    Not "pending": asking again changes nothing until someone fixes the cause, so a poller counts it
+    as a failed check and asks that call less and less often. ``code`` and ``raw`` are what the
+    gateway said (safe text), ``kind`` what it means (:attr:`Kind.ACCOUNT`, :attr:`Kind.GATEWAY_FAULT`
+    for its own errors and undocumented codes).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        code: str,
+        kind: Kind,
+        raw: str = "",
+        status_code: int | None = None,
+        elapsed_ms: int | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, elapsed_ms=elapsed_ms)
+        self.code = safe_text(code, CODE_LIMIT)
+        self.kind = kind
+        self.raw = safe_text(raw, RAW_LIMIT)
+        self.status_code = status_code
 
 
 class GatewayRequestError(GatewayError):
@@ -245,6 +310,11 @@ class VoiceGateway:
     @classmethod
     def codes(cls, operation: Operation) -> list[Meaning]:
         """Every documented code of ``operation``, for the docs and the admin."""
+        return []
+
+    def deploy_problems(self) -> list[str]:
+        """What is unsafe for production in the options (credentials over plain HTTP, ...), one
+        sentence each, for ``manage.py check --deploy``. Must not touch the network."""
         return []
 
     def problems(self) -> list[str]:

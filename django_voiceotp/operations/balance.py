@@ -33,6 +33,8 @@ from ..gateways import (
     Kind,
     get_gateway,
 )
+from ..gateways.base import RAW_LIMIT
+from ..gateways.safe_text import safe_text
 
 logger = logging.getLogger("django_voiceotp.operations")
 
@@ -62,6 +64,9 @@ class BalanceReading:
     """The figure the problem's message names: seconds waited or the HTTP status."""
     code: str = ""
     """The gateway's answer code, when it refused."""
+    raw: str = ""
+    """What the gateway answered, when it refused or could not be read: safe text, credentials
+    redacted, kept for the operator to see which form it spoke."""
     cached: bool = False
 
     @property
@@ -117,6 +122,7 @@ class BalanceReading:
             problem=data.get("problem", ""),
             number=data.get("number"),
             code=str(data.get("code", "")),
+            raw=safe_text(str(data.get("raw", "")), RAW_LIMIT),
             cached=True,
         )
 
@@ -177,14 +183,14 @@ def fetch_balance(threshold: Decimal) -> BalanceReading:
         return BalanceReading(None, threshold, now, TIMEOUT, waited)
     except GatewayUnavailable as exc:
         if exc.status_code is not None:
-            return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code)
+            return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code, raw=exc.raw)
         return BalanceReading(None, threshold, now, UNREACHABLE)
-    except GatewayProtocolError:
-        return BalanceReading(None, threshold, now, UNREADABLE)
+    except GatewayProtocolError as exc:
+        return BalanceReading(None, threshold, now, UNREADABLE, raw=exc.raw)
     except GatewayError:
         return BalanceReading(None, threshold, now, UNREACHABLE)
     if result.ok:
         return BalanceReading(result.balance, threshold, now)
     logger.warning("the gateway refused the balance: %s (%s)", result.code, result.kind.value)
     problem = CREDENTIALS if result.kind is Kind.ACCOUNT else REFUSED
-    return BalanceReading(None, threshold, now, problem, code=result.code)
+    return BalanceReading(None, threshold, now, problem, code=result.code, raw=result.raw)

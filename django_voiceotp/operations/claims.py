@@ -9,7 +9,11 @@ that dies are free again soon after. A check that gets an answer ends the claim
 (:func:`django_voiceotp.services.refresh_call` clears the stamp as it records the answer, if the
 stamp is still the one the call was claimed with); a check
 that fails keeps the call until the poll interval has passed, so a gateway that is down is asked no
-more often than one that answers.
+more often than one that answers. A check the gateway answered with an error (checkVoice's -1 for
+wrong credentials, 11, an undocumented code, an answer nobody can read) holds the call longer: as
+long as the call is old, from one interval up to :data:`MAX_BACKOFF` (:func:`backoff`), so a broken
+account is asked about a dozen times in a call's hour rather than every interval, and the give-up
+age still ends it.
 
 A poller may claim a call (:func:`claimable`) that is open, placed within the give-up age, claimed by
 nobody, and not checked within the poll interval. Where the database has ``SELECT ... FOR UPDATE SKIP
@@ -29,10 +33,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .. import conf
+from ..gateways import GatewayError, GatewayProtocolError, GatewayRefused
 from ..models import OPEN_CALL_STATUSES, VoiceCall
 
 LEASE_SLACK = 10
 """Seconds a claim outlasts the gateway requests it covers: the writes after the last answer."""
+MAX_BACKOFF = 600
+"""Seconds a call is held at most after the gateway answered its check with an error: an operator
+who fixes the account sees its calls settle within ten minutes."""
 
 
 def check_seconds() -> float:
@@ -93,6 +101,30 @@ def retry_later(call: VoiceCall, *, interval: int) -> None:
         poll_lease_until=until
     )
     call.poll_lease_until = until
+
+
+def answered_with_an_error(error: GatewayError) -> bool:
+    """Whether the gateway answered the check, with no outcome in it (not silence): asking again
+    soon will get the same answer."""
+    return isinstance(error, (GatewayRefused, GatewayProtocolError))
+
+
+def backoff(call: VoiceCall, *, interval: int, now: datetime) -> int:
+    """Seconds to hold ``call`` after a check the gateway answered with an error: the call's age,
+    at least ``interval`` and at most :data:`MAX_BACKOFF`. Each hold so doubles the call's age (10,
+    20, 40, ... s after it was placed), with no count of failures to keep anywhere."""
+    age = int((now - call.created_at).total_seconds())
+    return min(max(interval, age), max(interval, MAX_BACKOFF))
+
+
+def hold_after_failure(call: VoiceCall, error: GatewayError, *, interval: int) -> int:
+    """After a failed check: hold the call for every poller, an interval when the gateway was silent,
+    :func:`backoff` when it answered with an error; the seconds it is held."""
+    seconds = (
+        backoff(call, interval=interval, now=timezone.now()) if answered_with_an_error(error) else interval
+    )
+    retry_later(call, interval=seconds)
+    return seconds
 
 
 def release(calls: Sequence[VoiceCall]) -> None:

@@ -6,8 +6,9 @@ several machines at once, and the background task beside them, split the open ca
 twice within the poll interval. Each call goes through :func:`django_voiceotp.services.refresh_call`,
 whose conditional update makes a second poller harmless all the same. Calls are asked newest first,
 because a person may still be waiting on those. A gateway that stops answering is not hammered: after
-``stop_after`` transport failures in a row the rest are left for the next run; one call the gateway
-chokes on does not stop the others.
+``stop_after`` failures in a row (no answer, or an error code such as -1 for wrong credentials, which
+every call would get) the rest are left for the next run; one call whose answer cannot be read does
+not stop the others. A failed check is held for every poller (:func:`.claims.hold_after_failure`).
 
 A check is mostly CPU in ``requests`` and the ORM (about 1.5 ms on the benchmark machine) and threads
 share one interpreter lock: threads (``workers``) overlap the waits on the gateway, processes
@@ -30,7 +31,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .. import services
-from ..gateways import GatewayError, GatewayUnavailable, VoiceGateway, get_gateway
+from ..gateways import GatewayError, GatewayRefused, GatewayUnavailable, VoiceGateway, get_gateway
 from ..models import OPEN_CALL_STATUSES, VoiceCall
 from ..phones import mask, national_from_e164
 from . import claims
@@ -182,12 +183,12 @@ class _Run:
         except GatewayError as exc:
             logger.warning("checkVoice for call %s failed: %s", call.pk, exc.message)
             if self.retry_after is not None:
-                self.hold(call, self.retry_after)
+                self.hold(call, exc, self.retry_after)
             with self.lock:
                 self.report.checked += 1
                 self.report.errors.append((call.pk, exc.message))
                 self.report.still_open += 1
-                if isinstance(exc, GatewayUnavailable):
+                if isinstance(exc, (GatewayUnavailable, GatewayRefused)):
                     self.failures_in_a_row += 1
             return
         except Exception as exc:
@@ -221,9 +222,9 @@ class _Run:
             else:
                 self.report.still_open += 1
 
-    def hold(self, call: VoiceCall, seconds: int) -> None:
+    def hold(self, call: VoiceCall, error: GatewayError, interval: int) -> None:
         try:
-            claims.retry_later(call, interval=seconds)
+            claims.hold_after_failure(call, error, interval=interval)
         except DatabaseError:  # the claim runs out by itself: the call is only asked again sooner
             logger.exception("holding call %s after a failed check failed", call.pk)
 

@@ -3,7 +3,9 @@
 Calls count by when they were placed and challenges by when they were created, both in
 ``[since, until)``. "Reached" challenges are those with at least one call the gateway took or may have
 taken (calling, answered, unanswered, unknown): conversion is how many of those were verified, the one
-figure that tells whether people hear and type the codes.
+figure that tells whether people hear and type the codes. Check problems are the calls still open
+whose last check the gateway answered with no outcome (checkVoice's -1 for wrong credentials, 11, an
+undocumented code, an answer nobody could read): the sign that the account, not the calls, is broken.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from ..gateways import Meaning, Operation, describe
-from ..models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
+from ..gateways import Kind, Meaning, Operation, describe
+from ..models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 
 REACHED_STATUSES = (CallStatus.CALLING, CallStatus.ANSWERED, CallStatus.UNANSWERED, CallStatus.UNKNOWN)
 MEDIAN_SAMPLE = 5000
@@ -39,6 +41,23 @@ class Refusal:
     @property
     def meaning(self) -> Meaning | None:
         return describe(self.gateway, Operation.SEND, self.code)
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """Open calls whose last check one gateway answered with one code that is no outcome; ``code``
+    is empty when the answer could not be read at all."""
+
+    gateway: str
+    code: str
+    count: int
+
+    @property
+    def meaning(self) -> Meaning | None:
+        return describe(self.gateway, Operation.CHECK, self.code)
+
+
+OUTCOME_KINDS = frozenset({Kind.TAKEN, Kind.FAILED, Kind.PENDING})
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,7 @@ class GatewayStats:
     median_seconds: float | None
     buckets: list[Bucket]
     hourly: bool
+    check_problems: list[CheckProblem]
 
     @property
     def conversion(self) -> float | None:
@@ -109,7 +129,20 @@ def gateway_stats(since: datetime, until: datetime) -> GatewayStats:
         median_seconds=_median_seconds_to_verify(challenges),
         buckets=_buckets(calls, since, until, hourly=hourly),
         hourly=hourly,
+        check_problems=_check_problems(calls),
     )
+
+
+def _check_problems(calls: QuerySet[VoiceCall]) -> list[CheckProblem]:
+    """The open calls by the code of a last check that is no outcome, most first (one query)."""
+    rows = (
+        calls.filter(Q(check_code__gt="") | Q(check_raw__gt=""), status__in=OPEN_CALL_STATUSES)
+        .values("gateway", "check_code")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "gateway", "check_code")
+    )
+    found = [CheckProblem(row["gateway"], row["check_code"], row["count"]) for row in rows]
+    return [p for p in found if p.meaning is None or p.meaning.kind not in OUTCOME_KINDS]
 
 
 def _median_seconds_to_verify(challenges: QuerySet[OtpChallenge]) -> float | None:

@@ -19,6 +19,7 @@ from ..conf import VoiceOtpSettings
 from ..gateways import (
     CallOutcome,
     GatewayProtocolError,
+    GatewayRefused,
     GatewayRequestError,
     GatewayUnavailable,
     Kind,
@@ -187,15 +188,23 @@ def _announce(row: VoiceCall) -> None:
 def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """Ask the gateway how the call went; True when its status changed.
 
-    Raises ``GatewayError`` when the gateway cannot say; the call is left as it was. Safe beside any
-    number of other pollers: a call changes status, and ``call_status_changed`` is sent, once
-    (:func:`django_voiceotp.store.record_check`). An answer ends the claim the row was read with
+    Raises ``GatewayError`` when the gateway cannot say; the call keeps its status. When it answered
+    something that is no outcome (``GatewayRefused``: checkVoice's -1, -2, 11, 0, an undocumented
+    code) or nothing readable (``GatewayProtocolError``), what it said is recorded on the call first
+    (:func:`django_voiceotp.store.record_check_error`), and the poller that asked backs off. Safe
+    beside any number of other pollers: a call changes status, and ``call_status_changed`` is sent,
+    once (:func:`django_voiceotp.store.record_check`). An answer ends the claim the row was read with
     (:mod:`django_voiceotp.operations.claims`): the next check is due an interval after this one,
-    whoever asked.
+    whoever asked. A claim another poller took since is left to it.
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
-    result = (gateway or get_gateway()).call_outcome(row.request_id)
+    try:
+        result = (gateway or get_gateway()).call_outcome(row.request_id)
+    except (GatewayRefused, GatewayProtocolError) as exc:
+        checked = {"check_code": getattr(exc, "code", ""), "check_raw": exc.raw, "check_ms": exc.elapsed_ms}
+        store.record_check_error(row, {**checked, "checked_at": timezone.now()})
+        raise
     now = timezone.now()
     old_status = row.status
     new_status = SETTLED.get(result.outcome)

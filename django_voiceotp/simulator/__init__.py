@@ -25,27 +25,29 @@ other      taken: checkVoice says 27 until ``answer_after`` seconds, then 1
 =========  ===============================================================================
 
 Faults can also be set for one number or for all, on any endpoint, by
-:meth:`GatewaySimulator.set_fault` or ``POST /_control/faults``: a code, a hang, a drop, HTTP 500,
-garbage, a drip (the earned answer a byte every ``drip_seconds``) or a huge answer. They fire before
-any other check, right after the request is recorded.
+:meth:`GatewaySimulator.set_fault` or ``POST /_control/faults``: a code (in any answer style, with any
+HTTP status), the earned answer in another style, any body at all (NUL bytes included), a hang, a
+drop, HTTP 500, garbage, a drip (the earned answer a byte every ``drip_seconds``) or a huge answer.
+They fire before any other check, right after the request is recorded. Every reading of the
+gateway's document it can speak (``answer_style``, ``balance_format``) is :mod:`.answers`'.
 
-The modules: :mod:`.state` (the protocol and what it remembers, no sockets), :mod:`.records` (the
-values it hands out), :mod:`.control` (``/_control/``), :mod:`.page` (the calls page),
-:mod:`.server` (the HTTP server and :class:`GatewaySimulator`), :mod:`.cli` (the command line).
+The modules: :mod:`.state` (the protocol and what it remembers, no sockets), :mod:`.answers` (how an
+answer is written), :mod:`.faults` (failures on purpose), :mod:`.records` (the values it hands out),
+:mod:`.control` (``/_control/``), :mod:`.page` (the calls page), :mod:`.server` (the HTTP server and
+:class:`GatewaySimulator`), :mod:`.cli` (the command line).
 """
 
 from __future__ import annotations
 
+from .answers import ANSWER_STYLES, BALANCE_FORMATS
 from .cli import build_parser, main, serve
 from .control import ROUTES
+from .faults import ENDPOINTS, FAULTS
 from .records import Fault, PlacedCall, ReceivedRequest, Reply
 from .server import MAX_BODY, GatewaySimulator
 from .state import (
-    ANSWER_STYLES,
     ENDING_CODES,
     ENDING_LIST,
-    ENDPOINTS,
-    FAULTS,
     MAX_RECEIVED,
     NEVER_ANSWERED,
     OUTCOMES,
@@ -58,6 +60,7 @@ from .state import (
 
 __all__ = [
     "ANSWER_STYLES",
+    "BALANCE_FORMATS",
     "ENDING_CODES",
     "ENDING_LIST",
     "ENDPOINTS",

@@ -13,8 +13,9 @@ import threading
 from types import FrameType
 from typing import Any, TextIO
 
+from .answers import ANSWER_STYLES, BALANCE_FORMATS
 from .server import GatewaySimulator, is_loopback_address
-from .state import ANSWER_STYLES, DEMO
+from .state import DEMO
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--answer-style",
         choices=ANSWER_STYLES,
         default="plain",
-        help="'1,,,id' or 'RESULT: 1,,,id'",
+        help="plain '1,,,id' and '6', prefixed 'RESULT: 1,,,id', full '6,,,', json "
+        '\'{"code":"1","request_id":...}\', quoted \'"1,,,id"\' (default: plain)',
+    )
+    add(
+        "--balance-format",
+        choices=BALANCE_FORMATS,
+        default="number",
+        help='the balance as 1000, "1000", "1.000" (vi) or "1,000.00" (en) (default: number)',
     )
     add("--hang-seconds", type=float, default=30.0, help="how long a hang lasts (default: 30)")
     add("--drip-seconds", type=float, default=0.5, help="pause between a drip's bytes (default: 0.5)")

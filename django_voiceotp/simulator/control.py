@@ -21,7 +21,7 @@ from .state import GatewayState
 
 ROUTES = {"calls": "GET", "received": "GET", "state": "GET", "faults": "POST, DELETE"}
 ROUTES |= {"balance": "POST", "outcome": "POST", "reset": "POST"}
-_FAULT_FIELDS = frozenset({"fault", "number", "endpoint", "code", "times"})
+_FAULT_FIELDS = frozenset({"fault", "number", "endpoint", "code", "times", "status", "style", "body"})
 
 
 def handle_control(

@@ -58,9 +58,18 @@ class Fault:
     code: int | None = None
     times: int | None = None
     """Matching requests left before the fault disappears; ``None`` until cleared."""
+    status: int | None = None
+    """The HTTP status of a ``code``, ``style`` or ``body`` answer (200 when None)."""
+    style: str | None = None
+    """The answer style of a ``code`` or ``style`` answer (the simulator's own when None)."""
+    body: str | None = None
+    """A ``body`` answer, exactly (``{id}`` in it takes the call and stands for its request id);
+    bytes that are not UTF-8 travel as lone surrogates (``surrogateescape``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fault's fields; ``status``, ``style`` and ``body`` only when set."""
+        data = asdict(self)
+        return {k: v for k, v in data.items() if v is not None or k not in ("status", "style", "body")}
 
 
 @dataclass(frozen=True)

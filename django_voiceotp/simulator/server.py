@@ -35,9 +35,10 @@ from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
 from .control import handle_control
+from .faults import ENDPOINTS
 from .page import render_page
 from .records import Reply, error
-from .state import DEMO, ENDPOINTS, PREFIX, GatewayState
+from .state import DEMO, PREFIX, GatewayState
 
 MAX_BODY = 64 * 1024
 HUGE_BYTES = 8 << 20
@@ -76,6 +77,7 @@ class GatewaySimulator(GatewayState):
         repeat_window: float = 900.0,
         answer_after: float = 2.0,
         answer_style: str = "plain",
+        balance_format: str = "number",
         hang_seconds: float = 30.0,
         drip_seconds: float = 0.5,
         keep_alive: bool = False,
@@ -93,6 +95,7 @@ class GatewaySimulator(GatewayState):
             repeat_window=repeat_window,
             answer_after=answer_after,
             answer_style=answer_style,
+            balance_format=balance_format,
             clock=clock,
         )
         self.host, self.port, self.hang_seconds = host, port, hang_seconds

@@ -5,6 +5,8 @@ every field as a string (else 11), credentials (-1), sender (5), the number in V
 (a legacy 11-digit ``01...`` mobile: 31, anything else: 10), a message of 1 to 6 digits (11), the
 number endings (see the package's table), the same message to the same number within the repeat
 window (6), the balance (14). A taken call is charged and kept with the code it would read out.
+``checkVoice`` answers -1 to wrong credentials and 11 to a request id it never gave. Answers are
+written in the simulator's style (:mod:`.answers`), or as a fault says (:mod:`.faults`).
 
 It returns a :class:`Reply` saying what to send and how (answer, drip, huge, hang, drop); carrying
 it out is the server's job, so the protocol can be tested by calling it, without a port.
@@ -13,7 +15,6 @@ it out is the server's job, so the protocol can be tested by calling it, without
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import threading
 import time
@@ -26,12 +27,17 @@ from typing import Any, cast
 from django_voiceotp.gateways.base import Kind
 from django_voiceotp.gateways.onsms.answer_codes import CHECK_CODES, SEND_CODES
 
-from .records import Fault, PlacedCall, ReceivedRequest, Reply, json_reply, parse_json
+from .answers import (
+    balance_answer,
+    check_answer,
+    check_balance_format,
+    check_style,
+    send_answer,
+)
+from .faults import ENDPOINTS, body_reply, code_reply, is_int, new_fault, wire_reply
+from .records import Fault, PlacedCall, ReceivedRequest, Reply, parse_json
 
-ENDPOINTS = ("postSMS", "checkVoice", "checkBalance")
-FAULTS = ("code", "hang", "drop", "http500", "garbage", "drip", "huge")
 OUTCOMES = ("pending", "answered", "failed")
-ANSWER_STYLES = ("plain", "prefixed")
 PREFIX = "/onsmsapivoice/"
 MAX_RECEIVED = 10_000
 """Received requests kept for ``/_control/received``: a long demo must not grow without bound."""
@@ -96,10 +102,6 @@ def _fields(data: Any, names: Iterable[str]) -> dict[str, str] | None:
     return cast("dict[str, str]", values)
 
 
-def is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _str_or_none(data: Any, name: str) -> str | None:
     value = data.get(name) if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
@@ -120,13 +122,14 @@ class GatewayState:
         repeat_window: float = 900.0,
         answer_after: float = 2.0,
         answer_style: str = "plain",
+        balance_format: str = "number",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if answer_style not in ANSWER_STYLES:
-            raise ValueError(f"answer_style must be one of {ANSWER_STYLES}")
+        check_style(answer_style)
+        check_balance_format(balance_format)
         self.username, self.password, self.key, self.sender = username, password, key, sender
         self.price, self.repeat_window, self.answer_after = price, repeat_window, answer_after
-        self.answer_style, self.clock = answer_style, clock
+        self.answer_style, self.balance_format, self.clock = answer_style, balance_format, clock
         self.initial_balance = balance
         self._lock = threading.RLock()
         self._balance = balance
@@ -146,26 +149,25 @@ class GatewayState:
         endpoint: str = "postSMS",
         code: int | None = None,
         times: int | None = None,
+        status: int | None = None,
+        style: str | None = None,
+        body: str | bytes | None = None,
     ) -> Fault:
         """Fail on purpose for ``number`` (or all numbers) on ``endpoint``, ``times`` times.
 
         ``code`` answers exactly that integer and takes no call (``code=1`` gives a bare ``1``
-        without a request_id: a malformed success). ``drip`` sends the answer the request would
-        have had (a call is taken and charged), a byte at a time; ``huge`` answers 200 with a body
-        of megabytes and takes nothing. On checkVoice the number is the call's phone; on
-        checkBalance only ``number=None`` can match. The first matching fault wins.
+        without a request_id: a malformed success), in ``style`` and with HTTP ``status`` if given.
+        ``style`` answers what the request would have had, in that style (and ``status``). ``body``
+        answers exactly ``body``, a ``{id}`` in it taking the call and standing for its request id
+        (on checkVoice: the id asked about). ``drip`` sends the answer the request would have had (a
+        call is taken and charged), a byte at a time; ``huge`` answers 200 with a body of megabytes
+        and takes nothing. On checkVoice the number is the call's phone; on checkBalance only
+        ``number=None`` can match. The first matching fault wins. See :mod:`.faults`.
         """
-        if fault not in FAULTS:
-            raise ValueError(f"fault must be one of {FAULTS}")
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"endpoint must be one of {ENDPOINTS}")
-        if fault == "code" and not is_int(code):
-            raise ValueError("a 'code' fault needs an integer code")
-        if times is not None and (not is_int(times) or times < 1):
-            raise ValueError("times must be a positive integer or null")
-        if number is not None and not isinstance(number, str):
-            raise ValueError("number must be a string or null")
-        new = Fault(fault, local(number) if number else None, endpoint, code, times)
+        fields = {"code": code, "times": times, "status": status, "style": style, "body": body}
+        new = new_fault(fault, number=number, endpoint=endpoint, **fields)
+        if new.number:
+            new.number = local(new.number)
         with self._lock:
             self._faults.append(new)
         return new
@@ -254,12 +256,8 @@ class GatewayState:
             fault = None if raw is None else self._take_fault(endpoint, phone and local(phone))
             if raw is None:
                 reply = Reply(413, b"Request body too large")
-            elif fault is not None and fault.fault != "drip":
-                reply = self._fault_reply(fault.fault, endpoint, fault.code, f"fault:{fault.fault}")
             else:
-                reply = self._answer(endpoint, data, call)
-                if fault is not None and reply.action == "answer":
-                    reply = replace(reply, action="drip", fault="fault:drip")
+                reply = self._reply(fault, endpoint, data, call)
             status = reply.status if reply.action in ("answer", "drip", "huge") else None
             self._received.append(
                 ReceivedRequest(
@@ -276,12 +274,29 @@ class GatewayState:
             )
         return reply
 
-    def _answer(self, endpoint: str, data: Any, call: _Call | None) -> Reply:
+    def _reply(self, fault: Fault | None, endpoint: str, data: Any, call: _Call | None) -> Reply:
+        """The answer to a request, as its fault (if any) has it."""
+        if fault is None or fault.fault in ("drip", "style"):
+            style = fault.style if fault is not None and fault.style else self.answer_style
+            reply = self._answer(endpoint, data, call, style)
+            if fault is None:
+                return reply
+            if fault.fault == "style":
+                return replace(reply, status=fault.status or reply.status, fault="fault:style")
+            return replace(reply, action="drip", fault="fault:drip") if reply.action == "answer" else reply
+        if fault.fault == "code":
+            return code_reply(fault, endpoint, fault.style or self.answer_style, self.balance_format)
+        if fault.fault == "body":
+            taken = self._take_any(data) if endpoint == "postSMS" and "{id}" in (fault.body or "") else None
+            return body_reply(fault, taken.request_id if taken else _str_or_none(data, "request_id"))
+        return wire_reply(fault.fault)
+
+    def _answer(self, endpoint: str, data: Any, call: _Call | None, style: str) -> Reply:
         if endpoint == "postSMS":
-            return self._post_sms(data)
+            return self._post_sms(data, style)
         if endpoint == "checkVoice":
-            return self._check_voice(data, call)
-        return self._check_balance(data)
+            return self._check_voice(data, call, style)
+        return self._check_balance(data, style)
 
     def _outcome(self, call: _Call, now: float) -> str:
         if call.forced is not None:
@@ -294,10 +309,6 @@ class GatewayState:
         outcome = self._outcome(call, now)
         c = call
         return PlacedCall(c.request_id, c.phone, c.code, c.placed_at, outcome, c.checks)
-
-    def _text(self, answer: str, **kwargs: Any) -> Reply:
-        body = f"RESULT: {answer}" if self.answer_style == "prefixed" else answer
-        return Reply(body=body.encode(), **kwargs)
 
     def _authorised(self, fields: dict[str, str]) -> bool:
         pairs = (
@@ -317,67 +328,67 @@ class GatewayState:
                 return fault
         return None
 
-    def _fault_reply(self, kind: str, endpoint: str, code: int | None, label: str) -> Reply:
-        if kind == "code":
-            if endpoint == "checkBalance":
-                return Reply(
-                    body=json.dumps({"errorcode": str(code), "balance": 0}).encode(),
-                    content_type="application/json",
-                    fault=label,
-                )
-            return self._text(str(code), fault=label)
-        if kind in ("hang", "drop", "huge"):
-            return Reply(action=kind, fault=label)
-        if kind == "http500":
-            return Reply(500, b"Internal Server Error", fault=label)
-        return Reply(body=b"<html>oops", content_type="text/html; charset=utf-8", fault=label)
+    def _post_sms(self, data: Any, style: str) -> Reply:
+        def code(value: int, **kwargs: Any) -> Reply:
+            body, content_type = send_answer(style, value)
+            return Reply(body=body, content_type=content_type, **kwargs)
 
-    def _post_sms(self, data: Any) -> Reply:
         names = ("username", "pass", "sender", "key", "phonesend", "message")
         fields = _fields(data, names)
         if fields is None:
-            return self._text("11")
+            return code(11)
         if not self._authorised(fields):
-            return self._text("-1")
+            return code(-1)
         if fields["sender"] != self.sender:
-            return self._text("5")
+            return code(5)
         phone, message = fields["phonesend"], fields["message"]
         if _LEGACY.fullmatch(phone):
-            return self._text("31")
+            return code(31)
         if not _LOCAL.fullmatch(phone):
-            return self._text("10")
+            return code(10)
         if not _MESSAGE.fullmatch(message):
-            return self._text("11")
+            return code(11)
         ending = phone[-4:]
         if ending.startswith("99") and int(ending[2:]) in ENDING_CODES:
-            return self._text(str(int(ending[2:])), fault=f"ending:{ending}")
+            return code(int(ending[2:]), fault=f"ending:{ending}")
         if ending in TRANSPORT_ENDINGS:
-            return self._fault_reply(TRANSPORT_ENDINGS[ending], "postSMS", None, f"ending:{ending}")
-        now = self.clock()
+            return replace(wire_reply(TRANSPORT_ENDINGS[ending]), fault=f"ending:{ending}")
         last = self._repeat.get((phone, message))
-        if last is not None and now - last < self.repeat_window:
-            return self._text("6")
+        if last is not None and self.clock() - last < self.repeat_window:
+            return code(6)
         if self._balance < self.price:
-            return self._text("14")
+            return code(14)
+        body, content_type = send_answer(style, 1, self._take(phone, message).request_id)
+        return Reply(body=body, content_type=content_type)
+
+    def _take(self, phone: str, message: str) -> _Call:
+        """A call taken: charged, remembered for the repeat window, kept with its code."""
+        now = self.clock()
         self._balance -= self.price
         self._repeat[(phone, message)] = now
         call = _Call(str(uuid.uuid4()), phone, message, time.time(), now)
         self._calls[call.request_id] = call
-        return self._text(f"1,,,{call.request_id}")
+        return call
 
-    def _check_voice(self, data: Any, call: _Call | None) -> Reply:
+    def _take_any(self, data: Any) -> _Call:
+        """A call taken for a ``body`` fault's ``{id}``, whatever the request held."""
+        phone = _str_or_none(data, "phonesend") or ""
+        return self._take(phone, _str_or_none(data, "message") or "")
+
+    def _check_voice(self, data: Any, call: _Call | None, style: str) -> Reply:
         fields = _fields(data, ("username", "pass", "key", "request_id"))
-        if fields is None:
-            return self._text("11")
-        if not self._authorised(fields):
-            return self._text("-1")
-        if call is None:
-            return self._text("11")
-        return self._text(str(_CHECK_ANSWER[self._outcome(call, self.clock())]))
+        if fields is not None and not self._authorised(fields):
+            value = -1  # wrong credentials, which the client reads as an error of the check
+        elif fields is None or call is None:
+            value = 11
+        else:
+            value = _CHECK_ANSWER[self._outcome(call, self.clock())]
+        body, content_type = check_answer(style, value)
+        return Reply(body=body, content_type=content_type)
 
-    def _check_balance(self, data: Any) -> Reply:
+    def _check_balance(self, data: Any, style: str) -> Reply:
         fields = _fields(data, ("username", "pass", "key"))
         ok = fields is not None and self._authorised(fields)
-        if not ok:
-            return json_reply({"errorcode": "0", "balance": 0})
-        return json_reply({"errorcode": "1", "balance": self._balance})
+        errorcode, balance = (1, self._balance) if ok else (0, 0)
+        body, content_type = balance_answer(style, errorcode, balance, self.balance_format)
+        return Reply(body=body, content_type=content_type)

@@ -277,6 +277,19 @@ def record_check(call: VoiceCall, checked: dict[str, Any], *, new_status: str | 
     return settled
 
 
+def record_check_error(call: VoiceCall, checked: dict[str, Any]) -> None:
+    """Keep on the call what the gateway answered a check with when it was no outcome (its ``check_*``
+    fields), one more check, and nothing else: the status stays, and so does the poller's claim,
+    which the poller turns into its back-off (:func:`django_voiceotp.operations.claims.backoff`)."""
+    fitted = _fit(VoiceCall, checked)
+    VoiceCall.objects.using(router.db_for_write(VoiceCall)).filter(pk=call.pk, status=call.status).update(
+        checks=F("checks") + 1, **fitted
+    )
+    for name, value in fitted.items():
+        setattr(call, name, value)
+    call.checks += 1
+
+
 def _lease_ended(read: datetime | None) -> Case:
     """The call's claim after an answer: none, if it is still the one the row was read with."""
     return Case(

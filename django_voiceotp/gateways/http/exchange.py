@@ -4,14 +4,18 @@ Each request, retries included, must be over within the two configured timeouts 
 timeouts bound each socket operation, which a gateway answering a byte at a time never trips, so
 :mod:`.deadline` holds that budget and, when it runs out, the answer is a :class:`GatewayTimeout`.
 The answer is read as a stream and no further than :data:`MAX_ANSWER`, exactly as sent (nothing is
-inflated). Whatever goes wrong comes back as an error rebuilt from fixed words, never chained to what
-raised it, so nothing of the request can travel into a log or an error report through it.
+inflated), and handed back whole, whatever its HTTP status, as an :class:`HttpAnswer`: what an
+error status's body says (a documented code, often) is the backend's to read, as is what to keep of
+it. Whatever goes wrong on the wire comes back as an error rebuilt from fixed words, never chained to
+what raised it, so nothing of the request can travel into a log or an error report through it.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -19,7 +23,7 @@ import urllib3
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
-from ..base import GatewayError, GatewayProtocolError, GatewayTimeout, GatewayUnavailable
+from ..base import GatewayError, GatewayTimeout, GatewayUnavailable
 from . import deadline
 
 logger = logging.getLogger("django_voiceotp.gateways")
@@ -36,18 +40,42 @@ bounds what a broken or hostile gateway can make a worker read and hold."""
 _READ_SIZE = 4096
 
 
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What the gateway sent back: its HTTP status, its body as text (unredacted, uncleaned: the
+    backend makes it safe before keeping any of it), how long it took, and what is wrong with the
+    body on the wire (too big, compressed), if anything."""
+
+    status: int
+    text: str
+    elapsed_ms: int
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
 @sensitive_variables("body")
 def post(
-    session: requests.Session, name: str, url: str, body: bytes, timeout: tuple[float, float]
-) -> tuple[str, int]:
-    """POST ``body`` to ``url`` for endpoint ``name``; the answer's text and the time it took.
+    session: requests.Session,
+    name: str,
+    url: str,
+    body: bytes,
+    timeout: tuple[float, float],
+    *,
+    proxies: dict[str, str] | None = None,
+    verify: bool | str | None = None,
+) -> HttpAnswer:
+    """POST ``body`` to ``url`` for endpoint ``name`` and read the answer, whatever its status.
 
-    Raises :class:`GatewayUnavailable` (:class:`GatewayTimeout` among them) when no whole answer
-    came, :class:`GatewayProtocolError` when it was too big or compressed.
+    ``proxies`` and ``verify`` are requests' (a proxy for the URL's scheme, a CA bundle's path);
+    None leaves the session's own. Raises :class:`GatewayUnavailable` (:class:`GatewayTimeout`
+    among them) when no whole answer came.
     """
     started = time.monotonic()
     with deadline.watch(sum(timeout)) as running:
-        outcome = _exchange(session, name, url, body, timeout, running)
+        outcome = _exchange(session, name, url, body, timeout, running, proxies, verify)
     elapsed_ms = round((time.monotonic() - started) * 1000)
     if isinstance(outcome, GatewayError):
         outcome.elapsed_ms = elapsed_ms
@@ -56,18 +84,9 @@ def post(
     status, text, problem = outcome
     if not 200 <= status < 300:
         logger.warning("%s: HTTP %d after %d ms", name, status, elapsed_ms)
-        raise GatewayUnavailable(
-            f"{name}: HTTP {status}",
-            endpoint=name,
-            may_have_reached=True,
-            status_code=status,
-            raw=text,
-            elapsed_ms=elapsed_ms,
-        )
-    if problem is not None:
+    elif problem is not None:
         logger.warning("%s: %s after %d ms", name, problem, elapsed_ms)
-        raise GatewayProtocolError(f"{name}: {problem}", endpoint=name, raw=text, elapsed_ms=elapsed_ms)
-    return text, elapsed_ms
+    return HttpAnswer(status, text, elapsed_ms, problem)
 
 
 @sensitive_variables("body")
@@ -78,12 +97,14 @@ def _exchange(
     body: bytes,
     timeout: tuple[float, float],
     running: deadline.Deadline,
+    proxies: dict[str, str] | None,
+    verify: bool | str | None,
 ) -> tuple[int, str, str | None] | GatewayUnavailable:
     """The answer's status, text and what is wrong with it (too big, encoded), or the error to
     raise (returned, so that it is raised outside any ``except`` block and carries no context
     of what failed)."""
     try:
-        template, settings = _prepared(session, url)
+        template, settings = _prepared(session, url, proxies, verify)
         request = template.copy()
         request.body = body
         request.headers["Content-Length"] = str(len(body))
@@ -98,7 +119,7 @@ def _exchange(
         return _unexpected(name, exc)
     try:
         data, problem = _read_capped(response)
-        return response.status_code, data.decode("utf-8", errors="replace"), problem
+        return response.status_code, decode(data), problem
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         return _transport_error(name, exc, timeout, running)
     except Exception as exc:
@@ -112,20 +133,32 @@ def _exchange(
 _Template = tuple[requests.PreparedRequest, dict[str, Any]]
 
 
-def _prepared(session: requests.Session, url: str) -> _Template:
+def _prepared(
+    session: requests.Session, url: str, proxies: dict[str, str] | None, verify: bool | str | None
+) -> _Template:
     """The POST to ``url`` as the session would prepare it (its headers, ours), without a body, and
-    what the session would send it with (``verify``, ``cert``, proxies, from the session and the
-    environment, as ``Session.request`` merges them): worked out once per session and URL."""
-    templates: dict[str, _Template] | None = getattr(session, "_voiceotp_requests", None)
+    what the session would send it with (``verify``, ``cert``, proxies: the ones given, else the
+    session's and, if it trusts the environment, the environment's, as ``Session.request`` merges
+    them): worked out once per session, URL, proxies and CA bundle."""
+    templates: dict[Any, _Template] | None = getattr(session, "_voiceotp_requests", None)
     if templates is None:
         templates = {}
         setattr(session, "_voiceotp_requests", templates)  # noqa: B010 (a session of our own)
-    found = templates.get(url)
+    key = (url, tuple(sorted((proxies or {}).items())), verify)
+    found = templates.get(key)
     if found is None:
         request = session.prepare_request(requests.Request("POST", url, headers=_HEADERS))
-        settings = dict(session.merge_environment_settings(url, {}, True, None, None))
-        found = templates[url] = (request, settings)
+        settings = dict(session.merge_environment_settings(url, dict(proxies or {}), True, verify, None))
+        found = templates[key] = (request, settings)
     return found
+
+
+def decode(data: bytes) -> str:
+    """The body as text: UTF-16 when it starts with a UTF-16 byte order mark, else UTF-8 (its byte
+    order mark left for the readers to skip); bytes that are neither are replaced, not fatal."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 def _read_capped(response: requests.Response) -> tuple[bytes, str | None]:

@@ -6,6 +6,9 @@ running request's deadline when they open it and when a request is sent on them 
 open with no more than the time left as the connect timeout, and they mark when a byte may have left
 (what decides ``may_have_reached``). A connection whose socket the watchdog shut down is closed when
 it comes back to its pool, so the next request opens a fresh one instead of inheriting a dead line.
+Requests through an HTTP or HTTPS proxy use the same connections (requests builds a proxy's pools
+apart from the direct ones, in ``proxy_manager_for``: they are watched too); a tunnel's ``CONNECT``
+to the proxy is not the request, so it does not count as a byte of the request having left.
 :class:`DeadlineRetry` is urllib3's ``Retry`` that gives up, and stops sleeping, when the time is spent.
 """
 
@@ -52,6 +55,8 @@ class WatchedHTTPConnection(HTTPConnection):
             deadline.attach(self, sock)
         return sock
 
+    tunnelling: bool = False
+
     def send(self, data: Any) -> None:
         running = deadline.current()
         if running is not None:
@@ -60,8 +65,17 @@ class WatchedHTTPConnection(HTTPConnection):
                 self.connect()  # what http.client would do first; here so the socket is watched
             if self.deadline is not running and self.sock is not None:
                 deadline.attach(self, self.sock)
-            running.sent = True
+            if not self.tunnelling:
+                running.sent = True
         super().send(data)
+
+    def _tunnel(self) -> None:
+        """The ``CONNECT`` through a proxy: to the proxy only, so nothing of the request left yet."""
+        self.tunnelling = True
+        try:
+            super()._tunnel()
+        finally:
+            self.tunnelling = False
 
 
 class WatchedHTTPSConnection(WatchedHTTPConnection, HTTPSConnection):
@@ -89,17 +103,24 @@ def _close_if_killed(conn: BaseHTTPConnection | None) -> None:
         conn.close()
 
 
+WATCHED_POOLS = {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
+
+
 class GatewayAdapter(HTTPAdapter):
-    """An ``HTTPAdapter`` whose connections the request deadline can cut (no proxies: none is used)."""
+    """An ``HTTPAdapter`` whose connections the request deadline can cut, direct or through a proxy."""
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
     ) -> None:
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": WatchedHTTPConnectionPool,
-            "https": WatchedHTTPSConnectionPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """requests' manager of the pools to ``proxy``, making watched connections. A SOCKS proxy's
+        connections cannot be watched: :mod:`.network` never hands one over."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(WATCHED_POOLS)
+        return manager
 
 
 class DeadlineRetry(Retry):

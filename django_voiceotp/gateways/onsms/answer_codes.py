@@ -1,6 +1,7 @@
 """Every code the gateway documents, with its English and Vietnamese meaning and what it means to us.
 
-The gateway answers with bare integers. The rules never look at those integers: they look at the
+The gateway answers with integers (:mod:`.parsing` reads them out of whatever wraps them).
+ The rules never look at those integers: they look at the
 :class:`~..base.Kind` this table gives them, so that a new code or a reclassified one is a one-line change
 here. The English and Vietnamese texts are the gateway operator's own words (``gateway-api.txt``), split
 into a short title and the longer explanation, because operators search the admin for exactly those words.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..base import Kind, Meaning, undocumented
+from .answer_hints import BALANCE_HINTS, CHECK_HINTS, SEND_HINTS, UNDOCUMENTED
 
 
 class Endpoint(str, enum.Enum):
@@ -20,11 +23,29 @@ class Endpoint(str, enum.Enum):
     BALANCE = "checkBalance"
 
 
-def _table(rows: list[tuple[int, Kind, str, str, str, str]]) -> dict[int, Meaning]:
+def _table(
+    rows: list[tuple[int, Kind, str, str, str, str]], hints: Mapping[int, tuple[str, str]]
+) -> dict[int, Meaning]:
     return {
-        value: Meaning(str(value), kind, title_en, title_vi, detail_en, detail_vi)
+        value: Meaning(
+            str(value), kind, title_en, title_vi, detail_en, detail_vi, True, *hints.get(value, ("", ""))
+        )
         for value, kind, title_en, title_vi, detail_en, detail_vi in rows
     }
+
+
+def _borrowed(table: Mapping[int, Meaning], value: int, hints: Mapping[int, tuple[str, str]]) -> Meaning:
+    """A code another endpoint documents, as this endpoint's: the document's checkVoice and
+    checkBalance tables list only their outcomes, but the gateway's account and request errors
+    (-1, -2, -5, -6, 11) come from every endpoint."""
+    hint_en, hint_vi = hints.get(value, ("", ""))
+    return replace(
+        table[value],
+        detail_en="a code of postSMS's table, which this endpoint's own table does not list",
+        detail_vi="mã trong bảng của postSMS, không có trong bảng của endpoint này",
+        hint_en=hint_en,
+        hint_vi=hint_vi,
+    )
 
 
 SEND_CODES: Mapping[int, Meaning] = _table(
@@ -163,36 +184,48 @@ SEND_CODES: Mapping[int, Meaning] = _table(
             "",
         ),
     ],
+    SEND_HINTS,
 )
 
-CHECK_CODES: Mapping[int, Meaning] = _table(
-    [
-        (1, Kind.TAKEN, "SUCCESS", "Người nhận bắt máy", "", ""),
-        (27, Kind.PENDING, "PENDDING", "Hệ thống vẫn đang check. Vui lòng check lại", "", ""),
-        (
-            23,
-            Kind.FAILED,
-            "FAILED",
-            "Các t.h trạng thái bao gồm : BUSY,NO ANSWER,",
-            "Busy or no answer",
-            "",
-        ),
-    ],
+WRONG_LOGIN = (
+    0,
+    Kind.ACCOUNT,
+    "Not successful or wrong user/pass/key",
+    "Không thành công hoặc sai user/pass/key",
+    "",
+    "",
 )
 
-BALANCE_CODES: Mapping[int, Meaning] = _table(
-    [
-        (1, Kind.TAKEN, "Success", "Thành công", "", ""),
-        (
-            0,
-            Kind.ACCOUNT,
-            "Not successful or wrong user/pass/key",
-            "Không thành công hoặc sai user/pass/key",
-            "",
-            "",
-        ),
-    ],
-)
+CHECK_CODES: Mapping[int, Meaning] = {
+    **_table(
+        [
+            (1, Kind.TAKEN, "SUCCESS", "Người nhận bắt máy", "", ""),
+            (27, Kind.PENDING, "PENDDING", "Hệ thống vẫn đang check. Vui lòng check lại", "", ""),
+            (
+                23,
+                Kind.FAILED,
+                "FAILED",
+                "Các t.h trạng thái bao gồm : BUSY,NO ANSWER,",
+                "Busy or no answer",
+                "",
+            ),
+            (
+                *WRONG_LOGIN[:4],
+                "checkBalance's code for a wrong login, which checkVoice's own table does not list",
+                "mã sai đăng nhập của checkBalance, không có trong bảng của checkVoice",
+            ),
+        ],
+        CHECK_HINTS,
+    ),
+    **{value: _borrowed(SEND_CODES, value, CHECK_HINTS) for value in (-1, -2, -5, -6, 11)},
+}
+
+BALANCE_CODES: Mapping[int, Meaning] = {
+    **_table([(1, Kind.TAKEN, "Success", "Thành công", "", ""), WRONG_LOGIN], BALANCE_HINTS),
+    **{value: _borrowed(SEND_CODES, value, BALANCE_HINTS) for value in (-1, -2, -5, -6)},
+}
+OUTCOME_KINDS = frozenset({Kind.TAKEN, Kind.FAILED, Kind.PENDING})
+"""checkVoice's kinds that are an outcome of the call; any other is an error of the check."""
 
 TABLES: Mapping[Endpoint, Mapping[int, Meaning]] = {
     Endpoint.SEND: SEND_CODES,
@@ -207,7 +240,13 @@ def lookup(endpoint: Endpoint, value: int) -> Meaning:
     An undocumented code is a gateway fault: we cannot know it was charged, delivered or refused, so
     the rules treat it like -5/-6 and keep the code for the operator to read.
     """
-    return TABLES[endpoint].get(value) or undocumented(str(value))
+    return TABLES[endpoint].get(value) or replace(
+        undocumented(str(value)), hint_en=UNDOCUMENTED[0], hint_vi=UNDOCUMENTED[1]
+    )
+
+
+def documented(endpoint: Endpoint, value: int) -> bool:
+    return value in TABLES[endpoint]
 
 
 def send_code(value: int) -> Meaning:

@@ -7,10 +7,13 @@ size limits, retries); the code tables in :mod:`.answer_codes`. This module is w
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import phonenumbers
 import requests
@@ -26,6 +29,7 @@ from ..base import (
     SendResult,
     VoiceGateway,
 )
+from ..http.network import PROXY_SCHEMES, Network, proxy_scheme
 from ..http.session import new_session
 from .answer_codes import TABLES, Endpoint, lookup
 from .client import Credentials, GatewayClient
@@ -35,6 +39,9 @@ DEFAULT_SENDER = "DAUSO1"
 REPEAT_WINDOW = 900
 """Seconds in which the gateway refuses the same message to the same number (its code 6)."""
 CREDENTIALS = ("USERNAME", "PASSWORD", "KEY")
+NETWORK = ("PROXY", "PROXY_FROM_ENV", "CA_BUNDLE")
+"""How the gateway is reached (:mod:`..http.network`): a proxy URL, the environment's proxies (a
+bool), a CA bundle's path."""
 READ_TIMEOUT_CAP = 5.0
 """Seconds: for a read a person waits on, each timeout is capped here (longer than the gateway takes
 on a good day, short enough for a person to wait), and nothing is retried."""
@@ -60,11 +67,15 @@ def quick_timeout(timeout: tuple[float, float], cap: float = READ_TIMEOUT_CAP) -
 
 class OnSmsGateway(VoiceGateway):
     """Options: ``BASE_URL`` (default: the operator's address), ``USERNAME``, ``PASSWORD``, ``KEY`` (as
-    the operator issued them) and ``SENDER`` (default ``DAUSO1``)."""
+    the operator issued them), ``SENDER`` (default ``DAUSO1``: the operator's document also spells it
+    ``DAUS01``, with a zero; a wrong one is refused with code 5), and how the gateway is reached:
+    ``PROXY`` (an ``http://`` or ``https://`` proxy for both schemes), ``PROXY_FROM_ENV`` (True: the
+    environment's ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``) and ``CA_BUNDLE`` (PEM certificates
+    to check an HTTPS gateway with)."""
 
     name: ClassVar[str] = "onsms"
     default_repeat_window: ClassVar[int] = REPEAT_WINDOW
-    option_names: ClassVar[tuple[str, ...]] = ("BASE_URL", *CREDENTIALS, "SENDER")
+    option_names: ClassVar[tuple[str, ...]] = ("BASE_URL", *CREDENTIALS, "SENDER", *NETWORK)
 
     def __init__(
         self,
@@ -83,10 +94,16 @@ class OnSmsGateway(VoiceGateway):
             sender=str(get("SENDER") or DEFAULT_SENDER),
             timeout=timeout,
             session=session,
+            network=Network(
+                proxy=str(get("PROXY") or "") or None,
+                proxy_from_env=get("PROXY_FROM_ENV") is True,
+                ca_bundle=str(get("CA_BUNDLE") or "") or None,
+            ),
         )
 
     def __repr__(self) -> str:
-        return f"<OnSmsGateway {self.client.base_url}>"
+        """The address and how it is reached (a proxy's password left out)."""
+        return f"<OnSmsGateway {self.client.base_url}, {self.client.network.describe(self.client.base_url)}>"
 
     @property
     def base_url(self) -> str:
@@ -129,7 +146,22 @@ class OnSmsGateway(VoiceGateway):
         base_url = self.options.get("BASE_URL") or DEFAULT_BASE_URL
         if not isinstance(base_url, str) or not re.match(r"https?://", base_url):
             found.append("BASE_URL must start with http:// or https://")
-        return found
+        return found + _network_problems(self.options)
+
+    def deploy_problems(self) -> list[str]:
+        """The credentials and the codes travel in clear to a gateway on plain HTTP (the operator's
+        documented address is ``http://210.211.108.20:8080``), unless it is this machine."""
+        base_url = str(self.options.get("BASE_URL") or DEFAULT_BASE_URL)
+        host = urlsplit(base_url).hostname or ""
+        if urlsplit(base_url).scheme != "http" or _loopback(host):
+            return []
+        return [
+            f"the credentials (USERNAME, PASSWORD, KEY) and every code go over plain HTTP to {host}: "
+            "anyone on the network path can read them. The operator's documented address "
+            f"({DEFAULT_BASE_URL}) is itself plain HTTP: ask the operator for an HTTPS one (BASE_URL "
+            "'https://...', and CA_BUNDLE if its certificate is from a private CA), or reach it over a "
+            "private link or a VPN"
+        ]
 
     @contextmanager
     def for_a_person(self) -> Iterator[VoiceGateway]:
@@ -141,3 +173,36 @@ class OnSmsGateway(VoiceGateway):
             yield OnSmsGateway(options=self.options, timeout=quick_timeout(self.timeout), session=session)
         finally:
             session.close()
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _network_problems(options: Mapping[str, Any]) -> list[str]:
+    """What is wrong with ``PROXY``, ``PROXY_FROM_ENV`` and ``CA_BUNDLE`` (the filesystem is looked at,
+    the network is not). ``PROXY`` wins over ``PROXY_FROM_ENV`` when both are set."""
+    found = []
+    proxy = options.get("PROXY")
+    if proxy is not None and not _usable_proxy(proxy):
+        found.append(
+            "PROXY must be an http:// or https:// proxy URL with a host (SOCKS proxies are not used)"
+        )
+    if options.get("PROXY_FROM_ENV") not in (None, True, False):
+        found.append("PROXY_FROM_ENV must be True or False")
+    bundle = options.get("CA_BUNDLE")
+    if bundle is not None and (not isinstance(bundle, str) or not os.path.exists(bundle)):
+        found.append("CA_BUNDLE must be the path of a PEM file or a directory of certificates that exists")
+    return found
+
+
+def _usable_proxy(proxy: object) -> bool:
+    if not isinstance(proxy, str) or proxy_scheme(proxy) not in PROXY_SCHEMES:
+        return False
+    try:
+        return bool(urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname)
+    except ValueError:
+        return False

@@ -1,9 +1,11 @@
 """The client: the only code that knows this gateway's wire format.
 
-It sends exactly what the documentation shows and reads answers liberally (see :mod:`.parsing`). It
-knows nothing of challenges or Django models: it returns the neutral results of
+It sends exactly what the documentation shows and reads answers liberally (see :mod:`.parsing` and
+:mod:`.results`). It knows nothing of challenges or Django models: it returns the neutral results of
 :mod:`..base`, with the kind its code tables give each answer, the code as the gateway wrote it, its
-raw answer (truncated) and how long the gateway took, and leaves the rules to the rules.
+raw answer and how long the gateway took, and leaves the rules to the rules. The raw answer is kept
+with the password, the key and the code read out replaced (``[password]``, ``[key]``, ``[code]``): a
+gateway that echoes its request must not put them on a call row, an admin page or a terminal.
 
 The credentials and the code pass through here, so every function that holds them is marked with
 Django's ``sensitive_variables``: an error report (the 500 mail, the debug page's filter) shows those
@@ -27,20 +29,12 @@ from dataclasses import dataclass, field
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from ..base import (
-    BalanceResult,
-    CallOutcome,
-    CheckResult,
-    GatewayProtocolError,
-    GatewayRequestError,
-    Kind,
-    SendResult,
-    truncate,
-)
+from ..base import BalanceResult, CheckResult, GatewayRequestError, SendResult
 from ..http import exchange
+from ..http.network import Network
 from ..http.session import get_session, no_retry_url
-from . import parsing
-from .answer_codes import Endpoint, balance_code, check_code, send_code
+from . import results
+from .answer_codes import Endpoint, send_code
 
 logger = logging.getLogger("django_voiceotp.gateways")
 
@@ -60,9 +54,17 @@ class Credentials:
     def as_payload(self) -> dict[str, str]:
         return {"username": self.username, "pass": self.password, "key": self.key}
 
-
-CHECK_OUTCOMES = {Kind.TAKEN: CallOutcome.ANSWERED, Kind.FAILED: CallOutcome.FAILED}
-"""checkVoice's kinds as outcomes; 27, and any code checkVoice does not document, is "ask again"."""
+    @sensitive_variables("text", "code")
+    def redact(self, text: str, code: str | None = None) -> str:
+        """``text`` with the password, the key and ``code`` (a whole number, not digits inside an
+        id) replaced, as written and as JSON would escape them."""
+        for secret, label in ((self.password, "[password]"), (self.key, "[key]")):
+            if secret:
+                for form in dict.fromkeys((secret, json.dumps(secret)[1:-1])):
+                    text = text.replace(form, label)
+        if code:
+            text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", "[code]", text)
+        return text
 
 
 class GatewayClient:
@@ -82,12 +84,15 @@ class GatewayClient:
         sender: str,
         timeout: tuple[float, float],
         session: requests.Session | None = None,
+        network: Network | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.sender = sender
         self.timeout = timeout
         self._session = session
+        self.network = network or Network()
+        self._proxies = self.network.proxies_for(self.base_url)
 
     def __repr__(self) -> str:
         return f"GatewayClient(base_url={self.base_url!r}, username={self.credentials.username!r})"
@@ -96,7 +101,7 @@ class GatewayClient:
     def session(self) -> requests.Session:
         return self._session if self._session is not None else get_session()
 
-    @sensitive_variables("phone", "code", "body")
+    @sensitive_variables("phone", "code", "body", "answer")
     def place_call(self, phone: str, code: str) -> SendResult:
         """Ask the gateway to call ``phone`` (local form, ``0361234567``) and read out ``code``.
 
@@ -106,53 +111,39 @@ class GatewayClient:
         """
         body = self._send_body(phone, code)
         url = no_retry_url(self.session, f"{self.base_url}/postSMS")
-        text, elapsed_ms = self._post(Endpoint.SEND, url, body)
-        try:
-            value, request_id = parsing.parse_send_answer(text)
-        except GatewayProtocolError as exc:
-            exc.elapsed_ms = elapsed_ms
-            raise
-        gateway_code = send_code(value)
-        if gateway_code.kind is Kind.TAKEN and not request_id:
-            raise GatewayProtocolError(
-                "postSMS took the call without a request_id",
-                endpoint=Endpoint.SEND.value,
-                raw=text,
-                elapsed_ms=elapsed_ms,
+        answer = self._post(Endpoint.SEND, url, body)
+        result = results.send_result(answer, self.credentials.redact(answer.text, code))
+        logger.info("postSMS answered %s (%s) in %d ms", result.code, result.kind.value, result.elapsed_ms)
+        if result.code == "5":
+            logger.warning(
+                "postSMS answered 5 (%s): SENDER is %r. %s",
+                send_code(5).title_en,
+                self.sender,
+                send_code(5).hint_en,
             )
-        logger.info("postSMS answered %s (%s) in %d ms", value, gateway_code.kind.value, elapsed_ms)
-        return SendResult(gateway_code.kind, str(value), request_id, truncate(text), elapsed_ms)
+        return result
 
-    @sensitive_variables("body")
+    @sensitive_variables("body", "answer")
     def call_outcome(self, request_id: str) -> CheckResult:
-        """Whether the call ``request_id`` was answered, is still pending, or failed (busy, no answer)."""
+        """Whether the call ``request_id`` was answered, is still pending, or failed (busy, no answer).
+
+        Raises :class:`~..base.GatewayRefused` when checkVoice answers a code that is no outcome (wrong
+        credentials, bad parameters, an undocumented code): asking again would not help.
+        """
         if not request_id or len(request_id) > 100:
             raise ValueError("request_id must be the gateway's id of a placed call")
         body = _encode(Endpoint.CHECK, lambda: {**self.credentials.as_payload(), "request_id": request_id})
-        text, elapsed_ms = self._post(Endpoint.CHECK, f"{self.base_url}/checkVoice", body)
-        try:
-            value = parsing.parse_check_answer(text)
-        except GatewayProtocolError as exc:
-            exc.elapsed_ms = elapsed_ms
-            raise
-        logger.debug("checkVoice answered %s in %d ms", value, elapsed_ms)
-        outcome = CHECK_OUTCOMES.get(check_code(value).kind, CallOutcome.PENDING)
-        return CheckResult(outcome, str(value), truncate(text), elapsed_ms)
+        answer = self._post(Endpoint.CHECK, f"{self.base_url}/checkVoice", body)
+        result = results.check_result(answer, self.credentials.redact(answer.text))
+        logger.debug("checkVoice answered %s in %d ms", result.code, result.elapsed_ms)
+        return result
 
-    @sensitive_variables("body")
+    @sensitive_variables("body", "answer")
     def balance(self) -> BalanceResult:
         """The account's balance, in the gateway's unit."""
         body = _encode(Endpoint.BALANCE, self.credentials.as_payload)
-        text, elapsed_ms = self._post(Endpoint.BALANCE, f"{self.base_url}/checkBalance", body)
-        try:
-            value, amount = parsing.parse_balance_answer(text)
-        except GatewayProtocolError as exc:
-            exc.elapsed_ms = elapsed_ms
-            raise
-        gateway_code = balance_code(value)
-        if gateway_code.kind is not Kind.TAKEN:
-            amount = None
-        return BalanceResult(gateway_code.kind, str(value), amount, truncate(text), elapsed_ms)
+        answer = self._post(Endpoint.BALANCE, f"{self.base_url}/checkBalance", body)
+        return results.balance_result(answer, self.credentials.redact(answer.text))
 
     @sensitive_variables("phone", "code")
     def _send_body(self, phone: str, code: str) -> bytes:
@@ -182,9 +173,17 @@ class GatewayClient:
         )
 
     @sensitive_variables("body")
-    def _post(self, endpoint: Endpoint, url: str, body: bytes) -> tuple[str, int]:
-        """The answer's text and the time it took (see :func:`..http.exchange.post`)."""
-        return exchange.post(self.session, endpoint.value, url, body, self.timeout)
+    def _post(self, endpoint: Endpoint, url: str, body: bytes) -> exchange.HttpAnswer:
+        """The answer, whatever its status (see :func:`..http.exchange.post`), through the site's network."""
+        return exchange.post(
+            self.session,
+            endpoint.value,
+            url,
+            body,
+            self.timeout,
+            proxies=self._proxies,
+            verify=self.network.verify,
+        )
 
 
 @sensitive_variables("build", "payload")

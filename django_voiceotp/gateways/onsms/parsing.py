@@ -1,100 +1,83 @@
-"""Reading the gateway's answers liberally.
+"""The three readers of the gateway's answers, one per endpoint: liberal in the forms, strict in sense.
 
-The documentation shows ``RESULT: code,,,request_id`` without saying whether ``RESULT:`` is part of
-the body, and the gateway's answers have been seen with quotes, stray white space and a BOM. We accept
-all of those and nothing looser: an answer we cannot read with confidence is a protocol error, because
-guessing wrong would either lose a paid call or verify a person who never heard a code.
+Each takes the answer's text and gives back what it says, or raises :class:`GatewayProtocolError`
+(with the answer kept, as safe text) when it cannot tell with confidence; nothing else leaves them,
+whatever the text. The forms they take apart are :mod:`.answer_forms`' (text with or without a
+``RESULT:`` label, quotes, JSON strings, JSON objects) and balances :mod:`.amounts`'; every form is a
+row of the table in ``docs/gateways.md``. Two rules decide what is read as what:
+
+* never a success without what a success must carry: a postSMS ``1`` without a request id, a
+  checkBalance ``1`` without a balance, are unreadable (for postSMS: "may have reached");
+* when two readings are possible (two different codes, two ids, ``10.000`` as a JSON number), the
+  answer is unreadable: a wrong guess costs more than an answer kept for the operator to read.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-from ..base import GatewayProtocolError
-
-_SEND = re.compile(r"(?P<code>[-+]?\d{1,6})(?:\s*,\s*,\s*,\s*(?P<request_id>[\w.:\-]{1,100}))?")
-_CHECK = re.compile(r"(?P<code>[-+]?\d{1,6})")
-_PREFIX = re.compile(r"^result\s*[:=]?\s*", re.IGNORECASE)
-_QUOTES = "\"'`"
-_MAX_DIGITS = 15
-"""A balance with more digits than this is not money, it is a broken answer."""
+from ..base import GatewayProtocolError, Kind
+from .amounts import read_amount
+from .answer_codes import send_code
+from .answer_forms import BALANCE_NAMES, JsonObject, Unreadable, object_answer, text_answer, unwrap
 
 
-def _unwrap(text: str) -> str:
-    """Strip what surrounds the answer: BOM, white space, quotes, a ``RESULT:`` label, a JSON string."""
-    text = text.lstrip("\ufeff").strip()
-    if text.startswith('"'):
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, str):
-            text = decoded.strip()
-    for _ in range(2):  # quotes around the label, or around the value after it
-        text = text.strip().strip(_QUOTES).strip()
-        text = _PREFIX.sub("", text, count=1)
-    return text.strip().strip(_QUOTES).strip()
+def _unreadable(endpoint: str, text: str, reason: Unreadable) -> GatewayProtocolError:
+    return GatewayProtocolError(f"unreadable {endpoint} answer ({reason})", endpoint=endpoint, raw=text)
+
+
+def _code_and_id(text: str) -> tuple[int, str | None, JsonObject | None]:
+    found = unwrap(text)
+    if isinstance(found, JsonObject):
+        return *object_answer(found), found
+    return *text_answer(found), None
 
 
 def parse_send_answer(text: str, *, endpoint: str = "postSMS") -> tuple[int, str | None]:
     """``(code, request_id)`` from a postSMS answer; the request_id is ``None`` when absent."""
-    match = _SEND.fullmatch(_unwrap(text))
-    if match is None:
-        raise GatewayProtocolError("unreadable postSMS answer", endpoint=endpoint, raw=text)
-    return int(match["code"]), match["request_id"]
+    try:
+        code, request_id, _ = _code_and_id(text)
+        if send_code(code).kind is Kind.TAKEN and not request_id:
+            raise Unreadable("a success without a request_id")
+    except Unreadable as reason:
+        raise _unreadable(endpoint, text, reason) from None
+    return code, request_id
 
 
 def parse_check_answer(text: str, *, endpoint: str = "checkVoice") -> int:
-    """The integer code of a checkVoice answer."""
-    unwrapped = _unwrap(text)
-    match = _CHECK.fullmatch(unwrapped)
-    if match is None:
-        # Some gateways echo the send format here; take its code, ignore the id.
-        send = _SEND.fullmatch(unwrapped)
-        if send is None:
-            raise GatewayProtocolError("unreadable checkVoice answer", endpoint=endpoint, raw=text)
-        return int(send["code"])
-    return int(match["code"])
-
-
-def _number(value: Any, *, what: str, raw: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise GatewayProtocolError(f"checkBalance {what} is not a number", endpoint="checkBalance", raw=raw)
+    """The code of a checkVoice answer (an id beside it, as some gateways echo it, is ignored)."""
     try:
-        number = Decimal(str(value).strip().strip(_QUOTES).strip())
-    except InvalidOperation:
-        raise GatewayProtocolError(
-            f"checkBalance {what} is not a number", endpoint="checkBalance", raw=raw
-        ) from None
-    if not number.is_finite() or number.adjusted() > _MAX_DIGITS:
-        raise GatewayProtocolError(
-            f"checkBalance {what} is not a plausible number", endpoint="checkBalance", raw=raw
-        )
-    return number
+        code, _, _ = _code_and_id(text)
+    except Unreadable as reason:
+        raise _unreadable(endpoint, text, reason) from None
+    return code
 
 
-def parse_balance_answer(text: str) -> tuple[int, Decimal | None]:
-    """``(errorcode, balance)`` from a checkBalance answer; numbers may come as strings or numbers."""
+BARE_BALANCE_CODES = frozenset({-1, -2, -5, -6})
+"""Codes checkBalance's answer may be alone (``-2``, ``RESULT: -1``): postSMS's errors, which no
+balance is written as. A bare ``0``, ``1`` or ``10`` could be an amount as much as a code: unreadable."""
+
+
+def parse_balance_answer(text: str, *, endpoint: str = "checkBalance") -> tuple[int, Decimal | None]:
+    """``(errorcode, balance)`` from a checkBalance answer; the balance is None unless the code is 1."""
     try:
-        data = json.loads(text.lstrip("\ufeff").strip())
-    except (ValueError, RecursionError):
-        raise GatewayProtocolError(
-            "checkBalance answer is not JSON", endpoint="checkBalance", raw=text
-        ) from None
-    if not isinstance(data, dict):
-        raise GatewayProtocolError("checkBalance answer is not an object", endpoint="checkBalance", raw=text)
-    fields = {str(k).strip().lower(): v for k, v in data.items()}
-    if "errorcode" not in fields:
-        raise GatewayProtocolError("checkBalance answer has no errorcode", endpoint="checkBalance", raw=text)
-    errorcode = _number(fields["errorcode"], what="errorcode", raw=text)
-    if errorcode.adjusted() > 6 or errorcode != errorcode.to_integral_value():
-        raise GatewayProtocolError(
-            "checkBalance errorcode is not an integer", endpoint="checkBalance", raw=text
-        )
-    balance = fields.get("balance")
-    if balance is None or balance == "":
-        return int(errorcode), None
-    return int(errorcode), _number(balance, what="balance", raw=text)
+        code, request_id, found = _code_and_id(text)
+        if found is None:
+            if request_id is not None or code not in BARE_BALANCE_CODES:
+                raise Unreadable("a balance answer outside JSON")
+            return code, None
+        if code != 1:
+            return code, None
+        return code, _balance(found)
+    except Unreadable as reason:
+        raise _unreadable(endpoint, text, reason) from None
+
+
+def _balance(found: JsonObject) -> Decimal:
+    """The one amount under the balance's names; a success without one, or with two, is unreadable."""
+    amounts = {read_amount(value) for value in found.values(BALANCE_NAMES) if value not in (None, "")}
+    if not amounts:
+        raise Unreadable("a success without a balance")
+    if len(amounts) > 1:
+        raise Unreadable("two different balances in one answer")
+    return amounts.pop()

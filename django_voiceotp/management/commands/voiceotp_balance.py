@@ -22,6 +22,8 @@ class Command(BaseCommand):
         reading = read_balance(refresh=True)
         if not reading.ok:
             self.stderr.write(reading.message)
+            if reading.raw:
+                self.stderr.write(f"The gateway answered: {reading.raw}")
             raise SystemExit(FAILED)
         if reading.low:
             self.stdout.write(self.style.WARNING(reading.message))

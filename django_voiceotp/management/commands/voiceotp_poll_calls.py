@@ -3,13 +3,16 @@
 Run it from cron when no task backend polls calls (``* * * * * manage.py voiceotp_poll_calls``). Each
 call is claimed before it is asked: runs at once (cron on several machines, ``--processes``) and the
 background task split the open calls, and a call asked within ``POLL_TASK_INTERVAL`` seconds is left
-for a later run. Exit status 1 when the gateway failed for any call, so cron's mail or a monitor sees it.
+for a later run. Exit status 1 when the gateway failed for any call (no answer, or an answer that is
+no outcome: checkVoice's -1 for wrong credentials, 11, an undocumented code), so cron's mail or a
+monitor sees it; after a line per call, one line per reason says how many calls it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -116,6 +119,9 @@ class Command(BaseCommand):
             )
         for call_id, message in report.errors:
             self.stderr.write(f"call {call_id}: {message}")
+        if len(report.errors) > 1:
+            for message, count in Counter(message for _, message in report.errors).most_common():
+                self.stderr.write(f"why ({count} call{'s' if count != 1 else ''}): {message}")
         summary = (
             f"checked {report.checked}, changed {len(report.changes)}, "
             f"still open {report.still_open}, errors {len(report.errors)}"
