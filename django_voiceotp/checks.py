@@ -57,6 +57,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="voiceotp.W005",
             )
         )
+    found.extend(_lockout_warnings(values))
     if values.CODE_TTL > MAX_SAFE_TTL:
         found.append(
             Warning(
@@ -83,6 +84,45 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="voiceotp.W002",
             )
         )
+    return found
+
+
+SAFE_CODE_LENGTH = 6
+"""Digits below which a stranger's day of guesses passes one number more often than 1 in 1,000."""
+HOLDER_WAIT = 600
+"""Seconds at most that a stranger may keep a number's holder from a call (docs/security.md)."""
+PER_NUMBER_WAITS = ("request_per_phone",)
+"""The per-number limits that refuse the holder too when a stranger spends them: their window is the
+longest wait a stranger can impose."""
+
+
+def _lockout_warnings(values: conf.VoiceOtpSettings) -> list[CheckMessage]:
+    """Settings under which the guessing bound or the holder's ten minutes no longer hold."""
+    from django_ratelimit.core import _split_rate
+
+    found: list[CheckMessage] = []
+    if values.CODE_LENGTH < SAFE_CODE_LENGTH:
+        found.append(
+            Warning(
+                f"VOICEOTP['CODE_LENGTH'] is {values.CODE_LENGTH}: a stranger's day of guesses passes a "
+                "number more often than 1 in 1,000.",
+                hint="Six digits keep a stranger under 1 in 1,000 a day; docs/security.md has the figures "
+                "for four and five.",
+                id="voiceotp.W007",
+            )
+        )
+    for name in PER_NUMBER_WAITS:
+        rate = values.rate(name)
+        if rate is not None and _split_rate(rate)[1] > HOLDER_WAIT:
+            found.append(
+                Warning(
+                    f"VOICEOTP['RATE_LIMITS'][{name!r}] is {rate!r}: a stranger who spends it keeps the "
+                    f"number's holder from a call for longer than {HOLDER_WAIT // 60} minutes.",
+                    hint="Give it a window of ten minutes or less (the default is '3/10m'); "
+                    "calls_per_phone bounds the calls a day.",
+                    id="voiceotp.W008",
+                )
+            )
     return found
 
 

@@ -43,7 +43,7 @@ DEFAULT_RATE_LIMITS: dict[str, str | None] = {
 RELAXED = "relaxed"
 RELAXED_RATE_LIMITS: dict[str, str | None] = {
     "request_per_ip": "1000/h",
-    "request_per_phone": "200/h",
+    "request_per_phone": "30/10m",
     "calls_per_phone": "1000/d",
     "verify_per_ip": "3000/h",
     "resend_per_ip": "1000/h",
@@ -52,7 +52,14 @@ RELAXED_RATE_LIMITS: dict[str, str | None] = {
 """``RATE_LIMITS = "relaxed"``: room to try the API by hand in development. Taken only while ``DEBUG``
 is on; with ``DEBUG`` off the defaults hold and ``voiceotp.W005`` says so."""
 
-PREFIX_GUARD_KEYS = ("min_calls", "max_unverified_ratio", "window", "block_for", "prefix_digits")
+PREFIX_GUARD_KEYS = (
+    "min_calls",
+    "max_unverified_ratio",
+    "window",
+    "first_block_for",
+    "block_for",
+    "prefix_digits",
+)
 
 DEFAULTS: dict[str, Any] = {
     "GATEWAY": {"BACKEND": DEFAULT_BACKEND, "OPTIONS": {}},
@@ -98,7 +105,10 @@ class PrefixGuard:
     max_unverified_ratio: float
     window: int
     block_for: int
+    """The longest a block lasts: a prefix blocked again while pumping resumes waits twice as long."""
     prefix_digits: int
+    first_block_for: int = 900
+    """How long a prefix's first block lasts."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +288,7 @@ class _Reader:
             "min_calls": 50,
             "max_unverified_ratio": 0.9,
             "window": 3600,
+            "first_block_for": 900,
             "block_for": 43200,
             "prefix_digits": 6,
         }
@@ -286,7 +297,7 @@ class _Reader:
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
             self.problem("PREFIX_GUARD", "max_unverified_ratio must be a number from 0 to 1")
             return None
-        for key in ("min_calls", "window", "block_for", "prefix_digits"):
+        for key in ("min_calls", "window", "first_block_for", "block_for", "prefix_digits"):
             v = merged[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 self.problem("PREFIX_GUARD", f"{key} must be a whole number of at least 1")
@@ -295,6 +306,7 @@ class _Reader:
             min_calls=merged["min_calls"],
             max_unverified_ratio=float(ratio),
             window=merged["window"],
+            first_block_for=merged["first_block_for"],
             block_for=merged["block_for"],
             prefix_digits=merged["prefix_digits"],
         )

@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import store
-from .conf import VoiceOtpSettings
+from .conf import PrefixGuard, VoiceOtpSettings
 from .exceptions import RateLimited
-from .models import NOT_CHARGED, ChallengeStatus, PrefixBlock, VoiceCall
+from .models import NOT_CHARGED, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
 from .phones import Phone
-from .signals import call_blocked
+from .signals import call_blocked, prefix_blocked
 
 logger = logging.getLogger("django_voiceotp.guards")
 
@@ -52,48 +52,89 @@ def prefix_of(number: Phone, digits: int) -> str:
 
 
 def check_prefix(number: Phone, values: VoiceOtpSettings) -> None:
-    """Refuse a number whose prefix is blocked, or whose recent calls look like pumping."""
+    """Refuse a number whose prefix is blocked, or whose recent calls look like pumping; a number that
+    verified before is its holder's and is called all the same (the guard stops pumping into a range,
+    not the people who live in it)."""
     guard = values.PREFIX_GUARD
     if guard is None:
         return
     now = timezone.now()
     prefix = prefix_of(number, guard.prefix_digits)
-    block = (
-        PrefixBlock.objects.filter(prefix=prefix, blocked_until__gt=now, lifted_at__isnull=True)
-        .order_by("-blocked_until")
-        .first()
-    )
-    if block is None:
-        stats = VoiceCall.objects.filter(
-            phone__startswith=_e164_prefix(number, prefix),
-            created_at__gt=now - timedelta(seconds=guard.window),
-        ).aggregate(
-            calls=Count("pk", filter=~Q(status__in=NOT_CHARGED)),
-            verified=Count(
-                "pk", filter=~Q(status__in=NOT_CHARGED) & Q(challenge__status=ChallengeStatus.VERIFIED)
-            ),
-        )
-        calls, verified = stats["calls"], stats["verified"]
-        if calls < guard.min_calls or (calls - verified) / calls <= guard.max_unverified_ratio:
-            return
-        block = PrefixBlock.objects.create(
-            prefix=prefix,
-            blocked_until=now + timedelta(seconds=guard.block_for),
-            calls=calls,
-            unverified=calls - verified,
-        )
-        logger.warning(
-            "prefix %s blocked for %d s: %d calls, %d never verified",
-            prefix,
-            guard.block_for,
-            calls,
-            calls - verified,
-        )
+    block = _block_in_force(prefix, now) or _block_if_pumped(number, prefix, guard, now)
+    if block is None or _verified_before(number):
+        return
     call_blocked.send(sender=VoiceCall, guard="prefix_guard", prefix=prefix)
     raise RateLimited(
         int((block.blocked_until - now).total_seconds()) + 1,
         _("Calls to numbers like this one are paused. Try again later."),
     )
+
+
+def _block_in_force(prefix: str, now: datetime) -> PrefixBlock | None:
+    return (
+        PrefixBlock.objects.filter(prefix=prefix, blocked_until__gt=now, lifted_at__isnull=True)
+        .order_by("-blocked_until")
+        .first()
+    )
+
+
+def _block_if_pumped(number: Phone, prefix: str, guard: PrefixGuard, now: datetime) -> PrefixBlock | None:
+    """A new block of ``prefix`` when its calls in the window look like pumping, else None."""
+    stats = VoiceCall.objects.filter(
+        phone__startswith=_e164_prefix(number, prefix),
+        created_at__gt=now - timedelta(seconds=guard.window),
+    ).aggregate(
+        calls=Count("pk", filter=~Q(status__in=NOT_CHARGED)),
+        verified=Count(
+            "pk", filter=~Q(status__in=NOT_CHARGED) & Q(challenge__status=ChallengeStatus.VERIFIED)
+        ),
+    )
+    calls, verified = stats["calls"], stats["verified"]
+    if calls < guard.min_calls or (calls - verified) / calls <= guard.max_unverified_ratio:
+        return None
+    seconds = block_length(prefix, guard, now)
+    block = PrefixBlock.objects.create(
+        prefix=prefix,
+        blocked_at=now,
+        blocked_until=now + timedelta(seconds=seconds),
+        calls=calls,
+        unverified=calls - verified,
+    )
+    logger.warning(
+        "prefix %s blocked for %d s: %d calls, %d never verified", prefix, seconds, calls, calls - verified
+    )
+    prefix_blocked.send(sender=PrefixBlock, block=block)
+    return block
+
+
+def block_length(prefix: str, guard: PrefixGuard, now: datetime) -> int:
+    """Seconds a new block of ``prefix`` lasts: ``first_block_for``, or twice the last one (up to
+    ``block_for``) when pumping resumed within ``block_for`` of its end. A block an operator lifted
+    starts the count over: it was the guard's mistake."""
+    last = PrefixBlock.objects.filter(prefix=prefix).order_by("-blocked_at").first()
+    if (
+        last is None
+        or last.lifted_at is not None
+        or now - last.blocked_until > timedelta(seconds=guard.block_for)
+    ):
+        return min(guard.first_block_for, guard.block_for)
+    lasted = (last.blocked_until - last.blocked_at).total_seconds()
+    return int(min(max(lasted * 2, guard.first_block_for), guard.block_for))
+
+
+def _verified_before(number: Phone) -> bool:
+    """Whether a code sent to the number was ever right: then it is a person's, not a pumped range's."""
+    return OtpChallenge.objects.filter(phone=number.e164, status=ChallengeStatus.VERIFIED).exists()
+
+
+def lift(block: PrefixBlock, by: object) -> bool:
+    """Lift a block in force (an operator's decision); False when it was over already."""
+    lifted = PrefixBlock.objects.filter(pk=block.pk, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=by
+    )
+    if lifted:
+        logger.warning("prefix %s unblocked by an operator", block.prefix)
+    return bool(lifted)
 
 
 def _e164_prefix(number: Phone, local_prefix: str) -> str:

@@ -7,6 +7,8 @@
 
 ``call_blocked(sender=VoiceCall, guard, prefix)``: a fraud guard refused a call (``guard`` is
 ``"daily_call_limit"`` or ``"prefix_guard"``; ``prefix`` the number's first digits, never the code).
+``prefix_blocked(sender=PrefixBlock, block)``: the prefix guard started a block (``block.prefix``,
+``block.blocked_until``): page someone.
 """
 
 from django.dispatch import Signal
@@ -15,3 +17,4 @@ phone_verified = Signal()
 call_placed = Signal()
 call_status_changed = Signal()
 call_blocked = Signal()
+prefix_blocked = Signal()

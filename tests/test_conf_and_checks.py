@@ -191,10 +191,11 @@ def test_code_length_outside_4_to_6_is_an_error(length):
         assert check_ids() == ["voiceotp.E002"]
 
 
-@pytest.mark.parametrize("length", [4, 5, 6])
-def test_code_length_4_to_6_passes(length):
+@pytest.mark.parametrize(("length", "warnings"), [(4, ["voiceotp.W007"]), (5, ["voiceotp.W007"]), (6, [])])
+def test_code_length_4_to_6_passes_under_six_with_a_warning(length, warnings):
+    """Four and five digits are allowed, but a stranger's day of guesses passes them too often."""
     with voiceotp(CODE_LENGTH=length):
-        assert check_ids() == []
+        assert check_ids() == warnings
 
 
 def test_a_code_living_over_ten_minutes_is_a_warning():
@@ -315,3 +316,12 @@ def test_relaxed_limits_hold_only_while_debug_is_on():
 def test_the_defaults_stay_strict():
     assert conf.get_settings().RATE_LIMITS == conf.DEFAULT_RATE_LIMITS
     assert all(int(rate.split("/")[0]) <= 60 for rate in conf.DEFAULT_RATE_LIMITS.values() if rate)
+
+
+def test_a_per_number_limit_longer_than_ten_minutes_is_warned_about():
+    from django_voiceotp.checks import check_settings
+
+    with voiceotp(RATE_LIMITS={"request_per_phone": "5/h"}):
+        assert "voiceotp.W008" in [message.id for message in check_settings()]
+    with voiceotp(RATE_LIMITS={"request_per_phone": "5/10m"}):
+        assert "voiceotp.W008" not in [message.id for message in check_settings()]

@@ -222,3 +222,94 @@ def test_operators_see_blocked_prefixes_and_lift_them(simulator, api, admin_clie
         assert not block.active
         VoiceCall.objects.update(created_at=timezone.now() - timedelta(hours=2))
         assert start(api, phone="0361239999").status_code == 201
+
+
+# --- the prefix guard keeps the holders of the range ---------------------------------------------
+
+
+def pump(api, prefix: str = "036123", count: int = 3) -> None:
+    for phone in numbers(prefix, count):
+        start(api, phone=phone)
+
+
+def test_a_number_that_verified_before_is_called_during_its_prefixs_block(simulator, api):
+    holder = "0361238888"
+    with open_limits(PREFIX_GUARD=GUARD):
+        first = start(api, phone=holder).json()["id"]
+        assert verify(api, first, simulator.calls[-1].code).status_code == 200
+        pump(api)
+        pump(api)
+        assert start(api, phone="0361239999").status_code == 429  # the range is blocked...
+        assert PrefixBlock.objects.exists()
+        assert start(api, phone=holder, purpose="signup").status_code == 201  # ...its holders are not
+
+
+def test_a_block_starts_short_and_lengthens_while_pumping_resumes(simulator, api):
+    import time_machine
+
+    guard = {**GUARD, "first_block_for": 900, "block_for": 3600, "window": 60}
+    lengths = []
+    with open_limits(PREFIX_GUARD=guard), time_machine.travel(timezone.now(), tick=True) as clock:
+        for _ in range(4):
+            pump(api)
+            assert start(api, phone="0361239999").status_code == 429
+            block = PrefixBlock.objects.latest("blocked_at")
+            lengths.append(round((block.blocked_until - block.blocked_at).total_seconds()))
+            # The block runs out and the window empties; the pumping resumes at once.
+            clock.shift(block.blocked_until - timezone.now() + timedelta(seconds=61))
+    assert lengths == [900, 1800, 3600, 3600]  # doubled each time, never past block_for
+
+
+def test_a_lifted_block_starts_the_next_one_short_again(simulator, api, admin_user):
+    guard = {**GUARD, "first_block_for": 900, "block_for": 3600, "window": 60}
+    with open_limits(PREFIX_GUARD=guard):
+        pump(api)
+        assert start(api, phone="0361239999").status_code == 429
+        guards.lift(PrefixBlock.objects.get(), admin_user)
+        VoiceCall.objects.update(created_at=timezone.now() - timedelta(seconds=120))
+        pump(api)
+        assert start(api, phone="0361239999").status_code == 429
+    latest = PrefixBlock.objects.latest("blocked_at")
+    assert round((latest.blocked_until - latest.blocked_at).total_seconds()) == 900
+
+
+def test_each_block_is_logged_and_signalled_once(simulator, api, caplog):
+    from django_voiceotp.signals import prefix_blocked
+
+    started = []
+    prefix_blocked.connect(lambda **kw: started.append(kw["block"].prefix), weak=False, dispatch_uid="t")
+    try:
+        with open_limits(PREFIX_GUARD=GUARD), caplog.at_level("WARNING", logger="django_voiceotp.guards"):
+            pump(api)
+            for _ in range(3):
+                assert start(api, phone="0361239999").status_code == 429
+    finally:
+        prefix_blocked.disconnect(dispatch_uid="t")
+    assert started == ["036123"]
+    assert [r.message for r in caplog.records if "blocked for" in r.message] == [
+        "prefix 036123 blocked for 600 s: 3 calls, 3 never verified"
+    ]
+
+
+def test_the_gateway_page_lifts_a_block_with_a_button(
+    simulator, api, admin_client, client, django_user_model
+):
+    with open_limits(PREFIX_GUARD=GUARD):
+        pump(api)
+        assert start(api, phone="0361239999").status_code == 429
+    block = PrefixBlock.objects.get()
+    page = admin_client.get("/admin/django_voiceotp/otpchallenge/gateway/").content.decode()
+    lift_url = f"/admin/django_voiceotp/otpchallenge/gateway/blocks/{block.pk}/lift/"
+    assert f'action="{lift_url}"' in page
+    assert admin_client.get(lift_url).status_code == 405
+    # Staff who may see the gateway but not change blocks see no button and cannot lift one.
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_gateway"))
+    client.force_login(viewer)
+    assert lift_url not in client.get("/admin/django_voiceotp/otpchallenge/gateway/").content.decode()
+    assert client.post(lift_url).status_code == 403
+    assert admin_client.post(lift_url, follow=True).status_code == 200
+    block.refresh_from_db()
+    assert block.lifted_at is not None

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_settings
-from ..guards import calls_in_last_day
+from ..guards import calls_in_last_day, lift
 from ..models import PrefixBlock
 from ..operations.balance import BalanceReading, read_balance
 from ..operations.chart import bar_chart
@@ -30,6 +30,8 @@ from .time_range import HOURS_CHOICES, time_range
 
 PAGE_URL_NAME = "django_voiceotp_gateway"
 REFRESH_URL_NAME = "django_voiceotp_gateway_balance"
+LIFT_URL_NAME = "django_voiceotp_gateway_lift"
+LIFT_PERMISSION = "django_voiceotp.change_prefixblock"
 
 
 def urls(model_admin: ModelAdmin[Any]) -> list[URLPattern]:
@@ -41,7 +43,31 @@ def urls(model_admin: ModelAdmin[Any]) -> list[URLPattern]:
     return [
         path("gateway/", wrap(gateway_page), name=PAGE_URL_NAME),
         path("gateway/balance/", wrap(refresh_balance), name=REFRESH_URL_NAME),
+        path(
+            "gateway/blocks/<int:block_id>/lift/", wrap_with_id(model_admin, lift_block), name=LIFT_URL_NAME
+        ),
     ]
+
+
+def wrap_with_id(
+    model_admin: ModelAdmin[Any], view: Callable[[ModelAdmin[Any], HttpRequest, int], HttpResponse]
+) -> Callable[..., HttpResponse]:
+    return model_admin.admin_site.admin_view(lambda request, block_id: view(model_admin, request, block_id))
+
+
+def lift_block(model_admin: ModelAdmin[Any], request: HttpRequest, block_id: int) -> HttpResponse:
+    """Lift one of the prefix guard's blocks from the gateway page (POST; the blocks' change
+    permission): the operator judged it a false alarm."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not (can_see_gateway(request) and request.user.has_perm(LIFT_PERMISSION)):
+        raise PermissionDenied
+    block = PrefixBlock.objects.filter(pk=block_id).first()
+    if block is not None and lift(block, request.user):
+        messages.success(request, _("The block of %(prefix)s is lifted.") % {"prefix": block.prefix})
+    else:
+        messages.warning(request, _("That block was over already."))
+    return HttpResponseRedirect(gateway_url(model_admin))
 
 
 def gateway_url(model_admin: ModelAdmin[Any]) -> str:
@@ -80,6 +106,8 @@ def gateway_page(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResp
         "until_value": timezone.localtime(stats.until).date().isoformat(),
         "conversion_percent": None if stats.conversion is None else round(stats.conversion * 100, 1),
         **guard_context(),
+        "can_lift": request.user.has_perm(LIFT_PERMISSION),
+        "lift_url_name": f"{model_admin.admin_site.name}:{LIFT_URL_NAME}",
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/django_voiceotp/gateway.html", context)

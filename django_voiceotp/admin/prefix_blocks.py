@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .. import guards
 from ..models import PrefixBlock
+from .changelist import OutOfRangeSafeChangeListMixin
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -31,7 +33,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(PrefixBlock)
-class PrefixBlockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PrefixBlockAdmin(OutOfRangeSafeChangeListMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "prefix",
         "is_active",
@@ -54,9 +56,7 @@ class PrefixBlockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Lift the selected blocks"), permissions=["change"])
     def lift(self, request: HttpRequest, queryset: QuerySet[PrefixBlock]) -> None:
-        lifted = queryset.filter(lifted_at__isnull=True).update(
-            lifted_at=timezone.now(), lifted_by=request.user
-        )
+        lifted = sum(guards.lift(block, request.user) for block in queryset.filter(lifted_at__isnull=True))
         self.message_user(
             request,
             ngettext("Lifted %(count)d block.", "Lifted %(count)d blocks.", lifted) % {"count": lifted},
