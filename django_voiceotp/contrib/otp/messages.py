@@ -7,12 +7,23 @@ left, as the REST API's ``attempts_left`` does, so that nobody guesses their las
 from __future__ import annotations
 
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from ...exceptions import InvalidCode, VoiceOtpError
+from ...exceptions import AlreadyVerified, InvalidCode, Locked, VoiceOtpError
+
+LOCKED = _("Too many wrong codes. Ask for a new call.")
+"""A locked code: a device's next step is a new call (the rules' words speak of a new verification)."""
+USED = _("That call's code was already used. Ask for a new call.")
+"""The device's latest call was verified already: its code was typed, or no newer call was placed."""
 
 
 def refusal(error: VoiceOtpError) -> str:
-    """The sentence for ``error``: its detail, with the tries left for a wrong code."""
+    """The sentence for ``error``: its detail, with the tries left for a wrong code, and in a device's
+    terms (calls) for a locked or used code."""
+    if isinstance(error, Locked):
+        return str(LOCKED)
+    if isinstance(error, AlreadyVerified):
+        return str(USED)
     if isinstance(error, InvalidCode) and "attempts_left" in error.extra:
         left = int(error.extra["attempts_left"])
         return ngettext(

@@ -62,12 +62,12 @@ class CallValidationForm(forms.Form):
     def __init__(self, device: VoiceCallDevice, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.device = device
-        if device.refusal is None:
+        if device.call_refusal is None:
             self.fields["token"].help_text = messages.call_notice(device.masked_number)
 
     def non_field_errors(self) -> ErrorList:
-        if not self.is_bound and self.device.refusal is not None:
-            notice = messages.call_notice(self.device.masked_number, self.device.refusal)
+        if not self.is_bound and self.device.call_refusal is not None:
+            notice = messages.call_notice(self.device.masked_number, self.device.call_refusal)
             return self.error_class([notice], error_class="nonfield", renderer=self.renderer)
         return super().non_field_errors()
 
