@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from ...services import InvalidPhone, normalize_phone
-from . import calls, slots
+from . import calls, errors, slots
 from .fields import PhoneNumberField
 from .models import AccountPhone
 
@@ -42,6 +42,7 @@ class VoiceCallAdapterMixin:
     """allauth's phone verification by voice call. Mix in before the adapter class it extends."""
 
     request: HttpRequest | None
+    error_messages: dict[str, Any]
 
     def phone_form_field(self, **kwargs: Any) -> PhoneNumberField:
         return PhoneNumberField(**kwargs)
@@ -74,7 +75,8 @@ class VoiceCallAdapterMixin:
         message: str | None = None,
     ) -> None:
         """allauth's "a code was sent" becomes "we are calling", or nothing when the call was refused
-        (the refusal's own error message is shown instead)."""
+        (the refusal's own error message is shown instead); its "too many requests" after a refused
+        resend becomes that refusal's words."""
         flow = SENT_MESSAGES.get(message_template or "")
         phone = (message_context or {}).get("phone")
         if flow is not None and phone:
@@ -83,6 +85,9 @@ class VoiceCallAdapterMixin:
             if not calls.on_its_way(request, flow):
                 return
             message, message_template = _calling(phone), None
+        refused = calls.refusal(request)
+        if refused is not None and message is not None and message == self.error_messages["rate_limited"]:
+            message = errors.message(refused)
         super().add_message(  # type: ignore[misc]
             request, level, message_template, message_context, extra_tags, message
         )
