@@ -47,3 +47,14 @@ def test_allauth_s_figures_out_of_step_with_this_app_s_are_warnings():
     assert ids(ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS=3) == ["voiceotp_allauth.W002"]
     assert ids(ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND=False) == ["voiceotp_allauth.W003"]
     assert ids(ACCOUNT_LOGIN_BY_CODE_TIMEOUT=180) == ["voiceotp_allauth.W004"]
+
+
+def test_allauth_s_change_of_number_at_sign_up_is_an_error_while_enumeration_is_prevented():
+    assert ids(ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE=True) == ["voiceotp_allauth.E005"]
+    assert ids(ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE=True, ACCOUNT_PREVENT_ENUMERATION=False) == []
+
+
+def test_allauth_s_own_code_pages_coming_first_is_a_warning(settings):
+    apps = [a for a in settings.INSTALLED_APPS if a != "django_voiceotp.contrib.allauth"]
+    after_allauth = [*apps, "django_voiceotp.contrib.allauth"]
+    assert ids(INSTALLED_APPS=after_allauth) == ["voiceotp_allauth.W005"]

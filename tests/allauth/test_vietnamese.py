@@ -45,3 +45,10 @@ def test_an_unreachable_gateway_in_vietnamese(client, voiceotp_gateway):
     voiceotp_gateway.fail(PHONE, "unavailable")
     answer = sign_up(client, **VI)
     assert field_errors(answer, "phone") == ["Dịch vụ gọi điện không phản hồi. Hãy thử lại sau ít phút."]
+
+
+def test_the_code_page_says_the_call_in_vietnamese(client, voiceotp_gateway):
+    sign_up(client, **VI)
+    page = client.get(VERIFY_PHONE, **VI).content.decode()
+    assert "Mã được đọc trong cuộc gọi tới 090****456." in page
+    assert "Gọi lại cho tôi" in page

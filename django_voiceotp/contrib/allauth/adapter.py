@@ -32,6 +32,8 @@ SENT_MESSAGES = {
     "account/messages/login_code_sent.txt": slots.LOGIN,
 }
 """allauth's "a code was sent" messages: each send ends with one, even a send it skipped."""
+VERIFIED_MESSAGE = "account/messages/phone_verified.txt"
+"""allauth's "you have verified phone number +84905123456": said here with the number masked."""
 
 
 def _login_flow(kwargs: dict[str, Any]) -> str:
@@ -85,6 +87,8 @@ class VoiceCallAdapterMixin:
             if not calls.on_its_way(request, flow):
                 return
             message, message_template = _calling(phone), None
+        if message_template == VERIFIED_MESSAGE and (message_context or {}).get("phone"):
+            message, message_template = _verified(str((message_context or {})["phone"])), None
         refused = calls.refusal(request)
         if refused is not None and message is not None and message == self.error_messages["rate_limited"]:
             message = errors.message(refused)
@@ -138,12 +142,19 @@ class VoiceCallAdapterMixin:
         return request
 
 
-def _calling(phone: str) -> str:
+def _masked(phone: str) -> str:
     try:
-        shown = normalize_phone(phone).masked
+        return normalize_phone(phone).masked
     except InvalidPhone:
-        shown = phone
-    return gettext("We are calling %(phone)s. Answer and type the code you hear.") % {"phone": shown}
+        return ""
+
+
+def _calling(phone: str) -> str:
+    return gettext("We are calling %(phone)s. Answer and type the code you hear.") % {"phone": _masked(phone)}
+
+
+def _verified(phone: str) -> str:
+    return gettext("Your number %(phone)s is verified.") % {"phone": _masked(phone)}
 
 
 class VoiceCallAccountAdapter(VoiceCallAdapterMixin, DefaultAccountAdapter):  # type: ignore[misc]
