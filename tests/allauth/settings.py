@@ -19,7 +19,7 @@ if importlib.util.find_spec("allauth"):  # on Python 3.10 it cannot be installed
     MIDDLEWARE = [*MIDDLEWARE, "allauth.account.middleware.AccountMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    voiceotp_allauth.AUTHENTICATION_BACKEND,
 ]
 LOGIN_REDIRECT_URL = "/signed-in/"
 

@@ -58,3 +58,14 @@ def test_allauth_s_own_code_pages_coming_first_is_a_warning(settings):
     apps = [a for a in settings.INSTALLED_APPS if a != "django_voiceotp.contrib.allauth"]
     after_allauth = [*apps, "django_voiceotp.contrib.allauth"]
     assert ids(INSTALLED_APPS=after_allauth) == ["voiceotp_allauth.W005"]
+
+
+def test_a_sign_up_with_a_password_and_allauth_s_own_backend_is_a_warning():
+    allauth_s = [
+        "django.contrib.auth.backends.ModelBackend",
+        "allauth.account.auth_backends.AuthenticationBackend",
+    ]
+    password = {"ACCOUNT_SIGNUP_FIELDS": ["phone*", "password1*"]}
+    assert ids(**password, AUTHENTICATION_BACKENDS=allauth_s) == ["voiceotp_allauth.W006"]
+    assert ids(**password) == []
+    assert ids(AUTHENTICATION_BACKENDS=allauth_s) == []  # no password: no login by password

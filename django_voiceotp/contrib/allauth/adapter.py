@@ -10,6 +10,7 @@ own user model overrides those four (``get_phone``, ``set_phone``, ``set_phone_v
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
@@ -32,6 +33,8 @@ SENT_MESSAGES = {
     "account/messages/login_code_sent.txt": slots.LOGIN,
 }
 """allauth's "a code was sent" messages: each send ends with one, even a send it skipped."""
+UNVERIFIED_CLAIMS_TRIED = 5
+"""How many unverified claims on a number a password is tried against (newest first)."""
 VERIFIED_MESSAGE = "account/messages/phone_verified.txt"
 """allauth's "you have verified phone number +84905123456": said here with the number masked."""
 
@@ -132,6 +135,32 @@ class VoiceCallAdapterMixin:
             return None
         found = AccountPhone.objects.filter(phone=e164, verified=True).select_related("user").first()
         return found.user if found else None
+
+    def get_users_signing_in_by_phone(self, phone: str) -> list[Any]:
+        """The accounts a number and a password may sign in to (:mod:`.auth_backends`): its verified
+        holder; with none, the accounts that claim it unverified, newest first, a few at most (each
+        costs a password hash). Any of those then answers a call to the number before it is in."""
+        holder = self.get_user_by_phone(phone)
+        if holder is not None:
+            return [holder]
+        try:
+            e164 = normalize_phone(phone).e164
+        except InvalidPhone:
+            return []
+        claims = AccountPhone.objects.filter(phone=e164, verified=False).select_related("user")
+        return [claim.user for claim in claims.order_by("-pk")[:UNVERIFIED_CLAIMS_TRIED]]
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """allauth keys its failed-login limit on the e-mail or the user name; a number has neither,
+        so every number would share one key and a few wrong passwords anywhere would lock out every
+        login by number. The number is the key here."""
+        key = str(super()._get_login_attempts_cache_key(request, **credentials))  # type: ignore[misc]
+        phone = credentials.get("phone")
+        if not phone or credentials.get("email") or credentials.get("username"):
+            return key
+        with contextlib.suppress(InvalidPhone):
+            phone = normalize_phone(str(phone)).e164
+        return f"{key}phone:{phone}"
 
     def _request(self) -> HttpRequest:
         from allauth.core import context

@@ -30,6 +30,7 @@ def check_allauth(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         *_rate_limits(app_settings),
         *_enumeration(app_settings),
         *_pages(),
+        *_backends(app_settings),
     ]
     if not problems():  # the core's checks report a broken VOICEOTP; its figures are read only when sound
         found.extend(_figures(app_settings))
@@ -164,6 +165,34 @@ def _pages() -> list[CheckMessage]:
             hint="List 'django_voiceotp.contrib.allauth' before 'allauth' in INSTALLED_APPS, so that "
             "this app's versions of these pages come first.",
             id="voiceotp_allauth.W005",
+        )
+    ]
+
+
+def _backends(app_settings: Any) -> list[CheckMessage]:
+    """A sign-up with a number and a password whose call was missed needs this app's backend to
+    log in again (allauth's finds verified numbers only, here)."""
+    from django.conf import settings
+
+    from .auth_backends import AuthenticationBackend
+
+    if not ("password1" in app_settings.SIGNUP_FIELDS and "phone" in app_settings.SIGNUP_FIELDS):
+        return []
+    for path in settings.AUTHENTICATION_BACKENDS:
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(backend, type) and issubclass(backend, AuthenticationBackend):
+            return []
+    return [
+        Warning(
+            "Sign-up takes a number and a password, but AUTHENTICATION_BACKENDS has no "
+            "django_voiceotp.contrib.allauth backend: a person who signed up and missed the call "
+            "could never log in again to answer a new one.",
+            hint="Put django_voiceotp.contrib.allauth.AUTHENTICATION_BACKEND in AUTHENTICATION_BACKENDS "
+            "in place of allauth's.",
+            id="voiceotp_allauth.W006",
         )
     ]
 

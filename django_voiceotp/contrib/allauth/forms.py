@@ -49,17 +49,31 @@ def _account_asking_for_a_code(phone: str) -> Any:
     return user
 
 
+def _number_to_verify_at_login(user: Any) -> str | None:
+    """The number allauth's login stage will ask a code for once the password is right: the
+    account's, when it is not verified yet (a sign-up whose call was missed). The call is placed
+    while the form is validated, so that a refusal is a form error and no login stage starts."""
+    if user is None or not app_settings.PHONE_VERIFICATION_ENABLED:
+        return None
+    if not app_settings.SIGNUP_FIELDS.get("phone"):
+        return None
+    number = get_adapter().get_phone(user)
+    if number is None or number[1]:
+        return None
+    return str(number[0])
+
+
 class _PlacesCall:
     """For a form whose validation ends with a call to the number it took."""
 
     flow: ClassVar[str] = slots.PHONE
     phone_field: ClassVar[str] = "phone"
 
-    def _place_call(self: Any, phone: str | None, *, user: Any = None) -> None:
+    def _place_call(self: Any, phone: str | None, *, user: Any = None, flow: str | None = None) -> None:
         if not phone or self.errors:
             return
         try:
-            calls.place(_request(), self.flow, phone, user=user)
+            calls.place(_request(), flow or self.flow, phone, user=user)
         except VoiceOtpError as refusal:
             self.add_error(self.phone_field, errors.validation_error(refusal))
 
@@ -93,6 +107,8 @@ class LoginForm(_PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
             credentials = self.user_credentials()
             if "password" not in credentials:
                 self._place_call(credentials.get("phone"), user=self.user)
+            else:
+                self._place_call(_number_to_verify_at_login(self.user), user=self.user, flow=slots.PHONE)
         return cleaned
 
     def _clean_without_password(self, email: str | None, phone: str | None) -> dict[str, Any]:
