@@ -1,94 +1,24 @@
 """allauth's forms, swapped in with ``ACCOUNT_FORMS``: a call placed while a form is validated, and a
-code checked by this app's rules.
-
-The forms that come before a send (sign-up, login by code, requesting a code, a changed number) place
-the call at the end of their validation, once every other field is right: a refused or unreachable
-number is then an error on the number's field, and nothing exists yet (no user at sign-up, no
-changed number). The forms that take a code check it against the challenge the flow's call belongs
-to; allauth's own code is never compared.
-"""
+code checked by this app's rules (:mod:`.mixins` says how)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar
+from typing import Any
 
-from allauth.account import app_settings
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
-from allauth.account.internal.flows.phone_verification import phone_already_exists
-from allauth.core import context
 from django import forms
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
-from ...services import VoiceOtpError, check_code
-from . import calls, errors, slots
-
-NO_CALL = _("No call was placed for this number. Ask for a new call.")
-NO_ACCOUNT = _("No account uses this number.")
-DIGITS_ONLY = _("The code is digits only.")
+from . import mixins, slots
 
 
-def _request() -> HttpRequest:
-    request = context.request
-    if request is None:
-        raise RuntimeError("allauth's forms run inside its AccountMiddleware's request context")
-    return request  # type: ignore[no-any-return]
+class SignupForm(mixins.CallsAtSignup, allauth_forms.SignupForm):  # type: ignore[misc]
+    pass
 
 
-def _account_asking_for_a_code(phone: str) -> Any:
-    """The account a login code for ``phone`` is for, as allauth's own request-a-code form finds it,
-    without its ``request_login_code`` limit: this app's limits (per number, per address, the
-    cooldown, the spend guards) already count every call, so allauth's would only refuse a person
-    whose calls the app allows ("Too many failed login attempts" when nothing failed)."""
-    adapter = get_adapter()
-    user = adapter.get_user_by_phone(phone)
-    if user is None and not app_settings.PREVENT_ENUMERATION:
-        raise adapter.validation_error("unknown_phone")
-    return user
-
-
-def _number_to_verify_at_login(user: Any) -> str | None:
-    """The number allauth's login stage will ask a code for once the password is right: the
-    account's, when it is not verified yet (a sign-up whose call was missed). The call is placed
-    while the form is validated, so that a refusal is a form error and no login stage starts."""
-    if user is None or not app_settings.PHONE_VERIFICATION_ENABLED:
-        return None
-    if not app_settings.SIGNUP_FIELDS.get("phone"):
-        return None
-    number = get_adapter().get_phone(user)
-    if number is None or number[1]:
-        return None
-    return str(number[0])
-
-
-class _PlacesCall:
-    """For a form whose validation ends with a call to the number it took."""
-
-    flow: ClassVar[str] = slots.PHONE
-    phone_field: ClassVar[str] = "phone"
-
-    def _place_call(self: Any, phone: str | None, *, user: Any = None, flow: str | None = None) -> None:
-        if not phone or self.errors:
-            return
-        try:
-            calls.place(_request(), flow or self.flow, phone, user=user)
-        except VoiceOtpError as refusal:
-            self.add_error(self.phone_field, errors.validation_error(refusal))
-
-
-class SignupForm(_PlacesCall, allauth_forms.SignupForm):  # type: ignore[misc]
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        honeypot = app_settings.SIGNUP_FORM_HONEYPOT_FIELD
-        if app_settings.PHONE_VERIFICATION_ENABLED and not (honeypot and cleaned.get(honeypot)):
-            self._place_call(cleaned.get("phone"))
-        return cleaned
-
-
-class LoginForm(_PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
-    """Login by phone: by code (the call placed here), or by password (no call at login)."""
+class LoginForm(mixins.PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
+    """Login by phone: by code (the call placed here), or by password (a call here only for a number
+    not verified yet, whose code allauth's login stage then asks for)."""
 
     flow = slots.LOGIN
     phone_field = "login"
@@ -108,102 +38,40 @@ class LoginForm(_PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
             if "password" not in credentials:
                 self._place_call(credentials.get("phone"), user=self.user)
             else:
-                self._place_call(_number_to_verify_at_login(self.user), user=self.user, flow=slots.PHONE)
+                number = mixins.number_to_verify_at_login(self.user)
+                self._place_call(number, user=self.user, flow=slots.PHONE)
         return cleaned
 
     def _clean_without_password(self, email: str | None, phone: str | None) -> dict[str, Any]:
-        """A login by code to a number: allauth's own, but for :func:`_account_asking_for_a_code`."""
+        """A login by code to a number: allauth's own, but for :func:`.mixins.account_asking_for_a_code`."""
         if email or not phone:
             cleaned: dict[str, Any] = super()._clean_without_password(email, phone)
             return cleaned
         try:
-            self.user = _account_asking_for_a_code(phone)
+            self.user = mixins.account_asking_for_a_code(phone)
         except forms.ValidationError as refusal:
             self.add_error("login", refusal)
         return self.cleaned_data  # type: ignore[no-any-return]
 
 
-class RequestLoginCodeForm(_PlacesCall, allauth_forms.RequestLoginCodeForm):  # type: ignore[misc]
-    flow = slots.LOGIN
-
-    def clean_phone(self) -> str:
-        phone: str = self.cleaned_data["phone"]
-        if phone:
-            self._user = _account_asking_for_a_code(phone)
-        return phone
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        self._place_call(cleaned.get("phone"), user=getattr(self, "_user", None))
-        return cleaned
+class RequestLoginCodeForm(mixins.CallsForLoginCode, allauth_forms.RequestLoginCodeForm):  # type: ignore[misc]
+    pass
 
 
-class ChangePhoneForm(_PlacesCall, allauth_forms.ChangePhoneForm):  # type: ignore[misc]
-    """A new number: on the account page (signed in) or at the verification stage of a sign-up."""
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        request = _request()
-        if request.user.is_authenticated and not self.errors:
-            # allauth asks for reauthentication only after this form is valid; asked first here, so
-            # that no call is placed for a request allauth then suspends and replays.
-            from allauth.account.internal.flows.reauthentication import raise_if_reauthentication_required
-
-            raise_if_reauthentication_required(request, app="allauth.account")
-        self._place_call(cleaned.get("phone"), user=self.user)
-        return cleaned
+class ChangePhoneForm(mixins.CallsForNewNumber, allauth_forms.ChangePhoneForm):  # type: ignore[misc]
+    pass
 
 
-class _ChecksCode:
-    """For a form that takes the code a call read out."""
-
-    flow: ClassVar[str]
-
-    def clean_code(self: Any) -> str:
-        code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
-        if not code.isascii() or not code.isdigit():
-            raise forms.ValidationError(DIGITS_ONLY, code="invalid_code")
-        request = _request()
-        slot = slots.read(request, self.flow)
-        if slot is None or slot.challenge is None or not self._same_number(slot):
-            raise forms.ValidationError(NO_CALL, code="no_call")
-        try:
-            check_code(slot.challenge, code, request=request)
-        except VoiceOtpError as refusal:
-            raise errors.validation_error(refusal) from None
-        if not slot.account:
-            self._no_account()
-        return code
-
-    def _same_number(self: Any, slot: slots.Slot) -> bool:
-        return True
-
-    def _no_account(self: Any) -> None:
-        """The right code of a call placed with no account behind it: only the person who holds the
-        number reads this, so it may say why nothing happens."""
-        raise forms.ValidationError(NO_ACCOUNT, code="no_account")
+class VerifyPhoneForm(mixins.ChecksPhoneCode, allauth_forms.VerifyPhoneForm):  # type: ignore[misc]
+    pass
 
 
-class VerifyPhoneForm(_ChecksCode, allauth_forms.VerifyPhoneForm):  # type: ignore[misc]
-    flow = slots.PHONE
-
-    def clean_code(self) -> str:
-        code = super().clean_code()
-        # The code was right; can the number be this account's? allauth's own check, which also says
-        # so to the holder of a number that has an account already (see ``_no_account``).
-        phone_already_exists(self.user, self.phone, always_raise=True)
-        return code
-
-    def _same_number(self, slot: slots.Slot) -> bool:
-        return bool(slot.phone == self.phone)
-
-    def _no_account(self) -> None:
-        pass
+class ConfirmLoginCodeForm(mixins.ChecksLoginCode, allauth_forms.ConfirmLoginCodeForm):  # type: ignore[misc]
+    pass
 
 
-class ConfirmLoginCodeForm(_ChecksCode, allauth_forms.ConfirmLoginCodeForm):  # type: ignore[misc]
-    flow = slots.LOGIN
-
-
-class ConfirmReauthenticationCodeForm(_ChecksCode, allauth_forms.ConfirmReauthenticationCodeForm):  # type: ignore[misc]
-    flow = slots.REAUTHENTICATE
+class ConfirmReauthenticationCodeForm(
+    mixins.ChecksReauthenticationCode,
+    allauth_forms.ConfirmReauthenticationCodeForm,  # type: ignore[misc]
+):
+    pass
