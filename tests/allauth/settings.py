@@ -15,7 +15,13 @@ ROOT_URLCONF = "tests.allauth.urls"
 
 if importlib.util.find_spec("allauth"):  # on Python 3.10 it cannot be installed: the tests skip
     # This app before allauth: its versions of allauth's code pages come first.
-    INSTALLED_APPS = [*INSTALLED_APPS, "django_voiceotp.contrib.allauth", "allauth", "allauth.account"]
+    INSTALLED_APPS = [
+        *INSTALLED_APPS,
+        "django_voiceotp.contrib.allauth",
+        "allauth",
+        "allauth.account",
+        "allauth.headless",
+    ]
     MIDDLEWARE = [*MIDDLEWARE, "allauth.account.middleware.AccountMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

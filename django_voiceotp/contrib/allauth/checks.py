@@ -10,6 +10,7 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from ...conf import get_settings, problems
@@ -31,6 +32,7 @@ def check_allauth(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         *_enumeration(app_settings),
         *_pages(),
         *_backends(app_settings),
+        *_headless(),
     ]
     if not problems():  # the core's checks report a broken VOICEOTP; its figures are read only when sound
         found.extend(_figures(app_settings))
@@ -193,6 +195,38 @@ def _backends(app_settings: Any) -> list[CheckMessage]:
             hint="Put django_voiceotp.contrib.allauth.AUTHENTICATION_BACKEND in AUTHENTICATION_BACKENDS "
             "in place of allauth's.",
             id="voiceotp_allauth.W006",
+        )
+    ]
+
+
+def _headless() -> list[CheckMessage]:
+    """allauth's own headless views would check allauth's code, which is never sent."""
+    from django.apps import apps
+
+    if not apps.is_installed("allauth.headless"):
+        return []
+    from allauth.headless import app_settings as headless_settings
+
+    from .headless.views import ConfirmLoginCodeView
+
+    theirs = []
+    for client in headless_settings.CLIENTS:
+        try:
+            match = resolve(reverse(f"headless:{client}:account:confirm_login_code"))
+        except (NoReverseMatch, Resolver404):
+            continue  # the site serves no headless API for this client
+        view_class = getattr(match.func, "view_class", None)
+        if not (isinstance(view_class, type) and issubclass(view_class, ConfirmLoginCodeView)):
+            theirs.append(client)
+    if not theirs:
+        return []
+    return [
+        Error(
+            f"allauth's own headless API answers for the {' and '.join(theirs)} client: it places a call "
+            "and then checks allauth's own code, which is never sent, so every code is refused.",
+            hint="Include 'django_voiceotp.contrib.allauth.headless.urls' in place of "
+            "'allauth.headless.urls' (the same endpoints, this app's in front).",
+            id="voiceotp_allauth.E006",
         )
     ]
 
