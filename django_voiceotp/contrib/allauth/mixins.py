@@ -22,8 +22,10 @@ from allauth.core import context
 from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from ...services import VoiceOtpError, check_code
+from ..hidden import HidesWhileValidating, hide_post_fields
 from . import calls, errors, slots
 
 NO_CALL = _("No call was placed for this number. Ask for a new call.")
@@ -130,11 +132,16 @@ class CallsForNewNumber(PlacesCall):
         return cleaned
 
 
-class ChecksCode(Refusals):
-    """For a form that takes the code a call read out."""
+class ChecksCode(HidesWhileValidating, Refusals):
+    """For a form that takes the code a call read out; the code shows in no error report."""
 
     flow: ClassVar[str]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hide_post_fields(context.request, self.add_prefix("code"))  # type: ignore[attr-defined]
+
+    @sensitive_variables("code")
     def clean_code(self: Any) -> str:
         code = re.sub(r"[\s-]", "", str(self.cleaned_data["code"]))
         if not code.isascii() or not code.isdigit():
@@ -166,6 +173,7 @@ class ChecksPhoneCode(ChecksCode):
 
     flow = slots.PHONE
 
+    @sensitive_variables("code")
     def clean_code(self: Any) -> str:
         code: str = super().clean_code()
         # The code was right; can the number be this account's? allauth's own check, which also says

@@ -14,6 +14,7 @@ from typing import Any
 from allauth.headless.account import views as allauth_views
 from allauth.headless.internal.restkit.response import ErrorResponse
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.debug import sensitive_variables
 
 from ....services import RateLimited, VoiceOtpError
 from .. import calls, errors
@@ -44,7 +45,13 @@ def refusal_response(request: HttpRequest, refusal: VoiceOtpError) -> HttpRespon
 
 
 class _Answers:
-    """For a view with an input: the rules' refusals answered with their numbers."""
+    """For a view with an input: the rules' refusals answered with their numbers, and the JSON body
+    (which may hold a code) shown in no error report."""
+
+    @sensitive_variables("data")
+    def handle_input(self, data: Any) -> HttpResponse | None:
+        response: HttpResponse | None = super().handle_input(data)  # type: ignore[misc]
+        return response
 
     def handle_invalid_input(self, input: Any) -> HttpResponse:
         response: HttpResponse = super().handle_invalid_input(input)  # type: ignore[misc]
