@@ -41,9 +41,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(ALLAUTH_TESTS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(OTP_TESTS) $(PYTEST_ARGS)
 
-# The README's install section, run as written in a new site (builds a venv and a wheel; ~2 min).
+# The README's install section, run as written in a new site, and docs/integrations.md's and
+# docs/testing.md's snippets pasted on top of it in sites of their own, whose flows then run (builds
+# venvs and wheels; ~2 min).
 test-install: $(STAMP)
-	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py $(PYTEST_ARGS)
+	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py tests/docs/test_install_integrations.py $(PYTEST_ARGS)
 
 # django-allauth's own phone tests (from its sdist, for the installed version) against this app's
 # adapter, with the deviations docs/integrations.md explains expected to fail (~1 min, the network).
