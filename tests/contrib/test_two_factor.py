@@ -265,6 +265,17 @@ def test_logging_in_again_right_after_a_login_calls_and_signs_in(client, user, d
     assert login_step(client, "token", {"otp_token": voiceotp_gateway.last_code(PHONE)}).status_code == 302
 
 
+def test_after_a_call_that_could_not_be_placed_a_typed_code_keeps_the_page_honest(
+    client, user, device, voiceotp_gateway
+):
+    voiceotp_gateway.fail(PHONE, "unavailable")
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert top_line(page) == "No call was placed. The call service is not answering. Try again in a moment."
+    typed = login_step(client, "token", {"otp_token": "123456"})
+    assert top_line(typed) == "No call was placed. Ask for a new call."  # not "We are calling"
+    assert "No call could be placed for this code. Ask for a new call." in text(typed)
+
+
 def test_a_used_code_typed_again_says_to_ask_for_a_new_call(client, user, device, voiceotp_gateway):
     """The rules may still refuse the login's call (here: the number was just called for something
     else); the device's latest call is then the verified one, and its code is not 'wrong'."""

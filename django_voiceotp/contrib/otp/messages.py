@@ -15,6 +15,10 @@ LOCKED = _("Too many wrong codes. Ask for a new call.")
 """A locked code: a device's next step is a new call (the rules' words speak of a new verification)."""
 USED = _("That call's code was already used. Ask for a new call.")
 """The device's latest call was verified already: its code was typed, or no newer call was placed."""
+NOT_PLACED = _("No call could be placed for this code. Ask for a new call.")
+"""A code typed for the device's latest call, which the gateway did not place."""
+ASK_AGAIN = _("Ask for a new call.")
+"""Why no call is on its way, on a page shown again after a call that could not be placed."""
 
 
 def refusal(error: VoiceOtpError) -> str:

@@ -167,6 +167,17 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
             return messages.challenge_message(self.masked_number, exc)
         return messages.challenge_message(self.masked_number)
 
+    def why_no_call(self) -> services.VoiceOtpError | None:
+        """Why no call is on its way for the code a page asks for: the refusal of this instance's
+        latest :meth:`generate_challenge`, or, when it was not asked (a page shown again after a
+        code was typed), the device's latest call if the gateway could not place it."""
+        if self.call_refusal is not None:
+            return self.call_refusal
+        challenge = self._latest_challenge()
+        if challenge is not None and challenge.status == ChallengeStatus.FAILED and self._is_own(challenge):
+            return services.Expired(messages.ASK_AGAIN)
+        return None
+
     # -- the codes ---------------------------------------------------------------------------------
 
     @sensitive_variables("token", "code")
@@ -181,6 +192,8 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         try:
             code = _digits(token)
             challenge = self._own_challenge()
+            if challenge.status == ChallengeStatus.FAILED:
+                raise services.Expired(messages.NOT_PLACED)
             verification = services.check_code(challenge.pk, code, **self._caller())
         except services.VoiceOtpError as exc:
             self.refusal = exc
@@ -226,14 +239,12 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
     def _own_challenge(self) -> OtpChallenge:
         """The latest challenge, if it is still this device's: its purpose and the device's number."""
         challenge = self._latest_challenge()
-        if (
-            challenge is None
-            or self.pk is None
-            or challenge.purpose != self.purpose
-            or challenge.phone != self._e164()
-        ):
+        if challenge is None or not self._is_own(challenge):
             raise services.NotFound(NO_CALL_YET)
         return challenge
+
+    def _is_own(self, challenge: OtpChallenge) -> bool:
+        return self.pk is not None and challenge.purpose == self.purpose and challenge.phone == self._e164()
 
     def _e164(self) -> str | None:
         """The number in E.164, however it was written; None when it is no number to call."""

@@ -64,7 +64,7 @@ class CallValidationForm(HidesWhileValidating, forms.Form):
         super().__init__(**kwargs)
         self.device = device
         hide_post_fields(request, self.add_prefix("token"))  # the setup wizard's view marks none
-        if device.call_refusal is None:
+        if device.why_no_call() is None:
             self.fields["token"].help_text = messages.call_notice(device.masked_number)
 
     def non_field_errors(self) -> ErrorList:
