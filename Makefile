@@ -2,6 +2,8 @@
 # make test   : the suite on SQLite and the local memory cache (creates .venv on first use)
 # make test-services : the same suite on PostgreSQL and Redis on 127.0.0.1 (the concurrency runs)
 # make lint   : ruff, mypy and the import contracts (lint-imports)
+# make test-install : the README's and docs/integrations.md's install snippets, pasted into new sites
+# make test-allauth-upstream : django-allauth's own phone tests against this app's adapter (network)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ ALLAUTH_TESTS := tests/allauth --ds tests.allauth.settings
 OTP_TESTS := tests/contrib --ds tests.contrib.settings
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-install test-services lint format simulator bench clean
+.PHONY: demo test test-install test-allauth-upstream test-services lint format simulator bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
@@ -39,9 +41,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(ALLAUTH_TESTS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(OTP_TESTS) $(PYTEST_ARGS)
 
-# The README's install section, run as written in a new site (builds a venv and a wheel; ~2 min).
+# The README's install section, run as written in a new site, and docs/integrations.md's and
+# docs/testing.md's snippets pasted on top of it in sites of their own, whose flows then run (builds
+# venvs and wheels; ~2 min).
 test-install: $(STAMP)
-	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py $(PYTEST_ARGS)
+	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py tests/docs/test_install_integrations.py $(PYTEST_ARGS)
+
+# django-allauth's own phone tests (from its sdist, for the installed version) against this app's
+# adapter, with the deviations docs/integrations.md explains expected to fail (~1 min, the network).
+test-allauth-upstream: $(STAMP)
+	.ci/allauth/run $(PYTEST_ARGS)
 
 test-services: $(STAMP)
 	VOICEOTP_TEST_POSTGRES=1 VOICEOTP_TEST_REDIS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core import signing
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -99,3 +100,33 @@ class ProviderUnavailable(VoiceOtpError):
     status_code = 503
     code = "provider_unavailable"
     default_detail = _("The call service is not answering. Try again in a moment.")
+
+
+# -- the proof of verification (django_voiceotp.tokens) ----------------------------------------------
+# Each is a VoiceOtpError with a machine code, so that ``except VoiceOtpError`` in a site's view
+# answers a replayed, forged or stale proof as a refusal; each still subclasses Django's signing
+# errors, so that ``except signing.BadSignature`` (and ``SignatureExpired``) written before keeps
+# catching what it caught.
+
+
+class InvalidToken(VoiceOtpError, signing.BadSignature):
+    """The token is forged, altered, for another purpose, or its verification is gone."""
+
+    code = "invalid_token"
+    default_detail = _("This proof of verification is not valid. Verify the number again.")
+
+
+class TokenAlreadyUsed(InvalidToken):
+    """``consume_token`` was already called for this verification: a replayed proof."""
+
+    status_code = 409
+    code = "token_used"
+    default_detail = _("This proof of verification was already used. Verify the number again.")
+
+
+class TokenExpired(InvalidToken, signing.SignatureExpired):
+    """The token is older than ``max_age`` (``TOKEN_MAX_AGE`` by default)."""
+
+    status_code = 410
+    code = "token_expired"
+    default_detail = _("This proof of verification has expired. Verify the number again.")

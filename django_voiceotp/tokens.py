@@ -21,15 +21,11 @@ from typing import Any
 
 from django.core import signing
 
+from .exceptions import InvalidToken, TokenAlreadyUsed, TokenExpired
+
+__all__ = ["InvalidToken", "TokenAlreadyUsed", "TokenExpired", "consume_token", "make_token", "read_token"]
+
 SALT = "django_voiceotp.tokens"
-
-
-class InvalidToken(signing.BadSignature):
-    """The token is forged, altered, for another purpose, or too old (see ``SignatureExpired``)."""
-
-
-class TokenAlreadyUsed(InvalidToken):
-    """:func:`consume_token` was already called for this verification: a replayed proof."""
 
 
 def make_token(*, phone: str, purpose: str, challenge_id: str) -> str:
@@ -42,25 +38,25 @@ def _load(token: str, *, purpose: str, max_age: int | None) -> dict[str, Any]:
 
         max_age = get_settings().TOKEN_MAX_AGE
     if not isinstance(token, str):
-        raise InvalidToken("the token is not valid")
+        raise InvalidToken()
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired:
-        raise
+        raise TokenExpired() from None
     except signing.BadSignature:
-        raise InvalidToken("the token is not valid") from None
+        raise InvalidToken() from None
     if (
         not isinstance(data, dict)
         or data.get("u") != purpose
         or not isinstance(data.get("p"), str)
         or not isinstance(data.get("c"), str)
     ):
-        raise InvalidToken("the token was not issued for this purpose")
+        raise InvalidToken()  # signed by this site, for another purpose
     return data
 
 
 def read_token(token: str, *, purpose: str, max_age: int | None = None) -> str:
-    """The verified E.164 number in ``token``, or raise ``InvalidToken`` / ``signing.SignatureExpired``.
+    """The verified E.164 number in ``token``, or raise ``InvalidToken`` (``TokenExpired`` past its age).
 
     A bearer proof that can be presented again until ``max_age`` (default
     ``VOICEOTP['TOKEN_MAX_AGE']``); see :func:`consume_token` for one that cannot.
@@ -90,5 +86,5 @@ def consume_token(token: str, *, purpose: str, max_age: int | None = None) -> st
     if spent:
         return str(data["p"])
     if OtpChallenge.objects.filter(pk=data["c"], token_used_at__isnull=False).exists():
-        raise TokenAlreadyUsed("the token was already used")
-    raise InvalidToken("the token's verification no longer exists")
+        raise TokenAlreadyUsed()
+    raise InvalidToken()  # the challenge is not verified, or was purged

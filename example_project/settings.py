@@ -157,7 +157,7 @@ ALLAUTH = importlib.util.find_spec("allauth") is not None
 if ALLAUTH:
     from django_voiceotp.contrib import allauth as voiceotp_allauth
 
-    INSTALLED_APPS += ["allauth", "allauth.account", "django_voiceotp.contrib.allauth"]
+    INSTALLED_APPS += ["django_voiceotp.contrib.allauth", "allauth", "allauth.account"]  # its pages first
     MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
     AUTHENTICATION_BACKENDS = [
         "django.contrib.auth.backends.ModelBackend",  # the admin's login
@@ -170,7 +170,7 @@ if ALLAUTH:
     ACCOUNT_SIGNUP_FIELDS = ["phone*"]
     ACCOUNT_LOGIN_BY_CODE_ENABLED = True
     ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 2  # VOICEOTP MAX_SENDS - 1
-    ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
+    ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = False  # the sign-up page would tell numbers apart
     ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5  # MAX_ATTEMPTS
     ACCOUNT_PHONE_VERIFICATION_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 900  # CODE_TTL * MAX_SENDS
     ACCOUNT_RATE_LIMITS = {"verify_phone": None, "change_phone": None}

@@ -6,16 +6,19 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from django_voiceotp import services
-from django_voiceotp.models import CallStatus, ChallengeStatus, VoiceCall
+from django_voiceotp.models import CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.testing import FakeGateway, VoiceOtpTestMixin
 
-from .helpers import NO_LIMITS, start, verify, voiceotp
+from .helpers import NO_LIMITS, resend, start, verify, voiceotp
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +79,57 @@ def test_the_fixture_starts_every_test_with_no_calls(voiceotp_gateway):
     assert voiceotp_gateway.calls == []
     with pytest.raises(LookupError):
         voiceotp_gateway.last_code("0361234567")
+
+
+def test_the_kit_keeps_its_cache_when_a_test_replaces_caches(voiceotp_gateway, settings, api):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert start(api).status_code == 201
+    again = start(api)  # the kit's cache still holds the number's cooldown
+    assert (again.status_code, again.json()["code"]) == (429, "rate_limited")
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+        assert start(api, "0361234568").status_code == 201
+    assert len(voiceotp_gateway.calls) == 2
+
+
+def test_the_kit_keeps_its_gateway_when_a_test_replaces_voiceotp(voiceotp_gateway, settings, api):
+    settings.VOICEOTP = {"CODE_TTL": 120, "RATE_LIMITS": NO_LIMITS}
+    assert start(api).status_code == 201
+    assert voiceotp_gateway.last_code("0361234567")
+    challenge = OtpChallenge.objects.get()
+    assert challenge.expires_at - challenge.created_at == timedelta(seconds=120)
+
+
+def test_the_kit_leaves_the_site_s_settings_as_they_were():
+    from django.conf import settings
+
+    from django_voiceotp.testing import CACHE_ALIAS, in_process_gateway
+
+    before = (settings.CACHES, settings.VOICEOTP)
+    with in_process_gateway(), override_settings(CACHES={"default": {"BACKEND": LOCMEM}}):
+        assert CACHE_ALIAS in settings.CACHES
+    assert before == (settings.CACHES, settings.VOICEOTP)
+    assert CACHE_ALIAS not in settings.CACHES
+
+
+def test_expire_code_makes_the_live_code_expired_and_a_resend_calls_again(voiceotp_gateway, api):
+    challenge = start(api).json()
+    code = voiceotp_gateway.last_code("0361234567")
+    voiceotp_gateway.expire_code("036 123 4567")
+    answer = verify(api, challenge["id"], code)
+    assert (answer.status_code, answer.json()["code"]) == (410, "expired")
+    voiceotp_gateway.skip_cooldown("0361234567")
+    assert resend(api, challenge["id"]).status_code == 200
+    assert verify(api, challenge["id"], voiceotp_gateway.last_code("0361234567")).status_code == 200
+
+
+def test_skip_cooldown_lets_the_number_be_called_again_at_once(voiceotp_gateway, api):
+    first = start(api).json()
+    assert start(api).status_code == 429
+    voiceotp_gateway.skip_cooldown("+84361234567")
+    second = start(api)
+    assert second.status_code == 201
+    assert resend(api, second.json()["id"]).status_code == 429  # the new call has its own cooldown
+    assert first["id"] != second.json()["id"]
 
 
 class MixinTests(VoiceOtpTestMixin, TestCase):

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
@@ -92,8 +93,10 @@ class ChallengeDetailView(VoiceOtpView):
         return self.answer(lambda: CHALLENGE.shape(services.refresh_challenge(pk)))
 
 
+@method_decorator(sensitive_post_parameters("code"), name="dispatch")
 class ChallengeVerifyView(VoiceOtpView):
     @document("verify")
+    @sensitive_variables("body", "code")
     def post(self, request: Request, pk: str) -> Response:
         body = VERIFY.read(request.data)
 

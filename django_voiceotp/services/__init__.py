@@ -10,7 +10,9 @@ when there is no client: the per-IP limits are then skipped; the per-number limi
 the spend guards always hold). Leaving both out is a ``TypeError``.
 
 Refusals are :class:`~django_voiceotp.exceptions.VoiceOtpError` subclasses, each with the API's HTTP
-status (``status_code``), machine code (``code``) and a translated ``detail``.
+status (``status_code``), machine code (``code``) and a translated ``detail``; the token refusals
+(``InvalidToken``, ``TokenAlreadyUsed``, ``TokenExpired``) too, and they still subclass Django's
+``signing.BadSignature`` (``TokenExpired`` its ``SignatureExpired``).
 """
 
 from ..exceptions import (
@@ -18,15 +20,18 @@ from ..exceptions import (
     Expired,
     InvalidCode,
     InvalidPhone,
+    InvalidToken,
     Locked,
     NotFound,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
     RecipientRefused,
+    TokenAlreadyUsed,
+    TokenExpired,
     VoiceOtpError,
 )
-from ..tokens import InvalidToken, TokenAlreadyUsed, consume_token, read_token
+from ..tokens import consume_token, read_token
 from .calls import refresh_call
 from .challenges import resend_call, start_verification
 from .numbers import normalize_phone
@@ -50,6 +55,7 @@ __all__ = [
     "RateLimited",
     "RecipientRefused",
     "TokenAlreadyUsed",
+    "TokenExpired",
     "Verification",
     "VoiceOtpError",
     "check_code",

@@ -15,9 +15,11 @@ may keep the number's holder from a call and a right code for more than ten minu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..conf import VoiceOtpSettings
 from ..ratelimits import Admission, Step, Usage, admit, admitted, forget, lift_cooldown
-from .caller import Caller, Standing
+from .caller import Caller, Lane, Standing
 
 SLOW_START = 60
 """Seconds between a slowed lane's calls after its first wrong code past the budget."""
@@ -102,6 +104,15 @@ def one_guess_per_call(admission: Admission) -> bool:
     lane's failure budget is spent)."""
     failures = admission.usage(FAILURES)
     return failures is not None and failures.spent
+
+
+def lift_waits(number: str, owners: Iterable[str]) -> None:
+    """End every wait between calls to ``number`` of the lanes and principals of these challenge
+    owners, and of anyone's (the test kit's "as if the cooldown had passed")."""
+    for owner in {*owners, Lane.ANYONE.value}:
+        standing = Standing.of_owner(owner, number)
+        lift_cooldown(standing.calls)
+        lift_cooldown(_slowed(standing))
 
 
 def after_a_verify(standing: Standing) -> None:

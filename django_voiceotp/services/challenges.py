@@ -36,16 +36,19 @@ def start_verification(
     request: Any = None,
     client_ip: Any = UNSET,
     user: Any = None,
+    account: Any = None,
 ) -> OtpChallenge:
     """Start a challenge for ``phone`` and call it with a fresh code.
 
     Any older pending challenge of the same caller for the number and purpose is canceled: one live
     code per number, purpose and caller (a stranger's challenge never replaces the holder's). Pass
     ``request`` (the client's address, user and browser are read from it) or ``client_ip`` (``None``
-    when there is no client, which skips only the per-IP limit); ``user``, a signed-in account the
-    caller vouches for, puts the challenge in that account's lane. Raises a ``VoiceOtpError`` when the
-    number, a limit or the gateway refuses; the challenge, if one was created, is kept with what
-    happened.
+    when there is no client, which skips only the per-IP limit). ``user`` is an account the person
+    has proven (signed in, or a password or first factor your view checked): the challenge is kept
+    with it and served in its lane. ``account`` is an account the challenge is for but the person has
+    not proven yet (the number typed at a login): kept with the challenge for the admin, and served
+    in the strangers' lane. Raises a ``VoiceOtpError`` when the number, a limit or the gateway
+    refuses; the challenge, if one was created, is kept with what happened.
     """
     who = caller(request, client_ip, user)
     values = get_settings()
@@ -55,6 +58,8 @@ def start_verification(
         guards.check_prefix(number, values)
         attempts = 1 if budgets.one_guess_per_call(admission) else values.MAX_ATTEMPTS
         challenge, row, code = _open(number, purpose, values, who, standing, attempts)
+        if account is not None and who.user is None:
+            store.note_account(challenge, account)
         _settle(calls.place(challenge, row, number, code, values), admission, values)
     return challenge
 

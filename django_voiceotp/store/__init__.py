@@ -146,6 +146,12 @@ def open_challenge(
     return Opened.OPENED if opened else Opened.CODE_SENT_RECENTLY
 
 
+def note_account(challenge: OtpChallenge, account: Any) -> None:
+    """Keep on the challenge the account it is for (for the admin; it vouches for nothing)."""
+    OtpChallenge.objects.using(_alias()).filter(pk=challenge.pk).update(user=account)
+    challenge.user = account
+
+
 def add_call(call: VoiceCall, *, daily_limit: int | None) -> None:
     """Write a further call of a challenge before the gateway is asked, counted against the cap."""
     alias = _alias()

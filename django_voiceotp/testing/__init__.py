@@ -8,6 +8,11 @@ keeps every call with the code it would have read out and behaves, per number, a
 - ``manage.py test``: :class:`VoiceOtpTestMixin` on a ``TestCase``, which does the same and puts the
   :class:`FakeGateway` on ``self.voiceotp_gateway``.
 
+The kit counts the rate limits and cooldowns in a cache of its own, under :data:`CACHE_ALIAS`. A test
+that replaces ``CACHES`` (pytest-django's ``settings`` fixture, ``override_settings``) keeps that
+cache: the kit adds it back to whatever the test sets. A test that replaces ``VOICEOTP`` without
+naming a gateway or a cache keeps the in-process gateway and the kit's cache the same way.
+
 Test settings should name the in-process gateway too (:data:`LOCMEM_GATEWAY`), so that the system
 checks, which run before any test, do not ask for the operator's credentials::
 
@@ -19,11 +24,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.test import override_settings
+from django.test.signals import clear_cache_handlers
+from django.utils import timezone
 
 from ..conf import LEGACY_GATEWAY_KEYS
 from ..gateways import Kind, locmem
@@ -80,12 +89,39 @@ class FakeGateway:
     def set_balance(self, balance: int | Decimal) -> None:
         locmem.set_balance(balance)
 
+    def expire_code(self, phone: str) -> None:
+        """The live code of every verification of ``phone`` expires now, as if ``CODE_TTL`` had
+        passed: typing it is ``Expired``, and a resend may call again (``MAX_SENDS`` allowing)."""
+        from ..models import ChallengeStatus, OtpChallenge
+
+        OtpChallenge.objects.filter(phone=locmem.e164(phone), status=ChallengeStatus.PENDING).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+    def skip_cooldown(self, phone: str) -> None:
+        """``phone`` may be called again at once, as if ``RESEND_COOLDOWN`` had passed since its
+        latest call (the rules' cooldown, and the time each of its verifications shows for a resend)."""
+        from ..models import OtpChallenge
+        from ..services.budgets import lift_waits
+
+        number = locmem.e164(phone)
+        owners = set(OtpChallenge.objects.filter(phone=number).values_list("owner", flat=True))
+        lift_waits(number, owners)
+        OtpChallenge.objects.filter(phone=number, resend_available_at__gt=timezone.now()).update(
+            resend_available_at=timezone.now()
+        )
+
     def reset(self) -> None:
         """No calls, no behaviour: every number answers again."""
         locmem.reset()
 
 
 CACHE_ALIAS = "voiceotp-test-kit"
+
+_GATEWAY_KEYS = ("GATEWAY", "GATEWAYS", *LEGACY_GATEWAY_KEYS)
+
+_running: list[dict[str, str]] = []
+"""The kit's cache of each block running, innermost last."""
 
 
 def site_settings_with_locmem() -> dict[str, Any]:
@@ -101,18 +137,46 @@ def in_process_gateway() -> Iterator[FakeGateway]:
     limits and cooldowns at zero: they count in a local memory cache of the block's own, so no test
     inherits another's (the site's own caches are left alone)."""
     locmem.reset()
-    caches = {
-        **getattr(settings, "CACHES", {}),
-        CACHE_ALIAS: {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        },
-    }
-    with override_settings(
+    own = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    caches = {**getattr(settings, "CACHES", {}), CACHE_ALIAS: own}
+    override = override_settings(
         VOICEOTP=site_settings_with_locmem(), CACHES=caches, RATELIMIT_USE_CACHE=CACHE_ALIAS
-    ):
+    )
+    override.enable()
+    _running.append(own)
+    try:
         yield FakeGateway()
-    locmem.reset()
+    finally:
+        _running.remove(own)  # first: the settings the block restores are the site's, left as they are
+        override.disable()
+        locmem.reset()
+
+
+def _keep_the_kit(*, setting: str, **kwargs: Any) -> None:
+    """A test inside the kit replaced ``CACHES`` or ``VOICEOTP``: put back what the kit needs.
+
+    The value goes on the override the test just made (``settings`` writes to the innermost one), so
+    it is gone with it; the test's own dict is not touched.
+    """
+    if not _running:
+        return
+    if setting == "CACHES":
+        current = getattr(settings, "CACHES", None) or {}
+        if CACHE_ALIAS not in current:
+            settings.CACHES = {**current, CACHE_ALIAS: _running[-1]}
+            clear_cache_handlers(setting="CACHES")  # Django's own reset, now with the kit's cache
+    elif setting == "VOICEOTP":
+        current = dict(getattr(settings, "VOICEOTP", None) or {})
+        missing: dict[str, Any] = {}
+        if not any(key in current for key in _GATEWAY_KEYS):
+            missing["GATEWAY"] = dict(LOCMEM_GATEWAY)
+        if "CACHE" not in current:
+            missing["CACHE"] = CACHE_ALIAS
+        if missing:
+            settings.VOICEOTP = {**current, **missing}
+
+
+setting_changed.connect(_keep_the_kit, dispatch_uid="django_voiceotp.testing.keep_the_kit")
 
 
 class VoiceOtpTestMixin:

@@ -45,3 +45,20 @@ def test_an_unreachable_gateway_in_vietnamese(client, voiceotp_gateway):
     voiceotp_gateway.fail(PHONE, "unavailable")
     answer = sign_up(client, **VI)
     assert field_errors(answer, "phone") == ["Dịch vụ gọi điện không phản hồi. Hãy thử lại sau ít phút."]
+
+
+def test_the_code_page_says_the_call_in_vietnamese(client, voiceotp_gateway):
+    sign_up(client, **VI)
+    page = client.get(VERIFY_PHONE, **VI).content.decode()
+    assert "Mã được đọc trong cuộc gọi tới 090****456." in page
+    assert "Gọi lại cho tôi" in page
+
+
+def test_without_locale_middleware_a_system_check_says_to_add_it(settings):
+    from django.core import checks
+    from django.test import override_settings
+
+    without = [m for m in settings.MIDDLEWARE if m != "django.middleware.locale.LocaleMiddleware"]
+    with override_settings(MIDDLEWARE=without):
+        found = [m.id for m in checks.run_checks() if (m.id or "").startswith("voiceotp_integrations")]
+    assert found == ["voiceotp_integrations.W001"]

@@ -12,6 +12,7 @@ def signed_in(request: HttpRequest) -> HttpResponse:
 urlpatterns: list[URLPattern | URLResolver] = [
     *core_urlpatterns,
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("django_voiceotp.contrib.allauth.headless.urls")),
     path("signed-in/", signed_in),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -70,14 +70,14 @@ def test_the_otp_admin_login_calls_and_lets_the_right_code_in(
     assert code not in caplog.text
 
 
-def test_a_locked_code_is_told_as_the_rules_tell_it(client, staff, device, voiceotp_gateway):
+def test_a_locked_code_is_told_as_the_docs_tell_it(client, staff, device, voiceotp_gateway):
     login(client, device, otp_challenge="1")
     code = voiceotp_gateway.last_code(PHONE)
     for _attempt in range(5):
         login(client, device, otp_token=wrong(code))
     locked = login(client, device, otp_token=code)
     assert locked.status_code == 200
-    assert "Too many wrong codes. Start a new verification." in errors(locked)
+    assert "Too many wrong codes. Ask for a new call." in errors(locked)
     assert client.get("/otpadmin/").status_code == 302
 
 

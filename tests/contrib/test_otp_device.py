@@ -62,7 +62,7 @@ def test_wrong_codes_count_once_each_and_the_last_attempt_locks(user, device, vo
 
     allowed, data = device.verify_is_allowed()
     assert allowed is False
-    assert data == {"error_message": services.Locked.default_detail}
+    assert data == {"error_message": "Too many wrong codes. Ask for a new call."}
     assert django_otp.verify_token(user, device.persistent_id, code) is None  # the right code, too late
     assert OtpChallenge.objects.get().status == ChallengeStatus.LOCKED
 

@@ -6,11 +6,13 @@ import html
 import logging
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 from django.core import checks
 from two_factor.plugins.registry import MethodBase, registry
 
+from django_voiceotp import services
 from django_voiceotp.contrib.otp.models import VoiceCallDevice
 from django_voiceotp.contrib.two_factor.method import VoiceCallMethod
 from django_voiceotp.models import ChallengeStatus, OtpChallenge
@@ -158,7 +160,7 @@ def test_the_login_wizard_tells_a_locked_code_and_an_expired_one(client, user, d
     for _attempt in range(5):
         login_step(client, "token", {"otp_token": wrong(code)})
     locked = login_step(client, "token", {"otp_token": code})
-    assert "Too many wrong codes. Start a new verification." in text(locked)
+    assert "Too many wrong codes. Ask for a new call." in text(locked)
     assert client.get("/signed-in/").content == b"verified=False device="
 
 
@@ -214,6 +216,129 @@ def test_the_setup_wizard_over_loopback_against_the_simulator(client, user, simu
     [call] = simulator.calls
     assert setup_step(client, "validation", {"token": call.code}).status_code == 302
     assert VoiceCallDevice.objects.get().confirmed is True
+
+
+# -- what the pages say after a refusal, and right after setup ---------------------------------------
+
+
+def top_line(response) -> str:
+    """The sentence the wizard's page shows above the code's input (the device's verbose action)."""
+    found = re.search(r"<p>\s*(We are calling[^<]*|No call was placed[^<]*)</p>", response.content.decode())
+    return html.unescape(found[1].strip()) if found else ""
+
+
+def test_after_a_wrong_code_the_login_page_still_says_the_call_is_on_its_way(
+    client, user, device, voiceotp_gateway
+):
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    refused = login_step(client, "token", {"otp_token": wrong(voiceotp_gateway.last_code(PHONE))})
+    assert top_line(refused) == "We are calling 036****567. Type the verification code you hear."
+    assert text(refused).count("The verification code is not right: 4 attempts left.") == 1
+
+
+def test_after_a_wrong_code_the_setup_page_says_the_wrong_code_once(client, user, voiceotp_gateway):
+    start_setup(client, user, PHONE)
+    refused = setup_step(client, "validation", {"token": wrong(voiceotp_gateway.last_code(PHONE))})
+    assert "No call was placed" not in text(refused)
+    assert text(refused).count("The verification code is not right: 4 attempts left.") == 1
+    assert "We are calling 036****567. Type the verification code you hear." in text(refused)
+
+
+def test_logging_in_right_after_setting_up_the_device_calls_and_signs_in(client, user, voiceotp_gateway):
+    start_setup(client, user, PHONE)
+    assert setup_step(client, "validation", {"token": voiceotp_gateway.last_code(PHONE)}).status_code == 302
+    client.logout()
+    token_step = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert top_line(token_step) == "We are calling 036****567. Type the verification code you hear."
+    assert len(voiceotp_gateway.calls) == 2
+    signed_in = login_step(client, "token", {"otp_token": voiceotp_gateway.last_code(PHONE)})
+    assert signed_in.status_code == 302
+    assert client.get("/signed-in/").content.startswith(b"verified=True")
+
+
+def test_logging_in_again_right_after_a_login_calls_and_signs_in(client, user, device, voiceotp_gateway):
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert login_step(client, "token", {"otp_token": voiceotp_gateway.last_code(PHONE)}).status_code == 302
+    client.logout()
+    token_step = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert top_line(token_step) == "We are calling 036****567. Type the verification code you hear."
+    assert login_step(client, "token", {"otp_token": voiceotp_gateway.last_code(PHONE)}).status_code == 302
+
+
+def test_after_a_call_that_could_not_be_placed_a_typed_code_keeps_the_page_honest(
+    client, user, device, voiceotp_gateway
+):
+    voiceotp_gateway.fail(PHONE, "unavailable")
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert top_line(page) == "No call was placed. The call service is not answering. Try again in a moment."
+    typed = login_step(client, "token", {"otp_token": "123456"})
+    assert top_line(typed) == "No call was placed. Ask for a new call."  # not "We are calling"
+    assert "No call could be placed for this code. Ask for a new call." in text(typed)
+
+
+def test_a_used_code_typed_again_says_to_ask_for_a_new_call(client, user, device, voiceotp_gateway):
+    """The rules may still refuse the login's call (here: the number was just called for something
+    else); the device's latest call is then the verified one, and its code is not 'wrong'."""
+    device.generate_challenge()
+    code = voiceotp_gateway.last_code(PHONE)
+    assert device.verify_token(code) is True
+    # The same account's cooldown for the number (a stranger's would be in a lane of its own).
+    services.start_verification(PHONE, purpose="elsewhere", client_ip=None, user=user)
+    page = login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    assert top_line(page).startswith("No call was placed. A call to this number was placed moments ago")
+    used = login_step(client, "token", {"otp_token": code})
+    assert "That call's code was already used. Ask for a new call." in text(used)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "integrations.md"
+
+
+def documented_two_factor_errors() -> dict[str, tuple[str, str]]:
+    """The two-factor section's error table: what -> (the setup page's words, the login page's)."""
+    section = DOCS.read_text().split("## django-two-factor-auth", 1)[1]
+    table = section.split("**The errors**", 1)[1].split("\n\n", 2)[1]
+    found = {}
+    for row in table.splitlines()[2:]:
+        what, setup, login = (cell.strip() for cell in row.strip("|").split("|"))
+        quoted = re.findall(r"`([^`]+)`", setup)
+        found[what] = (quoted[0] if quoted else setup, quoted[0] if login.startswith("the same") else login)
+    return found
+
+
+def test_the_lock_is_told_in_the_docs_words_at_setup_and_at_login(client, user, voiceotp_gateway):
+    setup_words, login_words = documented_two_factor_errors()["the last attempt used"]
+    start_setup(client, user, PHONE)
+    code = voiceotp_gateway.last_code(PHONE)
+    for _attempt in range(5):
+        locked = setup_step(client, "validation", {"token": wrong(code)})
+    assert setup_words in text(locked)
+    assert setup_words in text(setup_step(client, "validation", {"token": code}))
+
+    device = VoiceCallDevice.objects.get()
+    VoiceCallDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    client.logout()
+    voiceotp_rules_allow_another_call(voiceotp_gateway)
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    code = voiceotp_gateway.last_code(PHONE)
+    for _attempt in range(5):
+        login_step(client, "token", {"otp_token": wrong(code)})
+    assert login_words in text(login_step(client, "token", {"otp_token": code}))
+
+
+def voiceotp_rules_allow_another_call(gateway) -> None:
+    gateway.skip_cooldown(PHONE)
+
+
+@pytest.mark.parametrize("what", ["a wrong code", "an expired code"])
+def test_the_login_page_tells_a_refused_code_in_the_docs_words(client, user, device, voiceotp_gateway, what):
+    _setup_words, login_words = documented_two_factor_errors()[what]
+    login_step(client, "auth", {"username": "ana", "password": PASSWORD})
+    code = voiceotp_gateway.last_code(PHONE)
+    if what == "an expired code":
+        voiceotp_gateway.expire_code(PHONE)
+    else:
+        code = wrong(code)
+    assert login_words in text(login_step(client, "token", {"otp_token": code}))
 
 
 # -- the registry -----------------------------------------------------------------------------------

@@ -5,10 +5,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_POST
-from django_otp.admin import OTPAdminSite
 from two_factor.urls import urlpatterns as two_factor_urls
 
-from django_voiceotp.contrib.otp.admin import VoiceCallDeviceAdmin
+from django_voiceotp.contrib.otp.admin import OTPAdminSite, VoiceCallDeviceAdmin
 from django_voiceotp.contrib.otp.models import VoiceCallDevice
 
 otp_admin = OTPAdminSite(OTPAdminSite.name)

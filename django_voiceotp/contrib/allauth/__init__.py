@@ -30,3 +30,7 @@ FORMS: dict[str, str] = {
 
 ADAPTER = "django_voiceotp.contrib.allauth.adapter.VoiceCallAccountAdapter"
 """``ACCOUNT_ADAPTER`` for a site with no adapter of its own (others add ``VoiceCallAdapterMixin``)."""
+
+AUTHENTICATION_BACKEND = "django_voiceotp.contrib.allauth.auth_backends.AuthenticationBackend"
+"""In ``AUTHENTICATION_BACKENDS`` in place of allauth's: a number and a password find an account whose
+number is not verified yet, whose login then waits for a call's code."""

@@ -10,6 +10,7 @@ own user model overrides those four (``get_phone``, ``set_phone``, ``set_phone_v
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from ...services import InvalidPhone, normalize_phone
-from . import calls, slots
+from . import calls, errors, slots
 from .fields import PhoneNumberField
 from .models import AccountPhone
 
@@ -32,6 +33,10 @@ SENT_MESSAGES = {
     "account/messages/login_code_sent.txt": slots.LOGIN,
 }
 """allauth's "a code was sent" messages: each send ends with one, even a send it skipped."""
+UNVERIFIED_CLAIMS_TRIED = 5
+"""How many unverified claims on a number a password is tried against (newest first)."""
+VERIFIED_MESSAGE = "account/messages/phone_verified.txt"
+"""allauth's "you have verified phone number +84905123456": said here with the number masked."""
 
 
 def _login_flow(kwargs: dict[str, Any]) -> str:
@@ -42,6 +47,7 @@ class VoiceCallAdapterMixin:
     """allauth's phone verification by voice call. Mix in before the adapter class it extends."""
 
     request: HttpRequest | None
+    error_messages: dict[str, Any]
 
     def phone_form_field(self, **kwargs: Any) -> PhoneNumberField:
         return PhoneNumberField(**kwargs)
@@ -74,7 +80,8 @@ class VoiceCallAdapterMixin:
         message: str | None = None,
     ) -> None:
         """allauth's "a code was sent" becomes "we are calling", or nothing when the call was refused
-        (the refusal's own error message is shown instead)."""
+        (the refusal's own error message is shown instead); its "too many requests" after a refused
+        resend becomes that refusal's words."""
         flow = SENT_MESSAGES.get(message_template or "")
         phone = (message_context or {}).get("phone")
         if flow is not None and phone:
@@ -83,6 +90,11 @@ class VoiceCallAdapterMixin:
             if not calls.on_its_way(request, flow):
                 return
             message, message_template = _calling(phone), None
+        if message_template == VERIFIED_MESSAGE and (message_context or {}).get("phone"):
+            message, message_template = _verified(str((message_context or {})["phone"])), None
+        refused = calls.refusal(request)
+        if refused is not None and message is not None and message == self.error_messages["rate_limited"]:
+            message = errors.message(refused)
         super().add_message(  # type: ignore[misc]
             request, level, message_template, message_context, extra_tags, message
         )
@@ -124,6 +136,32 @@ class VoiceCallAdapterMixin:
         found = AccountPhone.objects.filter(phone=e164, verified=True).select_related("user").first()
         return found.user if found else None
 
+    def get_users_signing_in_by_phone(self, phone: str) -> list[Any]:
+        """The accounts a number and a password may sign in to (:mod:`.auth_backends`): its verified
+        holder; with none, the accounts that claim it unverified, newest first, a few at most (each
+        costs a password hash). Any of those then answers a call to the number before it is in."""
+        holder = self.get_user_by_phone(phone)
+        if holder is not None:
+            return [holder]
+        try:
+            e164 = normalize_phone(phone).e164
+        except InvalidPhone:
+            return []
+        claims = AccountPhone.objects.filter(phone=e164, verified=False).select_related("user")
+        return [claim.user for claim in claims.order_by("-pk")[:UNVERIFIED_CLAIMS_TRIED]]
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """allauth keys its failed-login limit on the e-mail or the user name; a number has neither,
+        so every number would share one key and a few wrong passwords anywhere would lock out every
+        login by number. The number is the key here."""
+        key = str(super()._get_login_attempts_cache_key(request, **credentials))  # type: ignore[misc]
+        phone = credentials.get("phone")
+        if not phone or credentials.get("email") or credentials.get("username"):
+            return key
+        with contextlib.suppress(InvalidPhone):
+            phone = normalize_phone(str(phone)).e164
+        return f"{key}phone:{phone}"
+
     def _request(self) -> HttpRequest:
         from allauth.core import context
 
@@ -133,12 +171,19 @@ class VoiceCallAdapterMixin:
         return request
 
 
-def _calling(phone: str) -> str:
+def _masked(phone: str) -> str:
     try:
-        shown = normalize_phone(phone).masked
+        return normalize_phone(phone).masked
     except InvalidPhone:
-        shown = phone
-    return gettext("We are calling %(phone)s. Answer and type the code you hear.") % {"phone": shown}
+        return ""
+
+
+def _calling(phone: str) -> str:
+    return gettext("We are calling %(phone)s. Answer and type the code you hear.") % {"phone": _masked(phone)}
+
+
+def _verified(phone: str) -> str:
+    return gettext("Your number %(phone)s is verified.") % {"phone": _masked(phone)}
 
 
 class VoiceCallAccountAdapter(VoiceCallAdapterMixin, DefaultAccountAdapter):  # type: ignore[misc]

@@ -4,8 +4,10 @@ A form that comes before a send places the call while it is validated (:func:`pl
 refusal raise, for the form to show. allauth then asks its adapter to send; the adapter hands over
 to :func:`deliver`, which adopts the call that form placed in the same request, or places one now
 when no form came first: a stage allauth starts by itself, or a resend through allauth's own resend
-control. A refusal there cannot raise (allauth's views would answer 500), so it becomes an error
-message on the page allauth shows next.
+control. A refusal of a resend raises allauth's own ``RateLimited``, which allauth's resend controls
+catch (its page, its headless endpoint) without counting the resend; a refusal anywhere else cannot
+raise (allauth's views would answer 500), so it becomes an error message on the page allauth shows
+next. Either way the refusal stays on the request (:func:`refusal`), for what answers it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.core.exceptions import RateLimited
 from django.contrib import messages
 from django.http import HttpRequest
 
@@ -43,7 +46,10 @@ class _ThisRequest:
     placed: dict[str, str] = field(default_factory=dict)
     """E.164 -> the challenge a form placed for it while this request was validated."""
     delivered: set[str] = field(default_factory=set)
-    refused: bool = False
+    refusal: VoiceOtpError | None = None
+    """Why the call this request asked for was not placed."""
+    resend: bool = False
+    """Set by a resend endpoint that posts no ``action`` (allauth's headless API)."""
 
 
 def _this_request(request: HttpRequest) -> _ThisRequest:
@@ -55,13 +61,27 @@ def _this_request(request: HttpRequest) -> _ThisRequest:
 
 
 def is_resend(request: HttpRequest) -> bool:
-    """allauth's resend control: its code pages post ``action=resend``."""
+    """allauth's resend control: its code pages post ``action=resend``; its headless endpoints are
+    marked by :func:`mark_resend`."""
+    if _this_request(request).resend:
+        return True
     return request.method == "POST" and request.POST.get("action") == "resend"
 
 
-def place(request: HttpRequest, flow: str, phone: str, *, user: Any = None) -> None:
-    """Call ``phone`` for ``flow`` now; raises the ``VoiceOtpError`` a form shows as its error."""
-    challenge = start_verification(phone, purpose=PURPOSES[flow], request=request, user=user)
+def mark_resend(request: HttpRequest) -> None:
+    _this_request(request).resend = True
+
+
+def refusal(request: HttpRequest) -> VoiceOtpError | None:
+    """The refusal of the call this request asked for, if it was refused."""
+    return _this_request(request).refusal
+
+
+def place(request: HttpRequest, flow: str, phone: str, *, user: Any = None, account: Any = None) -> None:
+    """Call ``phone`` for ``flow`` now; raises the ``VoiceOtpError`` a form shows as its error.
+    ``user``: an account the person proved; ``account``: one the number names (see
+    :func:`django_voiceotp.services.start_verification`)."""
+    challenge = start_verification(phone, purpose=PURPOSES[flow], request=request, user=user, account=account)
     _this_request(request).placed[challenge.phone] = str(challenge.pk)
 
 
@@ -81,12 +101,16 @@ def deliver(request: HttpRequest, flow: str, phone: str, *, account: bool, user:
         placed = this.placed.pop(e164, None)
         if placed is None:
             placed = _call(request, flow, e164, previous, user)
-    except VoiceOtpError as refusal:
-        this.refused = True
-        logger.info("allauth's %s call was refused: %s", flow, refusal.code)
+    except VoiceOtpError as refused:
+        this.refusal = refused
+        logger.info("allauth's %s call was refused: %s", flow, refused.code)
         if previous is None or previous.phone != e164:
             slots.keep(request, flow, slots.Slot(phone=e164, challenge=None, account=account))
-        messages.error(request, errors.message(refusal), fail_silently=True)
+        if is_resend(request):
+            # allauth counted the resend but has not stored it yet: its resend controls catch this,
+            # store nothing, and say so (the adapter puts this refusal's words in its message).
+            raise RateLimited() from None
+        messages.error(request, errors.message(refused), fail_silently=True)
         return False
     slots.keep(request, flow, slots.Slot(phone=e164, challenge=placed, account=account))
     return True
@@ -103,7 +127,7 @@ def on_its_way(request: HttpRequest, flow: str) -> bool:
         previous = slots.read(request, flow)
         if previous is not None:
             return deliver(request, flow, previous.phone, account=previous.account)
-    return not this.refused
+    return this.refusal is None
 
 
 def _call(request: HttpRequest, flow: str, e164: str, previous: slots.Slot | None, user: Any) -> str:
@@ -114,4 +138,6 @@ def _call(request: HttpRequest, flow: str, e164: str, previous: slots.Slot | Non
             return str(resend_call(previous.challenge, request=request).pk)
         except (Expired, NotFound, AlreadyVerified):
             pass
-    return str(start_verification(e164, purpose=PURPOSES[flow], request=request, user=user).pk)
+    # allauth names an account, but only a signed-in session proves it here (the request's user is
+    # the caller's lane then); the account is kept with the challenge for the admin.
+    return str(start_verification(e164, purpose=PURPOSES[flow], request=request, account=user).pk)

@@ -4,24 +4,38 @@ allauth's limits on top of this app's is a problem to hear about at ``manage.py 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from ...conf import get_settings, problems
+from .. import languages
 from . import FORMS
 from .adapter import VoiceCallAdapterMixin
 
 
 def register_all() -> None:
+    languages.register_all()
     register(check_allauth, Tags.security, "voiceotp")
 
 
 def check_allauth(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     from allauth.account import app_settings
 
-    found = [*_adapter(app_settings), *_forms(app_settings), *_rate_limits(app_settings)]
+    found = [
+        *_adapter(app_settings),
+        *_forms(app_settings),
+        *_rate_limits(app_settings),
+        *_enumeration(app_settings),
+        *_pages(),
+        *_backends(app_settings),
+        *_headless(),
+    ]
     if not problems():  # the core's checks report a broken VOICEOTP; its figures are read only when sound
         found.extend(_figures(app_settings))
     return found
@@ -82,17 +96,6 @@ def _rate_limits(app_settings: Any) -> list[CheckMessage]:
                 id="voiceotp_allauth.E003",
             )
         )
-    if app_settings.LOGIN_BY_CODE_MAX_RESEND_COUNT and app_settings.PREVENT_ENUMERATION:
-        found.append(
-            Error(
-                "ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND is on: allauth's resend of a login code to a number "
-                "no account has fails inside allauth (an AssertionError, a 500), and a resend control "
-                "that fails only for unknown numbers tells which numbers are known.",
-                hint="Leave ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND off: a person who missed the call logs "
-                "in again, which places a new call under this app's cooldown.",
-                id="voiceotp_allauth.E004",
-            )
-        )
     if limits.get("change_phone"):
         found.append(
             Warning(
@@ -103,6 +106,131 @@ def _rate_limits(app_settings: Any) -> list[CheckMessage]:
             )
         )
     return found
+
+
+def _enumeration(app_settings: Any) -> list[CheckMessage]:
+    """allauth controls that behave differently for a number with an account and one without."""
+    if not app_settings.PREVENT_ENUMERATION:
+        return []
+    found: list[CheckMessage] = []
+    if app_settings.LOGIN_BY_CODE_MAX_RESEND_COUNT:
+        found.append(
+            Error(
+                "ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND is on: allauth's resend of a login code to a number "
+                "no account has fails inside allauth (an AssertionError, a 500), and a resend control "
+                "that fails only for unknown numbers tells which numbers are known.",
+                hint="Leave ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND off: a person who missed the call logs "
+                "in again, which places a new call under this app's cooldown.",
+                id="voiceotp_allauth.E004",
+            )
+        )
+    if app_settings.PHONE_VERIFICATION_MAX_CHANGE_COUNT:
+        found.append(
+            Error(
+                "ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE is on: allauth offers to change the number "
+                "on the code page of a sign-up only when the number typed has no account yet, so the "
+                "page tells whether a number has an account.",
+                hint="Set ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = False: a person who typed a wrong "
+                "number cancels and signs up again; a signed-in person changes it at "
+                "/accounts/phone/change/.",
+                id="voiceotp_allauth.E005",
+            )
+        )
+    return found
+
+
+CALL_PAGES = (
+    "account/confirm_phone_verification_code.html",
+    "account/confirm_login_code.html",
+    "account/confirm_reauthentication_code.html",
+)
+"""allauth's code pages this app ships its own versions of."""
+
+
+def _pages() -> list[CheckMessage]:
+    """allauth's own code pages say "We've sent a code to +84905123456" (an SMS, the whole number)."""
+    import allauth
+
+    theirs = Path(allauth.__file__).resolve().parent
+    shown = []
+    for name in CALL_PAGES:
+        try:
+            origin = getattr(get_template(name), "origin", None)
+        except TemplateDoesNotExist:
+            continue
+        if origin is not None and Path(str(origin.name)).resolve().is_relative_to(theirs):
+            shown.append(name)
+    if not shown:
+        return []
+    return [
+        Warning(
+            f"allauth's own {', '.join(shown)} would be shown: they say a code was sent by SMS and show "
+            "the whole number.",
+            hint="List 'django_voiceotp.contrib.allauth' before 'allauth' in INSTALLED_APPS, so that "
+            "this app's versions of these pages come first.",
+            id="voiceotp_allauth.W005",
+        )
+    ]
+
+
+def _backends(app_settings: Any) -> list[CheckMessage]:
+    """A sign-up with a number and a password whose call was missed needs this app's backend to
+    log in again (allauth's finds verified numbers only, here)."""
+    from django.conf import settings
+
+    from .auth_backends import AuthenticationBackend
+
+    if not ("password1" in app_settings.SIGNUP_FIELDS and "phone" in app_settings.SIGNUP_FIELDS):
+        return []
+    for path in settings.AUTHENTICATION_BACKENDS:
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(backend, type) and issubclass(backend, AuthenticationBackend):
+            return []
+    return [
+        Warning(
+            "Sign-up takes a number and a password, but AUTHENTICATION_BACKENDS has no "
+            "django_voiceotp.contrib.allauth backend: a person who signed up and missed the call "
+            "could never log in again to answer a new one.",
+            hint="Put django_voiceotp.contrib.allauth.AUTHENTICATION_BACKEND in AUTHENTICATION_BACKENDS "
+            "in place of allauth's.",
+            id="voiceotp_allauth.W006",
+        )
+    ]
+
+
+def _headless() -> list[CheckMessage]:
+    """allauth's own headless views would check allauth's code, which is never sent."""
+    from django.apps import apps
+
+    if not apps.is_installed("allauth.headless"):
+        return []
+    from allauth.headless import app_settings as headless_settings
+
+    from .headless.views import ConfirmLoginCodeView
+
+    theirs = []
+    for client in headless_settings.CLIENTS:
+        try:
+            match = resolve(reverse(f"headless:{client}:account:confirm_login_code"))
+        except (NoReverseMatch, Resolver404):
+            continue  # the site serves no headless API for this client
+        view_class = getattr(match.func, "view_class", None)
+        if not (isinstance(view_class, type) and issubclass(view_class, ConfirmLoginCodeView)):
+            theirs.append(client)
+    if not theirs:
+        return []
+    return [
+        Error(
+            f"allauth's own headless API answers for the {' and '.join(theirs)} client: it places a call "
+            "and then checks allauth's own code, which is never sent, so every code is refused.",
+            hint="Include 'django_voiceotp.contrib.allauth.headless.urls' in place of "
+            "'allauth.headless.urls' (the same endpoints, this app's in front).",
+            id="voiceotp_allauth.E006",
+        )
+    ]
 
 
 def _figures(app_settings: Any) -> list[CheckMessage]:

@@ -1,68 +1,24 @@
 """allauth's forms, swapped in with ``ACCOUNT_FORMS``: a call placed while a form is validated, and a
-code checked by this app's rules.
-
-The forms that come before a send (sign-up, login by code, requesting a code, a changed number) place
-the call at the end of their validation, once every other field is right: a refused or unreachable
-number is then an error on the number's field, and nothing exists yet (no user at sign-up, no
-changed number). The forms that take a code check it against the challenge the flow's call belongs
-to; allauth's own code is never compared.
-"""
+code checked by this app's rules (:mod:`.mixins` says how)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar
+from typing import Any
 
-from allauth.account import app_settings
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
-from allauth.account.internal.flows.phone_verification import phone_already_exists
-from allauth.core import context
 from django import forms
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
-from ...services import VoiceOtpError, check_code
-from . import calls, errors, slots
-
-NO_CALL = _("No call was placed for this number. Ask for a new call.")
-NO_ACCOUNT = _("No account uses this number.")
-DIGITS_ONLY = _("The code is digits only.")
+from . import mixins, slots
 
 
-def _request() -> HttpRequest:
-    request = context.request
-    if request is None:
-        raise RuntimeError("allauth's forms run inside its AccountMiddleware's request context")
-    return request  # type: ignore[no-any-return]
+class SignupForm(mixins.CallsAtSignup, allauth_forms.SignupForm):  # type: ignore[misc]
+    pass
 
 
-class _PlacesCall:
-    """For a form whose validation ends with a call to the number it took."""
-
-    flow: ClassVar[str] = slots.PHONE
-    phone_field: ClassVar[str] = "phone"
-
-    def _place_call(self: Any, phone: str | None, *, user: Any = None) -> None:
-        if not phone or self.errors:
-            return
-        try:
-            calls.place(_request(), self.flow, phone, user=user)
-        except VoiceOtpError as refusal:
-            self.add_error(self.phone_field, errors.validation_error(refusal))
-
-
-class SignupForm(_PlacesCall, allauth_forms.SignupForm):  # type: ignore[misc]
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        honeypot = app_settings.SIGNUP_FORM_HONEYPOT_FIELD
-        if app_settings.PHONE_VERIFICATION_ENABLED and not (honeypot and cleaned.get(honeypot)):
-            self._place_call(cleaned.get("phone"))
-        return cleaned
-
-
-class LoginForm(_PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
-    """Login by phone: by code (the call placed here), or by password (no call at login)."""
+class LoginForm(mixins.PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
+    """Login by phone: by code (the call placed here), or by password (a call here only for a number
+    not verified yet, whose code allauth's login stage then asks for)."""
 
     flow = slots.LOGIN
     phone_field = "login"
@@ -80,85 +36,43 @@ class LoginForm(_PlacesCall, allauth_forms.LoginForm):  # type: ignore[misc]
         if not self.errors:
             credentials = self.user_credentials()
             if "password" not in credentials:
-                self._place_call(credentials.get("phone"), user=self.user)
+                # A typed number proves nothing yet: the call is served in the strangers' lane.
+                self._place_call(credentials.get("phone"), account=self.user)
+            else:
+                number = mixins.number_to_verify_at_login(self.user)
+                self._place_call(number, user=self.user, flow=slots.PHONE)
         return cleaned
 
-
-class RequestLoginCodeForm(_PlacesCall, allauth_forms.RequestLoginCodeForm):  # type: ignore[misc]
-    flow = slots.LOGIN
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        self._place_call(cleaned.get("phone"), user=getattr(self, "_user", None))
-        return cleaned
-
-
-class ChangePhoneForm(_PlacesCall, allauth_forms.ChangePhoneForm):  # type: ignore[misc]
-    """A new number: on the account page (signed in) or at the verification stage of a sign-up."""
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        request = _request()
-        if request.user.is_authenticated and not self.errors:
-            # allauth asks for reauthentication only after this form is valid; asked first here, so
-            # that no call is placed for a request allauth then suspends and replays.
-            from allauth.account.internal.flows.reauthentication import raise_if_reauthentication_required
-
-            raise_if_reauthentication_required(request, app="allauth.account")
-        self._place_call(cleaned.get("phone"), user=self.user)
-        return cleaned
-
-
-class _ChecksCode:
-    """For a form that takes the code a call read out."""
-
-    flow: ClassVar[str]
-
-    def clean_code(self: Any) -> str:
-        code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
-        if not code.isascii() or not code.isdigit():
-            raise forms.ValidationError(DIGITS_ONLY, code="invalid_code")
-        request = _request()
-        slot = slots.read(request, self.flow)
-        if slot is None or slot.challenge is None or not self._same_number(slot):
-            raise forms.ValidationError(NO_CALL, code="no_call")
+    def _clean_without_password(self, email: str | None, phone: str | None) -> dict[str, Any]:
+        """A login by code to a number: allauth's own, but for :func:`.mixins.account_asking_for_a_code`."""
+        if email or not phone:
+            cleaned: dict[str, Any] = super()._clean_without_password(email, phone)
+            return cleaned
         try:
-            check_code(slot.challenge, code, request=request)
-        except VoiceOtpError as refusal:
-            raise errors.validation_error(refusal) from None
-        if not slot.account:
-            self._no_account()
-        return code
-
-    def _same_number(self: Any, slot: slots.Slot) -> bool:
-        return True
-
-    def _no_account(self: Any) -> None:
-        """The right code of a call placed with no account behind it: only the person who holds the
-        number reads this, so it may say why nothing happens."""
-        raise forms.ValidationError(NO_ACCOUNT, code="no_account")
+            self.user = mixins.account_asking_for_a_code(phone)
+        except forms.ValidationError as refusal:
+            self.add_error("login", refusal)
+        return self.cleaned_data  # type: ignore[no-any-return]
 
 
-class VerifyPhoneForm(_ChecksCode, allauth_forms.VerifyPhoneForm):  # type: ignore[misc]
-    flow = slots.PHONE
-
-    def clean_code(self) -> str:
-        code = super().clean_code()
-        # The code was right; can the number be this account's? allauth's own check, which also says
-        # so to the holder of a number that has an account already (see ``_no_account``).
-        phone_already_exists(self.user, self.phone, always_raise=True)
-        return code
-
-    def _same_number(self, slot: slots.Slot) -> bool:
-        return bool(slot.phone == self.phone)
-
-    def _no_account(self) -> None:
-        pass
+class RequestLoginCodeForm(mixins.CallsForLoginCode, allauth_forms.RequestLoginCodeForm):  # type: ignore[misc]
+    pass
 
 
-class ConfirmLoginCodeForm(_ChecksCode, allauth_forms.ConfirmLoginCodeForm):  # type: ignore[misc]
-    flow = slots.LOGIN
+class ChangePhoneForm(mixins.CallsForNewNumber, allauth_forms.ChangePhoneForm):  # type: ignore[misc]
+    pass
 
 
-class ConfirmReauthenticationCodeForm(_ChecksCode, allauth_forms.ConfirmReauthenticationCodeForm):  # type: ignore[misc]
-    flow = slots.REAUTHENTICATE
+class VerifyPhoneForm(mixins.ChecksPhoneCode, allauth_forms.VerifyPhoneForm):  # type: ignore[misc]
+    pass
+
+
+class ConfirmLoginCodeForm(mixins.ChecksLoginCode, allauth_forms.ConfirmLoginCodeForm):  # type: ignore[misc]
+    pass
+
+
+class ConfirmReauthenticationCodeForm(
+    mixins.ChecksReauthenticationCode,
+    allauth_forms.ConfirmReauthenticationCodeForm,  # type: ignore[misc]
+):
+    pass

@@ -14,10 +14,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django_otp import admin as otp_admin
 from django_otp.admin import user_model_search_fields
 
 from ...admin.access import DeclaredLookupsMixin, can_open, can_see_full_phone, change_url, for_viewer
 from ...admin.display import EMPTY, describe_challenge
+from .forms import OTPAdminAuthenticationForm
 from .models import VoiceCallDevice
 
 MASKED_NUMBER = "masked_number"
@@ -72,3 +74,10 @@ class VoiceCallDeviceAdmin(DeclaredLookupsMixin, admin.ModelAdmin):  # type: ign
 
 
 admin.site.register(VoiceCallDevice, VoiceCallDeviceAdmin)
+
+
+class OTPAdminSite(otp_admin.OTPAdminSite):  # type: ignore[misc]
+    """django-otp's admin site for verified users, its login form keeping the typed token out of
+    error reports (:mod:`.forms`). Instantiate it as django-otp's: ``OTPAdminSite(OTPAdminSite.name)``."""
+
+    login_form = OTPAdminAuthenticationForm

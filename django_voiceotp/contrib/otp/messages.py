@@ -7,12 +7,27 @@ left, as the REST API's ``attempts_left`` does, so that nobody guesses their las
 from __future__ import annotations
 
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from ...exceptions import InvalidCode, VoiceOtpError
+from ...exceptions import AlreadyVerified, InvalidCode, Locked, VoiceOtpError
+
+LOCKED = _("Too many wrong codes. Ask for a new call.")
+"""A locked code: a device's next step is a new call (the rules' words speak of a new verification)."""
+USED = _("That call's code was already used. Ask for a new call.")
+"""The device's latest call was verified already: its code was typed, or no newer call was placed."""
+NOT_PLACED = _("No call could be placed for this code. Ask for a new call.")
+"""A code typed for the device's latest call, which the gateway did not place."""
+ASK_AGAIN = _("Ask for a new call.")
+"""Why no call is on its way, on a page shown again after a call that could not be placed."""
 
 
 def refusal(error: VoiceOtpError) -> str:
-    """The sentence for ``error``: its detail, with the tries left for a wrong code."""
+    """The sentence for ``error``: its detail, with the tries left for a wrong code, and in a device's
+    terms (calls) for a locked or used code."""
+    if isinstance(error, Locked):
+        return str(LOCKED)
+    if isinstance(error, AlreadyVerified):
+        return str(USED)
     if isinstance(error, InvalidCode) and "attempts_left" in error.extra:
         left = int(error.extra["attempts_left"])
         return ngettext(

@@ -76,6 +76,9 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
     refusal: services.VoiceOtpError | None = None
     """Why the latest :meth:`generate_challenge` or :meth:`verify_token` on this instance failed (not
     a field); None after a success."""
+    call_refusal: services.VoiceOtpError | None = None
+    """Why the latest :meth:`generate_challenge` on this instance placed no call (not a field); None
+    when it placed one or was not asked: what a page says about the call, whatever a code did since."""
 
     class Meta:
         verbose_name = _("voice call device")
@@ -110,7 +113,7 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         Raises the rules' refusal (:class:`~django_voiceotp.services.VoiceOtpError`), which is also
         kept in :attr:`refusal`. An unsaved device is saved first: its challenges need its id.
         """
-        self.refusal = None
+        self.refusal = self.call_refusal = None
         if self.pk is None:
             self.save()
         try:
@@ -118,26 +121,31 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
                 self.number, purpose=self.purpose, user=self.user, **self._caller()
             )
         except services.VoiceOtpError as exc:
-            self.refusal = exc
+            self.refusal = self.call_refusal = exc
             self._follow_failed_call()
             raise
         self._point_to(challenge)
         return challenge
 
     def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
-        """Not while the latest call's resend cooldown runs, in ``CooldownMixin``'s shape.
+        """Not while the latest call's resend cooldown runs and its code can still be typed, in
+        ``CooldownMixin``'s shape.
 
         The rules hold the cooldown per number across every purpose; this answers from the device's
         own latest challenge, so it may allow a call the rules then refuse (``generate_challenge``
-        says so). A challenge whose call failed leaves no cooldown to wait for, nor does one for a
-        number the device no longer has.
+        says so). Only a code still waiting to be typed is worth waiting for: a challenge verified
+        (the setup a moment ago, the previous login), locked, expired, replaced or whose call failed
+        leaves the decision to the rules, which give a verified number its cooldown back; so does
+        one for a number the device no longer has.
         """
         challenge = self._latest_challenge()
+        now = timezone.now()
         if (
             challenge is not None
-            and challenge.status != ChallengeStatus.FAILED
+            and challenge.status == ChallengeStatus.PENDING
+            and challenge.expires_at > now
             and challenge.phone == self._e164()
-            and timezone.now() < challenge.resend_available_at
+            and now < challenge.resend_available_at
         ):
             return False, {
                 "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
@@ -150,13 +158,25 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         """Place the call; the message for the person either way (``OTP Challenge: {0}``)."""
         allowed, data = self.generate_is_allowed()
         if not allowed:
-            self.refusal = _cooldown(data["next_generation_at"] if data else timezone.now())
+            until = data["next_generation_at"] if data else timezone.now()
+            self.refusal = self.call_refusal = _cooldown(until)
             return messages.challenge_message(self.masked_number, self.refusal)
         try:
             self.place_call()
         except services.VoiceOtpError as exc:
             return messages.challenge_message(self.masked_number, exc)
         return messages.challenge_message(self.masked_number)
+
+    def why_no_call(self) -> services.VoiceOtpError | None:
+        """Why no call is on its way for the code a page asks for: the refusal of this instance's
+        latest :meth:`generate_challenge`, or, when it was not asked (a page shown again after a
+        code was typed), the device's latest call if the gateway could not place it."""
+        if self.call_refusal is not None:
+            return self.call_refusal
+        challenge = self._latest_challenge()
+        if challenge is not None and challenge.status == ChallengeStatus.FAILED and self._is_own(challenge):
+            return services.Expired(messages.ASK_AGAIN)
+        return None
 
     # -- the codes ---------------------------------------------------------------------------------
 
@@ -172,6 +192,8 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         try:
             code = _digits(token)
             challenge = self._own_challenge()
+            if challenge.status == ChallengeStatus.FAILED:
+                raise services.Expired(messages.NOT_PLACED)
             verification = services.check_code(challenge.pk, code, **self._caller())
         except services.VoiceOtpError as exc:
             self.refusal = exc
@@ -188,7 +210,7 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         """
         challenge = self._latest_challenge()
         if challenge is not None and challenge.status == ChallengeStatus.LOCKED:
-            return False, {"error_message": services.Locked.default_detail}
+            return False, {"error_message": messages.LOCKED}
         allowed: tuple[bool, dict[str, Any] | None] = super().verify_is_allowed()
         return allowed
 
@@ -217,14 +239,12 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
     def _own_challenge(self) -> OtpChallenge:
         """The latest challenge, if it is still this device's: its purpose and the device's number."""
         challenge = self._latest_challenge()
-        if (
-            challenge is None
-            or self.pk is None
-            or challenge.purpose != self.purpose
-            or challenge.phone != self._e164()
-        ):
+        if challenge is None or not self._is_own(challenge):
             raise services.NotFound(NO_CALL_YET)
         return challenge
+
+    def _is_own(self, challenge: OtpChallenge) -> bool:
+        return self.pk is not None and challenge.purpose == self.purpose and challenge.phone == self._e164()
 
     def _e164(self) -> str | None:
         """The number in E.164, however it was written; None when it is no number to call."""

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from two_factor.forms import AuthenticationTokenForm
 
 from ... import services
+from ..hidden import HidesWhileValidating, hide_post_fields
 from ..otp import messages
 from ..otp.models import VoiceCallDevice
 
@@ -48,7 +49,7 @@ class PhoneNumberForm(forms.Form):
             raise ValidationError(str(exc.detail), code=exc.code) from None
 
 
-class CallValidationForm(forms.Form):
+class CallValidationForm(HidesWhileValidating, forms.Form):
     """The setup wizard's last step: the code the call read out, checked against that call.
 
     The wizard places the call just before it shows this form; when no call could be placed, the
@@ -59,15 +60,16 @@ class CallValidationForm(forms.Form):
     idempotent = False
     """A code verifies once: the wizard must not check it a second time when it finishes."""
 
-    def __init__(self, device: VoiceCallDevice, **kwargs: Any) -> None:
+    def __init__(self, device: VoiceCallDevice, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.device = device
-        if device.refusal is None:
+        hide_post_fields(request, self.add_prefix("token"))  # the setup wizard's view marks none
+        if device.why_no_call() is None:
             self.fields["token"].help_text = messages.call_notice(device.masked_number)
 
     def non_field_errors(self) -> ErrorList:
-        if not self.is_bound and self.device.refusal is not None:
-            notice = messages.call_notice(self.device.masked_number, self.device.refusal)
+        if not self.is_bound and self.device.call_refusal is not None:
+            notice = messages.call_notice(self.device.masked_number, self.device.call_refusal)
             return self.error_class([notice], error_class="nonfield", renderer=self.renderer)
         return super().non_field_errors()
 
@@ -81,7 +83,7 @@ class CallValidationForm(forms.Form):
         return token
 
 
-class CallTokenForm(AuthenticationTokenForm):  # type: ignore[misc]  # django-two-factor-auth ships no types
+class CallTokenForm(HidesWhileValidating, AuthenticationTokenForm):  # type: ignore[misc]  # no types
     """The login wizard's token step for a voice call device.
 
     django-otp's form logic checks the code (``verify_is_allowed``, then ``verify_token``); a
@@ -95,6 +97,7 @@ class CallTokenForm(AuthenticationTokenForm):  # type: ignore[misc]  # django-tw
 
     def __init__(self, user: Any, initial_device: Any, request: HttpRequest | None = None, **kwargs: Any):
         super().__init__(user, initial_device, **kwargs)
+        hide_post_fields(request, self.add_prefix("otp_token"))
         if request is not None and isinstance(initial_device, VoiceCallDevice):
             initial_device.request = request
 

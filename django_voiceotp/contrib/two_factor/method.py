@@ -64,4 +64,4 @@ class VoiceCallMethod(MethodBase):  # type: ignore[misc]  # django-two-factor-au
 
     def get_verbose_action(self, device: VoiceCallDevice) -> str:
         """Above the login wizard's code input: the call on its way, or why none was placed."""
-        return messages.call_notice(device.masked_number, device.refusal)
+        return messages.call_notice(device.masked_number, device.why_no_call())
