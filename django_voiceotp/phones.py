@@ -36,7 +36,8 @@ CALLABLE_TYPES = frozenset(
 )
 
 _LEGACY_LOCAL = re.compile(r"0(1\d\d)(\d{7})")
-_LEGACY_INTL = re.compile(r"(?:\+|00)?84(1\d\d)(\d{7})")
+_LEGACY_INTL = re.compile(r"(?:\+|00)84(1\d\d)(\d{7})")
+_LEGACY_BARE = re.compile(r"84(1\d\d)(\d{7})")
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _VN_E164 = re.compile(r"\+84[2-9][0-9]{8,9}")
 
@@ -68,8 +69,14 @@ class Phone:
         return mask(self.national)
 
 
-def _convert_legacy(compact: str) -> str:
-    for pattern, prefix in ((_LEGACY_LOCAL, "0"), (_LEGACY_INTL, "+84")):
+def _convert_legacy(compact: str, *, local_forms: bool = True) -> str:
+    """An old 11-digit Vietnamese mobile number in its 10-digit form. ``local_forms``: also the forms
+    without a country code (``0168...``, ``84168...``), which are Vietnamese only where Vietnam is the
+    default region: elsewhere ``0162 2823619`` is a German mobile number, not a retired Viettel one."""
+    patterns = [(_LEGACY_INTL, "+84")]
+    if local_forms:
+        patterns += [(_LEGACY_LOCAL, "0"), (_LEGACY_BARE, "+84")]
+    for pattern, prefix in patterns:
         match = pattern.fullmatch(compact)
         if match:
             new = LEGACY_VN_PREFIXES.get(match[1])
@@ -87,7 +94,7 @@ def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ..
         raise UncallableNumber("too long to be a phone number")
     compact = _SEPARATORS.sub("", raw.strip())
     if default_region == "VN" or "VN" in allowed_regions:
-        compact = _convert_legacy(compact)
+        compact = _convert_legacy(compact, local_forms=default_region == "VN")
     try:
         number = phonenumbers.parse(compact, default_region)
     except NumberParseException:
@@ -152,7 +159,8 @@ def national_from_e164(e164: str) -> str:
 def search_forms(text: str, default_region: str) -> list[str]:
     """Every stored form a person may have meant by ``text``: used by the admin's search box."""
     try:
-        number = phonenumbers.parse(_convert_legacy(_SEPARATORS.sub("", text.strip())), default_region)
+        compact = _convert_legacy(_SEPARATORS.sub("", text.strip()), local_forms=default_region == "VN")
+        number = phonenumbers.parse(compact, default_region)
     except (NumberParseException, UncallableNumber):
         return []
     return [phonenumbers.format_number(number, PhoneNumberFormat.E164)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import urllib.request
 
@@ -10,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
+
+from django_voiceotp.simulator.server import is_loopback_host
 
 
 @ensure_csrf_cookie
@@ -38,10 +41,22 @@ def _account_phone(request: HttpRequest) -> str:
     return normalize_phone(held[0]).masked if held else request.user.get_username()
 
 
+def _from_this_machine(request: HttpRequest) -> bool:
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return client.is_loopback and is_loopback_host(request.headers.get("Host", "").split(",")[:1])
+
+
 @require_GET
 def simulator_calls(request: HttpRequest) -> JsonResponse:
     """The calls the simulator placed, with the code it 'read out', fetched server-side so the demo
-    page works wherever the browser is. Only in the demo: with a real gateway there is no such list."""
+    page works in the browser. Only in the demo, and only to this machine: the list relays every code,
+    so a request from another address, or one whose Host names anything but this machine (a DNS
+    rebinding page, a proxy in front), gets a 403 and no codes."""
+    if not _from_this_machine(request):
+        return JsonResponse({"error": "the demo lists the codes only to this machine"}, status=403)
     base = getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", "")
     if not base:
         return JsonResponse({"calls": [], "simulator": False})

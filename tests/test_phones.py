@@ -91,3 +91,13 @@ def test_the_api_refuses_an_extension_and_dials_nothing(simulator, api, raw):
     assert response.json()["code"] == "invalid_phone"
     assert "extension" in response.json()["detail"]
     assert simulator.count("postSMS") == 0
+
+
+def test_the_old_vietnamese_rewrite_leaves_other_countries_numbers_alone():
+    """0162 2823619 is a German mobile number where Germany is the default region, not a retired
+    Viettel one (it was called as +84322823619)."""
+    number = parse_phone("0162 2823619", default_region="DE", allowed_regions=("DE", "VN"))
+    assert number.e164 == "+491622823619"
+    # Written with Vietnam's country code, the old form is still Vietnam's, and converted.
+    converted = parse_phone("+84 162 282 3619", default_region="DE", allowed_regions=("DE", "VN"))
+    assert converted.e164 == "+84322823619"

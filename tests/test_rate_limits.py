@@ -188,3 +188,11 @@ def test_an_admission_gives_the_cooldown_back_on_any_way_out_unless_kept(db):
     with pytest.raises(RateLimited) as held, ratelimits.cooldown("+84361234567", 60):
         pass
     assert 1 <= held.value.retry_after <= 60
+
+
+def test_switching_django_ratelimit_off_leaves_the_apps_limits_on(simulator, api, settings):
+    """RATELIMIT_ENABLE is django-ratelimit's switch, which sites turn off for their own views."""
+    settings.RATELIMIT_ENABLE = False
+    with limits(request_per_phone="1/10m"):
+        assert start(api).status_code == 201
+        assert_limited(start(api, purpose="signup"))

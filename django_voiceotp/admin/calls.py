@@ -89,7 +89,10 @@ class VoiceCallAdmin(
     list_select_related = ("challenge",)
     list_filter = ("status", SendCodeFilter)
     search_fields = ("request_id",)
-    search_help_text = _("A number in any form, its last digits, or a request id.")
+    search_help_text = _(
+        "A number in any form, its last digits, or a request id (a whole number needs the permission "
+        "to see whole numbers)."
+    )
     date_hierarchy = "created_at"
     exclude = ("sent_digest",)
     fields = (
@@ -126,7 +129,7 @@ class VoiceCallAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        numbers = phone_search(term, fragments=can_see_full_phone(request))
+        numbers = phone_search(term, whole_numbers=can_see_full_phone(request))
         return queryset.filter(numbers | Q(request_id=term[:100])), False
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:

@@ -88,7 +88,8 @@ class OtpChallengeAdmin(
     list_filter = ("status", "call_status", "purpose", ("created_at", admin.DateFieldListFilter))
     search_fields = ("phone",)  # shows the search box; get_search_results does the matching
     search_help_text = _(
-        "A number in any form (0912345678, +84 912 345 678), its last digits, a challenge or request id."
+        "A number in any form (0912345678, +84 912 345 678), its last digits, a challenge or request id "
+        "(a whole number needs the permission to see whole numbers)."
     )
     date_hierarchy = "created_at"
     exclude = ("code_hash", "code_salt")
@@ -160,7 +161,7 @@ class OtpChallengeAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        found = phone_search(term, fragments=can_see_full_phone(request))
+        found = phone_search(term, whole_numbers=can_see_full_phone(request))
         with contextlib.suppress(ValueError):
             found |= Q(pk=uuid.UUID(term))
         if len(term) <= 100:

@@ -81,7 +81,9 @@ class ChallengeListView(VoiceOtpView):
         body = CHALLENGE_REQUEST.read(request.data)
 
         def start() -> dict[str, Any]:
-            challenge = services.start_verification(body["phone"], purpose=body["purpose"], request=request)
+            challenge = services.start_verification(
+                body["phone"], purpose=body["purpose"], request=request, integrations=False
+            )
             return CHALLENGE.shape(challenge)
 
         return self.answer(start, status_code=status.HTTP_201_CREATED)
@@ -90,7 +92,7 @@ class ChallengeListView(VoiceOtpView):
 class ChallengeDetailView(VoiceOtpView):
     @document("read")
     def get(self, request: Request, pk: str) -> Response:
-        return self.answer(lambda: CHALLENGE.shape(services.refresh_challenge(pk)))
+        return self.answer(lambda: CHALLENGE.shape(services.refresh_challenge(pk, integrations=False)))
 
 
 @method_decorator(sensitive_post_parameters("code"), name="dispatch")
@@ -101,7 +103,7 @@ class ChallengeVerifyView(VoiceOtpView):
         body = VERIFY.read(request.data)
 
         def check() -> dict[str, Any]:
-            verification = services.check_code(pk, body["code"], request=request)
+            verification = services.check_code(pk, body["code"], request=request, integrations=False)
             # VerifiedSerializer's shape (the schema documents it), built without instantiating it.
             return {
                 "verified": True,
@@ -115,7 +117,9 @@ class ChallengeVerifyView(VoiceOtpView):
 class ChallengeResendView(VoiceOtpView):
     @document("resend")
     def post(self, request: Request, pk: str) -> Response:
-        return self.answer(lambda: CHALLENGE.shape(services.resend_call(pk, request=request)))
+        return self.answer(
+            lambda: CHALLENGE.shape(services.resend_call(pk, request=request, integrations=False))
+        )
 
 
 class UnknownPathView(VoiceOtpView):

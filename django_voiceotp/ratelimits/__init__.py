@@ -21,11 +21,10 @@ from types import TracebackType
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.utils.translation import ngettext_lazy
-from django_ratelimit.core import get_usage
 
 from ..conf import get_settings
 from ..exceptions import RateLimited
-from .counters import GROUP_PREFIX, Counter, Step, Usage, cooldown_key
+from .counters import Counter, Step, Usage, cooldown_key
 from .redis import counters_for
 
 __all__ = [
@@ -174,20 +173,24 @@ def admit(
 
 
 def _apply_through_the_cache_api(counter: Counter) -> int:
-    usage = get_usage(
-        None,
-        group=GROUP_PREFIX + counter.step.name,
-        key=lambda group, request: counter.step.value,
-        rate=counter.rate,
-        increment=counter.step.count,
-    )
-    if usage is None:
-        return 0
-    if usage["should_limit"] and usage["limit"] == 0:  # django-ratelimit's answer when the cache failed
+    """Count one step with the cache's ``add`` and ``incr`` on django-ratelimit's key, as its
+    ``get_usage`` does, but whatever its ``RATELIMIT_ENABLE`` and ``RATELIMIT_FAIL_OPEN`` say: a cache
+    that fails raises, and the request is refused (:class:`_FailingClosed`)."""
+    _, cache = _limits_cache()
+    if not counter.step.count:
+        count = cache.get(counter.cache_key, 0)
+    elif cache.add(counter.cache_key, 1, counter.ttl):
+        count = 1
+    else:
+        try:
+            count = cache.incr(counter.cache_key)
+        except ValueError:  # the window ended between the two: this event opens the next one
+            count = 1 if cache.add(counter.cache_key, 1, counter.ttl) else cache.incr(counter.cache_key)
+    if not isinstance(count, int):
         raise RateLimited(CACHE_DOWN_RETRY_AFTER)
-    if counter.spent(usage["count"]):
+    if counter.spent(count):
         _refuse(counter)
-    return int(usage["count"])
+    return count
 
 
 def _refuse_while_held(keys: Sequence[str]) -> None:

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, guards, ratelimits, store
 from ..conf import VoiceOtpSettings, get_settings
-from ..exceptions import Expired, RateLimited
+from ..exceptions import Expired, InvalidRequest, RateLimited
 from ..gateways import repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
@@ -25,8 +25,10 @@ from . import budgets, calls, states
 from .caller import UNSET, Caller, Standing, caller
 from .numbers import normalize_phone
 from .outcomes import Outcome
+from .purposes import owned_by_an_integration
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
+INTEGRATIONS_OWN_IT = _("This purpose belongs to one of the site's sign-in integrations: choose another.")
 
 
 def start_verification(
@@ -37,6 +39,7 @@ def start_verification(
     client_ip: Any = UNSET,
     user: Any = None,
     account: Any = None,
+    integrations: bool = True,
 ) -> OtpChallenge:
     """Start a challenge for ``phone`` and call it with a fresh code.
 
@@ -52,6 +55,8 @@ def start_verification(
     """
     who = caller(request, client_ip, user)
     values = get_settings()
+    if not integrations and owned_by_an_integration(purpose):
+        raise InvalidRequest(INTEGRATIONS_OWN_IT, errors={"purpose": [str(INTEGRATIONS_OWN_IT)]})
     number = normalize_phone(phone, values)
     standing = who.standing(number.e164)
     with budgets.for_a_request(who, standing, values) as admission:
@@ -140,12 +145,15 @@ def _new_challenge(
 _new_challenge = sensitive_variables("code")(_new_challenge)
 
 
-def resend_call(challenge_id: Any, *, request: Any = None, client_ip: Any = UNSET) -> OtpChallenge:
-    """Call again with a new code; the old code dies at once. An expired code may be resent."""
+def resend_call(
+    challenge_id: Any, *, request: Any = None, client_ip: Any = UNSET, integrations: bool = True
+) -> OtpChallenge:
+    """Call again with a new code; the old code dies at once. An expired code may be resent. Without
+    ``integrations`` (the REST API), a challenge an integration owns is ``NotFound``."""
     who = caller(request, client_ip)
     values = get_settings()
     who.limit("resend_per_ip")
-    challenge = states.get_challenge(challenge_id, for_write=True)
+    challenge = states.get_challenge(challenge_id, for_write=True, integrations=integrations)
     states.refuse_unless_resendable(challenge)
     number = normalize_phone(challenge.phone, values)
     if challenge.sends >= challenge.max_sends:

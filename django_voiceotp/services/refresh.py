@@ -17,10 +17,10 @@ from . import calls, states
 logger = logging.getLogger("django_voiceotp")
 
 
-def refresh_challenge(challenge_id: Any) -> OtpChallenge:
+def refresh_challenge(challenge_id: Any, *, integrations: bool = True) -> OtpChallenge:
     """The challenge, its call status first refreshed from the gateway when it is stale (see
     :func:`_refresh_on_read`); ``NotFound`` when there is none. ``read_challenge`` is its older name."""
-    challenge = states.get_challenge(challenge_id)
+    challenge = states.get_challenge(challenge_id, integrations=integrations)
     if challenge.call_status in OPEN_CALL_STATUSES and _refresh_on_read(challenge):
         challenge.refresh_from_db()
     return challenge

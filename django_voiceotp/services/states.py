@@ -11,14 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from .. import store
 from ..exceptions import AlreadyVerified, Expired, Locked, NotFound
 from ..models import ChallengeStatus, OtpChallenge
+from .purposes import owned_by_an_integration
 
 REPLACED = _("A newer code was sent to this number. Use the latest one.")
 
 
-def get_challenge(challenge_id: Any, *, for_write: bool = False) -> OtpChallenge:
-    """The challenge, or ``NotFound`` (also for an id that is not a challenge id at all)."""
-    challenge = store.read_challenge(challenge_id, for_write=for_write)
-    if challenge is None:
+def get_challenge(challenge_id: Any, *, for_write: bool = False, integrations: bool = True) -> OtpChallenge:
+    """The challenge, or ``NotFound`` (also for an id that is not a challenge id at all, and, unless
+    ``integrations``, for a challenge an integration owns: see :mod:`.purposes`)."""
+    return found_or_refused(
+        store.read_challenge(challenge_id, for_write=for_write), integrations=integrations
+    )
+
+
+def found_or_refused(challenge: OtpChallenge | None, *, integrations: bool) -> OtpChallenge:
+    if challenge is None or (not integrations and owned_by_an_integration(challenge.purpose)):
         raise NotFound()
     return challenge
 

@@ -31,7 +31,9 @@ class Verification:
     token: str
 
 
-def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: Any = UNSET) -> Verification:
+def check_code(
+    challenge_id: Any, code: str, *, request: Any = None, client_ip: Any = UNSET, integrations: bool = True
+) -> Verification:
     """Check ``code`` against the challenge; a right code verifies it exactly once.
 
     Every guess is judged by one compare-and-set ``UPDATE``: it changes the row only if the row is
@@ -40,7 +42,8 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
     number of parallel guesses, then, each judged one moves the count by exactly one, at most
     ``max_attempts`` are judged, and one right guess verifies; a guess that finds the row changed
     reads it again and is judged against what it became. When the update matches, the row's new
-    state is known without reading it back: two statements, right or wrong.
+    state is known without reading it back: two statements, right or wrong. Without ``integrations``
+    (the REST API), a challenge an integration owns is ``NotFound``.
 
     The lane's failure budget (``verify_failures_per_phone``, :mod:`.budgets`) is spent *before* the
     guess is judged, and given back unless the guess is judged wrong: parallel guesses spread over the
@@ -48,11 +51,13 @@ def check_code(challenge_id: Any, code: str, *, request: Any = None, client_ip: 
     wrong guess locks its challenge: one guess per call.
     """
     who = caller(request, client_ip)
-    found = store.read_challenge(challenge_id, for_write=True)
-    if found is None:
+    try:
+        challenge = states.found_or_refused(
+            store.read_challenge(challenge_id, for_write=True), integrations=integrations
+        )
+    except NotFound:
         who.limit("verify_per_ip")  # an unknown id counts against the caller too
-        raise NotFound()
-    challenge = found
+        raise
     standing = Standing.of_owner(challenge.owner, challenge.phone)
     reservation = budgets.for_a_guess(who, standing)
     judged_wrong = False

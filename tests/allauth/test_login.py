@@ -133,3 +133,20 @@ def test_an_unverified_number_signs_no_one_in(client, voiceotp_gateway):
     answer = type_code(client, voiceotp_gateway.last_code(PHONE), CONFIRM_LOGIN_CODE)
     assert field_errors(answer, "code") == ["No account uses this number."]
     assert signed_in_user(client) == "anonymous"
+
+
+def test_a_stranger_starting_a_login_for_the_number_leaves_the_holders_code_alive(
+    client, voiceotp_gateway, member
+):
+    """Through allauth's own page, from another browser: one live code per number, purpose and
+    caller, so the holder's code still signs in."""
+    from django.test import Client
+
+    assert log_in(client, REMOTE_ADDR="203.0.113.10").status_code == 302
+    holders_code = voiceotp_gateway.calls_to(PHONE)[0].code
+    voiceotp_gateway.skip_cooldown(PHONE)
+    stranger = Client()
+    assert log_in(stranger, REMOTE_ADDR="198.51.100.20").status_code == 302
+    assert len(voiceotp_gateway.calls_to(PHONE)) == 2
+    assert type_code(client, holders_code, CONFIRM_LOGIN_CODE).status_code == 302
+    assert signed_in_user(client) == f"signed in: {member.pk}"
