@@ -1,157 +1,31 @@
-"""The one reader of ``settings.VOICEOTP``.
-
-Everything else asks :func:`get_settings` for a typed, validated snapshot. It is rebuilt whenever Django
-says a setting changed (``override_settings`` in tests), and read lazily, so importing the app never
-touches settings. Every problem names the key and what it accepts, because the person reading it is
-configuring a site, not debugging this app.
-"""
+"""Reading ``VOICEOTP``: each key checked against what it accepts, every problem collected in one pass."""
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import re
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-DEFAULT_BACKEND = "django_voiceotp.gateways.onsms.OnSmsGateway"
-GATEWAY_KEYS = ("BACKEND", "OPTIONS")
-LEGACY_GATEWAY_KEYS = ("BASE_URL", "USERNAME", "PASSWORD", "KEY", "SENDER")
-"""The operator's options as they were first spelled, at the top of ``VOICEOTP``: still read, as
-options of the default backend (``GATEWAY["OPTIONS"]`` is where they live now)."""
-
-DEFAULT_RATE_LIMITS: dict[str, str | None] = {
-    "request_per_ip": "20/h",
-    "request_per_phone": "3/10m",
-    "calls_per_phone": "10/d",
-    "verify_per_ip": "60/h",
-    "resend_per_ip": "20/h",
-    "verify_failures_per_phone": "20/d",
-}
-"""The per-number limits count per lane (see ``docs/security.md``): ``request_per_phone`` and
-``calls_per_phone`` (calls until the number verifies, started over by a right code) per caller,
-``verify_failures_per_phone`` per lane, slowing rather than refusing once spent."""
-
-RELAXED = "relaxed"
-RELAXED_RATE_LIMITS: dict[str, str | None] = {
-    "request_per_ip": "1000/h",
-    "request_per_phone": "30/10m",
-    "calls_per_phone": "1000/d",
-    "verify_per_ip": "3000/h",
-    "resend_per_ip": "1000/h",
-    "verify_failures_per_phone": "1000/d",
-}
-"""``RATE_LIMITS = "relaxed"``: room to try the API by hand in development. Taken only while ``DEBUG``
-is on; with ``DEBUG`` off the defaults hold and ``voiceotp.W005`` says so."""
-
-PREFIX_GUARD_KEYS = (
-    "min_calls",
-    "max_unverified_ratio",
-    "window",
-    "first_block_for",
-    "block_for",
-    "prefix_digits",
+from .values import (
+    DEFAULT_BACKEND,
+    DEFAULT_RATE_LIMITS,
+    DEFAULTS,
+    GATEWAY_KEYS,
+    LEGACY_GATEWAY_KEYS,
+    PREFIX_GUARD_KEYS,
+    RELAXED,
+    RELAXED_RATE_LIMITS,
+    GatewayConfig,
+    PrefixGuard,
+    SettingProblem,
+    VoiceOtpSettings,
 )
 
-DEFAULTS: dict[str, Any] = {
-    "GATEWAY": {"BACKEND": DEFAULT_BACKEND, "OPTIONS": {}},
-    "BASE_URL": None,
-    "USERNAME": None,
-    "PASSWORD": None,
-    "KEY": None,
-    "SENDER": None,
-    "CODE_LENGTH": 6,
-    "CODE_TTL": 300,
-    "MAX_ATTEMPTS": 5,
-    "MAX_SENDS": 3,
-    "RESEND_COOLDOWN": 60,
-    "REPEAT_WINDOW": None,
-    "RATE_LIMITS": DEFAULT_RATE_LIMITS,
-    "TIMEOUT": (3.05, 15),
-    "DEFAULT_REGION": "VN",
-    "BALANCE_CACHE_TTL": 60,
-    "LOW_BALANCE": 0,
-    "ALLOWED_REGIONS": ["VN"],
-    "DAILY_CALL_LIMIT": None,
-    "PREFIX_GUARD": None,
-    "CACHE": "default",
-    "TRUSTED_PROXY_HEADER": None,
-    "TOKEN_MAX_AGE": 600,
-    "POLL_ON_READ_INTERVAL": 5,
-    "POLL_TASK_INTERVAL": 10,
-    "AUTHENTICATION_CLASSES": ("rest_framework.authentication.SessionAuthentication",),
-}
-
 _RATE = re.compile(r"\d+/\d*[smhd]")
-
-
-@dataclass(frozen=True)
-class SettingProblem:
-    key: str
-    message: str
-
-
-@dataclass(frozen=True)
-class PrefixGuard:
-    min_calls: int
-    max_unverified_ratio: float
-    window: int
-    block_for: int
-    """The longest a block lasts: a prefix blocked again while pumping resumes waits twice as long."""
-    prefix_digits: int
-    first_block_for: int = 900
-    """How long a prefix's first block lasts."""
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    """``VOICEOTP["GATEWAY"]``: the backend's dotted path and its options (which may hold credentials:
-    never shown by ``repr``)."""
-
-    BACKEND: str
-    OPTIONS: Mapping[str, Any] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class VoiceOtpSettings:
-    """A validated snapshot of ``settings.VOICEOTP`` with defaults filled in."""
-
-    GATEWAY: GatewayConfig
-    CODE_LENGTH: int
-    CODE_TTL: int
-    MAX_ATTEMPTS: int
-    MAX_SENDS: int
-    RESEND_COOLDOWN: int
-    REPEAT_WINDOW: int | None
-    """Seconds; None means the gateway backend's own window (see :func:`repeat_window`)."""
-    RATE_LIMITS: Mapping[str, str | None]
-    TIMEOUT: tuple[float, float]
-    DEFAULT_REGION: str
-    BALANCE_CACHE_TTL: int
-    LOW_BALANCE: float
-    ALLOWED_REGIONS: tuple[str, ...]
-    DAILY_CALL_LIMIT: int | None
-    PREFIX_GUARD: PrefixGuard | None
-    CACHE: str
-    TRUSTED_PROXY_HEADER: str | None
-    TOKEN_MAX_AGE: int
-    POLL_ON_READ_INTERVAL: int | None
-    """Seconds between two gateway checks of one call triggered by API reads; None or 0: never."""
-    POLL_TASK_INTERVAL: int
-    """Seconds between two gateway checks of one call by the background task."""
-    AUTHENTICATION_CLASSES: tuple[str, ...]
-    """Dotted paths of the DRF authentication classes the API views use (never DRF's defaults)."""
-
-    def rate(self, name: str) -> str | None:
-        return self.RATE_LIMITS.get(name)
 
 
 class _Reader:
@@ -343,84 +217,3 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         AUTHENTICATION_CLASSES=r.dotted_paths("AUTHENTICATION_CLASSES"),
     )
     return values, r.problems
-
-
-_lock = threading.Lock()
-_cached: tuple[VoiceOtpSettings, list[SettingProblem]] | None = None
-
-
-def _load() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
-    global _cached
-    cached = _cached
-    if cached is None:
-        with _lock:
-            cached = _cached = _read()
-    return cached
-
-
-IMMEDIATE_TASK_BACKENDS = frozenset(
-    {
-        "django.tasks.backends.immediate.ImmediateBackend",
-        "django_tasks.backends.immediate.ImmediateBackend",
-    }
-)
-DUMMY_TASK_BACKENDS = frozenset(
-    {
-        "django.tasks.backends.dummy.DummyBackend",
-        "django_tasks.backends.dummy.DummyBackend",
-    }
-)
-"""Backends that keep what is queued and never run it: for tests."""
-
-
-@functools.cache
-def tasks_framework() -> str | None:
-    """The tasks framework's module name: ``django.tasks`` (Django 6) or ``django_tasks`` (the
-    backport), or None without either. Found once: every placed call asks (``polls_in_background``),
-    and what is installed does not change under a running process."""
-    for name in ("django.tasks", "django_tasks"):
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return name
-        except ModuleNotFoundError:  # the parent package is missing
-            continue
-    return None
-
-
-def polls_in_background() -> bool:
-    """Whether a task worker checks placed calls: the site set ``TASKS`` (itself, not Django's
-    default) to a backend that runs tasks outside the request. The immediate backend counts as none:
-    it would check a call in the request that placed it, seconds before anyone can have answered."""
-    backend = task_backend()
-    return bool(backend) and backend not in IMMEDIATE_TASK_BACKENDS
-
-
-def task_backend() -> str:
-    """The dotted path of the default task backend the site set in ``TASKS``, or "" when it set none
-    (Django's default, the immediate backend, runs nothing outside the request) or there is no tasks
-    framework to run it."""
-    is_overridden = getattr(settings, "is_overridden")  # noqa: B009 (untyped in the stubs)
-    if tasks_framework() is None or not is_overridden("TASKS"):
-        return ""
-    return str(((getattr(settings, "TASKS", None) or {}).get("default") or {}).get("BACKEND", ""))
-
-
-def problems() -> list[SettingProblem]:
-    """Every problem with ``settings.VOICEOTP``; the system checks report these."""
-    return list(_load()[1])
-
-
-def get_settings() -> VoiceOtpSettings:
-    """The validated settings; raises ImproperlyConfigured listing every problem."""
-    values, found = _load()
-    if found:
-        listed = "; ".join(f"VOICEOTP[{p.key!r}] {p.message}" for p in found)
-        raise ImproperlyConfigured(listed)
-    return values
-
-
-@receiver(setting_changed)
-def _reload(*, setting: str, **kwargs: Any) -> None:
-    global _cached
-    if setting in {"VOICEOTP", "CACHES", "DEBUG"}:
-        _cached = None
