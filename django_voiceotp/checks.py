@@ -48,7 +48,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if found:
         return found
     values = conf.get_settings()
-    found.extend(_gateway_problems(values.GATEWAY))
+    for config in values.GATEWAYS:
+        found.extend(_gateway_problems(config, several=len(values.GATEWAYS) > 1))
+    found.extend(_gateway_names(values.GATEWAYS))
     if getattr(settings, "VOICEOTP", {}).get("RATE_LIMITS") == conf.RELAXED and not settings.DEBUG:
         found.append(
             Warning(
@@ -126,14 +128,15 @@ def _lockout_warnings(values: conf.VoiceOtpSettings) -> list[CheckMessage]:
     return found
 
 
-def _gateway_problems(config: conf.GatewayConfig) -> list[CheckMessage]:
+def _gateway_problems(config: conf.GatewayConfig, *, several: bool) -> list[CheckMessage]:
     """The backend can be imported, is a gateway backend, and is happy with its options."""
     from .gateways import backend_class
 
+    where = f"VOICEOTP['GATEWAYS'] ({config.NAME or config.BACKEND})" if several else "VOICEOTP['GATEWAY']"
     try:
         backend = backend_class(config.BACKEND)
     except (ImportError, TypeError) as exc:
-        return [Error(f"VOICEOTP['GATEWAY']['BACKEND'] cannot be used: {exc}.", id="voiceotp.E003")]
+        return [Error(f"{where}['BACKEND'] cannot be used: {exc}.", id="voiceotp.E003")]
     try:
         gateway = backend(options=config.OPTIONS, timeout=conf.get_settings().TIMEOUT)
         problems = gateway.problems()
@@ -141,12 +144,34 @@ def _gateway_problems(config: conf.GatewayConfig) -> list[CheckMessage]:
         problems = [f"the backend could not be built ({type(exc).__name__})"]
     return [
         Error(
-            f"VOICEOTP's gateway ({config.BACKEND}): {problem}.",
-            hint="Set them in VOICEOTP['GATEWAY']['OPTIONS']. A site's tests need none: use the "
+            f"VOICEOTP's gateway ({config.NAME or config.BACKEND}): {problem}.",
+            hint=f"Set them in {where}['OPTIONS']. A site's tests need none: use the "
             "in-process gateway, django_voiceotp.gateways.locmem.LocMemGateway (see the test kit).",
             id="voiceotp.E001",
         )
         for problem in problems
+    ]
+
+
+def _gateway_names(configs: tuple[conf.GatewayConfig, ...]) -> list[CheckMessage]:
+    """Two gateways the call rows could not tell apart (the same backend, no NAME)."""
+    from .gateways import backend_class
+
+    names = []
+    for config in configs:
+        try:
+            names.append(config.NAME or backend_class(config.BACKEND).name)
+        except (ImportError, TypeError):
+            return []  # reported above
+    twice = sorted({name for name in names if names.count(name) > 1} | ({"test"} & set(names)))
+    return [
+        Error(
+            f"VOICEOTP['GATEWAYS'] has two gateways named {name!r} (or one named 'test', which TEST_NUMBERS "
+            "uses): call rows name the gateway that placed them.",
+            hint="Give each gateway a NAME of its own.",
+            id="voiceotp.E006",
+        )
+        for name in twice
     ]
 
 
@@ -259,10 +284,10 @@ def check_gateway_transport(app_configs: Any = None, **kwargs: Any) -> list[Chec
 
     try:
         values = conf.get_settings()
-        gateway = backend_class(values.GATEWAY.BACKEND)(
-            options=values.GATEWAY.OPTIONS, timeout=values.TIMEOUT
-        )
-        problems = gateway.deploy_problems()
+        problems = []
+        for config in values.GATEWAYS:
+            gateway = backend_class(config.BACKEND)(options=config.OPTIONS, timeout=values.TIMEOUT)
+            problems += gateway.deploy_problems()
     except Exception:  # the settings and gateway checks report what cannot be built
         return []
     return [

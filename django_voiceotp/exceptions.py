@@ -90,6 +90,15 @@ def wait_detail(seconds: int) -> str:
     ) % {"seconds": seconds}
 
 
+class ChallengeRequired(VoiceOtpError):
+    """The site's policy asks for more before it places a call (a captcha, ...): the client shows what
+    the extra fields describe and asks again with the answer."""
+
+    status_code = 403
+    code = "challenge_required"
+    default_detail = _("Prove you are not a robot before we call: answer the challenge and ask again.")
+
+
 class ProviderRejected(VoiceOtpError):
     status_code = 502
     code = "provider_rejected"

@@ -81,6 +81,7 @@ def _block_in_force(prefix: str, now: datetime) -> PrefixBlock | None:
 def _block_if_pumped(number: Phone, prefix: str, guard: PrefixGuard, now: datetime) -> PrefixBlock | None:
     """A new block of ``prefix`` when its calls in the window look like pumping, else None."""
     stats = VoiceCall.objects.filter(
+        is_test=False,
         phone__startswith=_e164_prefix(number, prefix),
         created_at__gt=now - timedelta(seconds=guard.window),
     ).aggregate(

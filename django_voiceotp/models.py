@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .phones import mask, national_from_e164
 
+TEST_NUMBER_HELP = _("A number of TEST_NUMBERS: never dialled, and it costs nothing.")
+
 
 class ChallengeStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -49,6 +51,11 @@ class OtpChallenge(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     phone = models.CharField(_("phone (E.164)"), max_length=20)
     purpose = models.CharField(_("purpose"), max_length=64, default="default")
+    is_test = models.BooleanField(
+        _("test number"),
+        default=False,
+        help_text=_("A number of TEST_NUMBERS: never dialled, costs nothing."),
+    )
     owner = models.CharField(
         _("started by"),
         max_length=64,
@@ -156,8 +163,9 @@ NOT_CHARGED = (CallStatus.REJECTED,)
 
 class CallQuerySet(models.QuerySet["VoiceCall"]):
     def charged_since(self, since: datetime) -> CallQuerySet:
-        """Calls placed (or in flight) since ``since``: every one but those that cost nothing."""
-        return self.filter(created_at__gt=since).exclude(status__in=NOT_CHARGED)
+        """Calls placed (or in flight) since ``since``: every one but those that cost nothing (refused,
+        or to a test number)."""
+        return self.filter(created_at__gt=since, is_test=False).exclude(status__in=NOT_CHARGED)
 
 
 class VoiceCall(models.Model):
@@ -166,7 +174,12 @@ class VoiceCall(models.Model):
     )
     phone = models.CharField(_("phone (E.164)"), max_length=20)
     gateway = models.CharField(
-        _("gateway"), max_length=32, default="", help_text=_("The gateway backend that placed the call.")
+        _("gateway"), max_length=32, default="", help_text=_("The gateway (its NAME) that placed the call.")
+    )
+    is_test = models.BooleanField(
+        _("test number"),
+        default=False,
+        help_text=_("A number of TEST_NUMBERS: never dialled, costs nothing."),
     )
     sent_digest = models.CharField(max_length=64, editable=False)
     # NULL, not "": calls the gateway never took have no id, and the unique constraint skips NULLs.

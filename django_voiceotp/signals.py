@@ -7,6 +7,8 @@
 
 ``call_blocked(sender=VoiceCall, guard, prefix)``: a fraud guard refused a call (``guard`` is
 ``"daily_call_limit"`` or ``"prefix_guard"``; ``prefix`` the number's first digits, never the code).
+``test_number_used(sender=OtpChallenge, phone)``: a number of ``TEST_NUMBERS`` was asked for (it is
+never dialled; with ``DEBUG`` off this is also logged as a warning).
 ``prefix_blocked(sender=PrefixBlock, block)``: the prefix guard started a block (``block.prefix``,
 ``block.blocked_until``): page someone.
 """
@@ -17,4 +19,5 @@ phone_verified = Signal()
 call_placed = Signal()
 call_status_changed = Signal()
 call_blocked = Signal()
+test_number_used = Signal()
 prefix_blocked = Signal()

@@ -22,9 +22,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..gateways import get_gateway
 from ..models import OPEN_CALL_STATUSES, OtpChallenge, VoiceCall
-from ..operations.polling import poll_calls
+from ..operations.polling import poll_for_a_person
 from . import gateway_page
 from .access import DeclaredLookupsMixin, ReadOnlyMixin, can_open, can_see_full_phone, change_url, for_viewer
 from .changelist import OutOfRangeSafeChangeListMixin
@@ -201,8 +200,7 @@ class OtpChallengeAdmin(
         if not calls:
             self.message_user(request, _("No open call among the selected challenges."), messages.INFO)
             return
-        with get_gateway().for_a_person() as gateway:
-            report = poll_calls(calls[:ACTION_CALL_LIMIT], workers=1, gateway=gateway, stop_after=1)
+        report = poll_for_a_person(calls[:ACTION_CALL_LIMIT])
         asked = report.checked
         changed = len(report.changes)
         self.message_user(

@@ -26,6 +26,8 @@ from .values import (
 )
 
 _RATE = re.compile(r"\d+/\d*[smhd]")
+_NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,32}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class _Reader:
@@ -141,6 +143,88 @@ class _Reader:
                 self.problem(key, "is set twice: keep it in GATEWAY['OPTIONS'] only")
         return GatewayConfig(backend, {**legacy, **options})
 
+    def gateways(self) -> tuple[GatewayConfig, ...]:
+        """``GATEWAYS``, or the one ``GATEWAY`` (with the operator's options as first spelled)."""
+        value = self.get("GATEWAYS")
+        if value is None:
+            return (self.gateway(),)
+        if "GATEWAY" in self.raw:
+            self.problem(
+                "GATEWAYS", "and GATEWAY are both set: keep GATEWAYS (GATEWAY is its one-element case)"
+            )
+        for key in sorted(k for k in LEGACY_GATEWAY_KEYS if self.raw.get(k) is not None):
+            self.problem(key, "is an option of one gateway: with GATEWAYS, set it in that gateway's OPTIONS")
+        if isinstance(value, (str, Mapping)) or not isinstance(value, (list, tuple)) or not value:
+            self.problem(
+                "GATEWAYS", 'must be a list like [{"NAME": "main", "BACKEND": "...", "OPTIONS": {...}}]'
+            )
+            return (GatewayConfig(DEFAULT_BACKEND, {}),)
+        found = [self._one_gateway(index, entry) for index, entry in enumerate(value)]
+        names = [config.NAME for config in found if config.NAME]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.problem("GATEWAYS", f"NAME {name!r} is given twice: call rows tell gateways apart by it")
+        return tuple(found)
+
+    def _one_gateway(self, index: int, entry: Any) -> GatewayConfig:
+        where = f"GATEWAYS[{index}]"
+        if not isinstance(entry, Mapping) or set(entry) - {"NAME", *GATEWAY_KEYS}:
+            self.problem("GATEWAYS", f"{where} must be a dict with NAME, BACKEND and OPTIONS")
+            return GatewayConfig(DEFAULT_BACKEND, {})
+        name, backend = entry.get("NAME", ""), entry.get("BACKEND", DEFAULT_BACKEND)
+        options = entry.get("OPTIONS", {})
+        if not isinstance(name, str) or (name and not _NAME.fullmatch(name)):
+            self.problem("GATEWAYS", f"{where}['NAME'] must be 1 to 32 of letters, digits and . _ : -")
+            name = ""
+        if not isinstance(backend, str) or not isinstance(options, Mapping):
+            self.problem("GATEWAYS", f"{where}: BACKEND must be a dotted path and OPTIONS a dict")
+            return GatewayConfig(DEFAULT_BACKEND, {}, name)
+        return GatewayConfig(backend, options, name)
+
+    def test_numbers(self, code_length: int) -> dict[str, str]:
+        """``TEST_NUMBERS``: E.164 numbers the site controls and the code each always gets. Refused
+        with ``DEBUG`` off unless ``ALLOW_TEST_NUMBERS_IN_PRODUCTION`` says the site means it."""
+        value = self.get("TEST_NUMBERS")
+        if not isinstance(value, Mapping):
+            self.problem("TEST_NUMBERS", 'must be a dict like {"+84900000001": "123456"}')
+            return {}
+        numbers: dict[str, str] = {}
+        for number, code in value.items():
+            if not isinstance(number, str) or not _E164.fullmatch(number):
+                self.problem("TEST_NUMBERS", f"{number!r} is not a number in E.164 (+84900000001)")
+            elif (
+                not isinstance(code, str)
+                or not code.isascii()
+                or not code.isdigit()
+                or len(code) != code_length
+            ):
+                self.problem(
+                    "TEST_NUMBERS", f"the code of {number} must be {code_length} digits (CODE_LENGTH)"
+                )
+            else:
+                numbers[number] = code
+        allowed = self.get("ALLOW_TEST_NUMBERS_IN_PRODUCTION")
+        if not isinstance(allowed, bool):
+            self.problem("ALLOW_TEST_NUMBERS_IN_PRODUCTION", "must be True or False")
+        elif numbers and not settings.DEBUG and not allowed:
+            self.problem(
+                "TEST_NUMBERS",
+                "is refused while DEBUG is off: anyone who knows one of its numbers passes as its holder. "
+                "For an app-store review in production set ALLOW_TEST_NUMBERS_IN_PRODUCTION: True",
+            )
+        return numbers
+
+    def dotted_path(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, str):
+            self.problem(key, "must be a dotted path to a class")
+            return str(DEFAULTS[key])
+        try:
+            import_string(value)
+        except ImportError as exc:
+            self.problem(key, f"{value!r} cannot be imported ({exc})")
+            return str(DEFAULTS[key])
+        return value
+
     def regions(self) -> tuple[str, ...]:
         value = self.get("ALLOWED_REGIONS")
         if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
@@ -194,8 +278,8 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
     for key in sorted(set(raw) - set(DEFAULTS)):
         r.problem(key, f"is not a VOICEOTP setting; known settings: {', '.join(DEFAULTS)}")
     values = VoiceOtpSettings(
-        GATEWAY=r.gateway(),
-        CODE_LENGTH=r.integer("CODE_LENGTH", minimum=4, maximum=6),
+        GATEWAYS=r.gateways(),
+        CODE_LENGTH=(code_length := r.integer("CODE_LENGTH", minimum=4, maximum=6)),
         CODE_TTL=r.integer("CODE_TTL", minimum=30),
         MAX_ATTEMPTS=r.integer("MAX_ATTEMPTS", minimum=1, maximum=100),
         MAX_SENDS=r.integer("MAX_SENDS", minimum=1, maximum=20),
@@ -215,5 +299,7 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         POLL_ON_READ_INTERVAL=r.optional_integer("POLL_ON_READ_INTERVAL", minimum=0) or None,
         POLL_TASK_INTERVAL=r.integer("POLL_TASK_INTERVAL", minimum=1, maximum=3600),
         AUTHENTICATION_CLASSES=r.dotted_paths("AUTHENTICATION_CLASSES"),
+        TEST_NUMBERS=r.test_numbers(code_length),
+        POLICY=r.dotted_path("POLICY"),
     )
     return values, r.problems

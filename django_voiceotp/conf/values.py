@@ -47,6 +47,10 @@ PREFIX_GUARD_KEYS = (
 
 DEFAULTS: dict[str, Any] = {
     "GATEWAY": {"BACKEND": DEFAULT_BACKEND, "OPTIONS": {}},
+    "GATEWAYS": None,
+    "TEST_NUMBERS": {},
+    "ALLOW_TEST_NUMBERS_IN_PRODUCTION": False,
+    "POLICY": "django_voiceotp.policy.Policy",
     "BASE_URL": None,
     "USERNAME": None,
     "PASSWORD": None,
@@ -95,18 +99,21 @@ class PrefixGuard:
 
 @dataclass(frozen=True)
 class GatewayConfig:
-    """``VOICEOTP["GATEWAY"]``: the backend's dotted path and its options (which may hold credentials:
-    never shown by ``repr``)."""
+    """One gateway of ``VOICEOTP["GATEWAYS"]`` (or the one ``GATEWAY``): the backend's dotted path, its
+    options (which may hold credentials: never shown by ``repr``) and the name call rows keep (empty:
+    the backend's own name, ``onsms``)."""
 
     BACKEND: str
     OPTIONS: Mapping[str, Any] = field(repr=False)
+    NAME: str = ""
 
 
 @dataclass(frozen=True)
 class VoiceOtpSettings:
     """A validated snapshot of ``settings.VOICEOTP`` with defaults filled in."""
 
-    GATEWAY: GatewayConfig
+    GATEWAYS: tuple[GatewayConfig, ...]
+    """In the order calls go to them: the next only when the one before certainly did not place it."""
     CODE_LENGTH: int
     CODE_TTL: int
     MAX_ATTEMPTS: int
@@ -131,6 +138,14 @@ class VoiceOtpSettings:
     """Seconds between two gateway checks of one call by the background task."""
     AUTHENTICATION_CLASSES: tuple[str, ...]
     """Dotted paths of the DRF authentication classes the API views use (never DRF's defaults)."""
+    TEST_NUMBERS: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """E.164 number -> the code it always gets; such a number is never dialled."""
+    POLICY: str = "django_voiceotp.policy.Policy"
+
+    @property
+    def GATEWAY(self) -> GatewayConfig:
+        """The first gateway: the only one, for a site that sets ``GATEWAY``."""
+        return self.GATEWAYS[0]
 
     def rate(self, name: str) -> str | None:
         return self.RATE_LIMITS.get(name)

@@ -281,9 +281,18 @@ class VoiceGateway:
     def __init__(self, *, options: Mapping[str, Any], timeout: tuple[float, float]) -> None:
         self.options = dict(options)
         self.timeout = timeout
+        self.label = self.name
+        """The name this gateway has on the site (``GATEWAYS``' ``NAME``, else :attr:`name`): what
+        call rows keep, so that a poller asks the gateway that placed the call."""
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}>"
+        return f"<{type(self).__name__} {self.label}>"
+
+    def within(self, seconds: float) -> VoiceGateway:
+        """This gateway with no more than ``seconds`` for one request, retries included: the rest of
+        the time a chain of gateways has for one call. Backends with timeouts of their own give a
+        copy with them cut; the default is the gateway itself."""
+        return self
 
     def place_call(self, phone: str, code: str) -> SendResult:
         """Call ``phone`` (E.164) and read out ``code`` (digits). Never retried once the request may

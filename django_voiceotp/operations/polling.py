@@ -31,7 +31,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .. import services
-from ..gateways import GatewayError, GatewayRefused, GatewayUnavailable, VoiceGateway, get_gateway
+from ..gateways import GatewayError, GatewayRefused, GatewayUnavailable, VoiceGateway, gateway_named
 from ..models import OPEN_CALL_STATUSES, VoiceCall
 from ..phones import mask, national_from_e164
 from . import claims
@@ -160,8 +160,9 @@ class _Run:
     ``retry_after``: the calls are claimed (a pool's), and one whose check fails is held for that many
     seconds (the poll interval) before any poller asks again."""
 
-    def __init__(self, gateway: VoiceGateway, stop_after: int, retry_after: int | None = None) -> None:
+    def __init__(self, gateway: VoiceGateway | None, stop_after: int, retry_after: int | None = None) -> None:
         self.gateway = gateway
+        """The gateway to ask about every call; None: each call's own (the one that placed it)."""
         self.stop_after = stop_after
         self.retry_after = retry_after
         self.report = PollReport()
@@ -255,7 +256,7 @@ def poll_calls(
     that many threads, each with its own DB connection."""
     if isinstance(calls, CallPool):
         return _poll_pool(calls, workers=workers, gateway=gateway, stop_after=stop_after)
-    run = _Run(gateway or get_gateway(), stop_after)
+    run = _Run(gateway, stop_after)
     workers = max(1, min(workers, MAX_WORKERS, len(calls) or 1))
     if workers == 1:
         for call in calls:
@@ -279,7 +280,7 @@ def poll_calls(
 
 
 def _poll_pool(pool: CallPool, *, workers: int, gateway: VoiceGateway | None, stop_after: int) -> PollReport:
-    run = _Run(gateway or get_gateway(), stop_after, retry_after=pool.interval)
+    run = _Run(gateway, stop_after, retry_after=pool.interval)
     pool_pass = _PoolPass(pool)
     # No more threads than calls due now: each thread opens a database connection of its own.
     workers = max(1, min(workers, MAX_WORKERS, pool.due().count()))
@@ -302,6 +303,23 @@ def _in_threads(workers: int, work: Callable[[], None]) -> None:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceotp-poll") as threads:
         for future in [threads.submit(in_a_thread) for _ in range(workers)]:
             future.result()
+
+
+def poll_for_a_person(calls: Sequence[VoiceCall]) -> PollReport:
+    """Ask about ``calls`` as for a person waiting on a page: each through the gateway that placed it,
+    with no retries and short timeouts, one at a time, a gateway left alone after its first failure."""
+    report = PollReport()
+    by_gateway: dict[str, list[VoiceCall]] = {}
+    for call in calls:
+        by_gateway.setdefault(call.gateway, []).append(call)
+    for label, placed in by_gateway.items():
+        gateway = gateway_named(label)
+        if gateway is None:
+            report.errors.extend((call.pk, "its gateway is no longer one of the site's") for call in placed)
+            continue
+        with gateway.for_a_person() as quick:
+            report.merge(poll_calls(placed, workers=1, gateway=quick, stop_after=1))
+    return report
 
 
 def fork_problem(processes: int, workers: int) -> str:

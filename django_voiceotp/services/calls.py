@@ -8,15 +8,18 @@ get. The gateway is never asked inside a database transaction: a slow gateway mu
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, store
+from .. import codes, health, store
 from ..conf import VoiceOtpSettings
 from ..gateways import (
+    TEST_GATEWAY,
     CallOutcome,
     GatewayProtocolError,
     GatewayRefused,
@@ -24,13 +27,14 @@ from ..gateways import (
     GatewayUnavailable,
     Kind,
     VoiceGateway,
-    get_gateway,
+    gateway_named,
+    get_gateways,
     repeat_window,
 )
 from ..models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from ..phones import Phone
 from ..signals import call_placed, call_status_changed
-from .outcomes import OUTCOMES, Answer, Outcome
+from .outcomes import OUTCOMES, Answer, Health, Outcome
 
 logger = logging.getLogger("django_voiceotp")
 
@@ -59,13 +63,22 @@ def fresh_code(number: Phone, values: VoiceOtpSettings, now: datetime) -> str:
 fresh_code = sensitive_variables("code")(fresh_code)
 
 
-def call_row(challenge: OtpChallenge, number: Phone, code: str) -> VoiceCall:
+def chain(number: Phone, values: VoiceOtpSettings) -> list[VoiceGateway]:
+    """The gateways a call to ``number`` goes to, in turn: a test number's own, else the site's, the
+    healthy first (:func:`django_voiceotp.health.in_order`)."""
+    if number.e164 in values.TEST_NUMBERS:
+        return [TEST_GATEWAY]
+    return health.in_order(get_gateways())
+
+
+def call_row(challenge: OtpChallenge, number: Phone, code: str, gateway: VoiceGateway) -> VoiceCall:
     """A new call's row, not written yet: the gateway that will place it, and the digest of its code."""
     return VoiceCall(
         challenge=challenge,
         phone=number.e164,
-        gateway=get_gateway().name,
+        gateway=gateway.label,
         sent_digest=codes.sent_digest(number.e164, code),
+        is_test=challenge.is_test,
     )
 
 
@@ -73,30 +86,65 @@ call_row = sensitive_variables("code")(call_row)
 
 
 def place(
-    challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str, values: VoiceOtpSettings
+    challenge: OtpChallenge,
+    row: VoiceCall,
+    number: Phone,
+    code: str,
+    values: VoiceOtpSettings,
+    gateways: Sequence[VoiceGateway],
 ) -> Outcome:
-    """Place the call whose row is written, and record what came of it; the table's row for it.
+    """Place the call whose row is written (for ``gateways[0]``), and record what came of it; the
+    table's row for it.
 
-    The gateway's repeat refusal is asked once more at once, with a new code (the old one dies):
-    the app never repeats a code within the repeat window, so a second refusal means the gateway's
-    window is longer than ours, and the person is asked to wait.
+    The call goes to the next gateway only when the one before certainly did not place it (the
+    table's ``fails_over``), each on a row of its own and all within one deadline, the configured
+    timeouts together: a slow refusal and its fallback never outlast a worker's timeout.
     """
-    outcome = _ask(challenge, row, number, code)
+    deadline = time.monotonic() + sum(values.TIMEOUT)
+    for index, gateway in enumerate(gateways):
+        last = index == len(gateways) - 1 or time.monotonic() >= deadline
+        if index:
+            row = call_row(challenge, number, code, gateway)
+            store.add_call(row, daily_limit=None if challenge.is_test else values.DAILY_CALL_LIMIT)
+        left = max(deadline - time.monotonic(), 0.1)
+        outcome = _ask_once_more_on_a_repeat(gateway.within(left), challenge, row, number, code, values, last)
+        if last or not outcome.fails_over:
+            return outcome
+        logger.warning("gateway %s did not place the call: the next one is asked", gateway.label)
+    raise AssertionError("a chain of gateways is never empty")
+
+
+place = sensitive_variables("code")(place)
+
+
+def _ask_once_more_on_a_repeat(
+    gateway: VoiceGateway,
+    challenge: OtpChallenge,
+    row: VoiceCall,
+    number: Phone,
+    code: str,
+    values: VoiceOtpSettings,
+    last: bool,
+) -> Outcome:
+    """Ask one gateway; on its repeat refusal ask it once more at once, with a new code (the old one
+    dies): the app never repeats a code within the repeat window, so a second refusal means the
+    gateway's window is longer than ours, and the person is asked to wait."""
+    outcome = _ask(gateway, challenge, row, number, code, last)
     if not outcome.retried:
         return outcome
     code = fresh_code(number, values, timezone.now())
     salt = codes.new_salt()
     store.replace_code(challenge, code_hash=codes.hash_code(code, salt), code_salt=salt)
-    row = call_row(challenge, number, code)
+    row = call_row(challenge, number, code, gateway)
     store.add_call(row, daily_limit=values.DAILY_CALL_LIMIT)
-    outcome = _ask(challenge, row, number, code)
+    outcome = _ask(gateway, challenge, row, number, code, last)
     if not outcome.retried:
         return outcome
     store.fail(challenge, "the gateway refused the same content twice (repeat)", call_status=row.status)
     return OUTCOMES[Answer.REPEATED]
 
 
-place = sensitive_variables("code", "salt")(place)
+_ask_once_more_on_a_repeat = sensitive_variables("code", "salt")(_ask_once_more_on_a_repeat)
 
 
 @dataclass(frozen=True)
@@ -140,11 +188,17 @@ def _hear(gateway: VoiceGateway, number: Phone, code: str) -> _Heard:
 _hear = sensitive_variables("code")(_hear)
 
 
-def _ask(challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> Outcome:
-    """Ask the gateway once and record its answer on the call's row and its challenge."""
-    heard = _hear(get_gateway(), number, code)
+def _ask(
+    gateway: VoiceGateway, challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str, last: bool
+) -> Outcome:
+    """Ask the gateway once and record its answer on the call's row, and on its challenge unless the
+    next gateway is to be asked (``last`` says there is none); what it says of the gateway is told to
+    :mod:`django_voiceotp.health`."""
+    heard = _hear(gateway, number, code)
     outcome = OUTCOMES[heard.answer]
-    if not store.record_send(challenge, row, _answer(heard, outcome), failure=_failure(heard, outcome)):
+    _tell_health(gateway, outcome)
+    failure = None if outcome.fails_over and not last else _failure(heard, outcome)
+    if not store.record_send(challenge, row, _answer(heard, outcome), failure=failure):
         logger.warning("the gateway answered a request_id it had already given (call %s)", row.pk)
         error = "the gateway gave a request_id it had already given another call"
         heard = _Heard(Answer.REQUEST_ID_REUSED, heard.code, None, heard.raw, heard.elapsed_ms, error)
@@ -158,6 +212,15 @@ def _ask(challenge: OtpChallenge, row: VoiceCall, number: Phone, code: str) -> O
 
 
 _ask = sensitive_variables("code")(_ask)
+
+
+def _tell_health(gateway: VoiceGateway, outcome: Outcome) -> None:
+    if gateway is TEST_GATEWAY or outcome.health is Health.UNTOUCHED:
+        return
+    if outcome.health is Health.WORKED:
+        health.worked(gateway.label)
+    else:
+        health.failed(gateway.label, certain=outcome.health is Health.DOWN)
 
 
 def _answer(heard: _Heard, outcome: Outcome) -> dict[str, object]:
@@ -185,6 +248,19 @@ def _announce(row: VoiceCall) -> None:
             logger.error("a call_placed receiver failed for call %s: %r", row.pk, failure, exc_info=failure)
 
 
+def placed_by(row: VoiceCall) -> VoiceGateway:
+    """The gateway that placed the call (a call is asked about where it was placed), or
+    ``GatewayUnavailable`` when the site has no gateway of that name any more."""
+    found = gateway_named(row.gateway)
+    if found is None:
+        raise GatewayUnavailable(
+            "the gateway that placed this call is no longer one of the site's",
+            endpoint="checkVoice",
+            may_have_reached=False,
+        )
+    return found
+
+
 def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """Ask the gateway how the call went; True when its status changed.
 
@@ -200,7 +276,7 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
     try:
-        result = (gateway or get_gateway()).call_outcome(row.request_id)
+        result = (gateway or placed_by(row)).call_outcome(row.request_id)
     except (GatewayRefused, GatewayProtocolError) as exc:
         checked = {"check_code": getattr(exc, "code", ""), "check_raw": exc.raw, "check_ms": exc.elapsed_ms}
         store.record_check_error(row, {**checked, "checked_at": timezone.now()})

@@ -8,9 +8,12 @@ does is one table (:data:`.outcomes.OUTCOMES`).
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -18,14 +21,18 @@ from django.views.decorators.debug import sensitive_variables
 from .. import codes, guards, ratelimits, store
 from ..conf import VoiceOtpSettings, get_settings
 from ..exceptions import Expired, InvalidRequest, RateLimited
-from ..gateways import repeat_window
+from ..gateways import VoiceGateway, repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
+from ..policy import get_policy
+from ..signals import test_number_used
 from . import budgets, calls, states
 from .caller import UNSET, Caller, Standing, caller
 from .numbers import normalize_phone
 from .outcomes import Outcome
 from .purposes import owned_by_an_integration
+
+logger = logging.getLogger("django_voiceotp")
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
 INTEGRATIONS_OWN_IT = _("This purpose belongs to one of the site's sign-in integrations: choose another.")
@@ -58,40 +65,74 @@ def start_verification(
     if not integrations and owned_by_an_integration(purpose):
         raise InvalidRequest(INTEGRATIONS_OWN_IT, errors={"purpose": [str(INTEGRATIONS_OWN_IT)]})
     number = normalize_phone(phone, values)
+    get_policy().before_call(request, number.e164, purpose)
     standing = who.standing(number.e164)
     with budgets.for_a_request(who, standing, values) as admission:
-        guards.check_prefix(number, values)
-        attempts = 1 if budgets.one_guess_per_call(admission) else values.MAX_ATTEMPTS
-        challenge, row, code = _open(number, purpose, values, who, standing, attempts)
+        test_code = _test_code(number, values)
+        if test_code is None:
+            guards.check_prefix(number, values)
+        asked = _NewChallenge(
+            number,
+            purpose,
+            who,
+            standing,
+            attempts=1 if budgets.one_guess_per_call(admission) else values.MAX_ATTEMPTS,
+            gateways=calls.chain(number, values),
+            test_code=test_code,
+        )
+        challenge, row, code = _open(asked, values)
         if account is not None and who.user is None:
             store.note_account(challenge, account)
-        _settle(calls.place(challenge, row, number, code, values), admission, values)
+        _settle(calls.place(challenge, row, number, code, values, asked.gateways), admission, values)
     return challenge
 
 
 start_verification = sensitive_variables("code")(start_verification)
 
 
-def _open(
-    number: Phone,
-    purpose: str,
-    values: VoiceOtpSettings,
-    who: Caller,
-    standing: Standing,
-    attempts: int,
-) -> tuple[OtpChallenge, VoiceCall, str]:
+@dataclass(frozen=True)
+class _NewChallenge:
+    """What a new challenge is made of, decided before anything is written."""
+
+    number: Phone
+    purpose: str
+    who: Caller
+    standing: Standing
+    attempts: int
+    gateways: list[VoiceGateway]
+    test_code: str | None = field(default=None, repr=False)
+    """The code a test number always gets (``TEST_NUMBERS``), None for every other number."""
+
+
+def _test_code(number: Phone, values: VoiceOtpSettings) -> str | None:
+    """A test number's code; each use is told (a warning, and ``test_number_used``) where ``DEBUG`` is
+    off, where only ``ALLOW_TEST_NUMBERS_IN_PRODUCTION`` lets one be set."""
+    code = values.TEST_NUMBERS.get(number.e164)
+    if code is not None:
+        if not settings.DEBUG:
+            logger.warning("a test number (%s) was used: it is never dialled", number.masked)
+        test_number_used.send(sender=OtpChallenge, phone=number.e164)
+    return code
+
+
+_test_code = sensitive_variables("code")(_test_code)
+
+
+def _open(asked: _NewChallenge, values: VoiceOtpSettings) -> tuple[OtpChallenge, VoiceCall, str]:
     """The new challenge and its first call, written with a code drawn at random; in the rare case
     that the number was sent that very code within the repeat window (the gateway would refuse it),
-    with one drawn again avoiding every code sent in it."""
+    with one drawn again avoiding every code sent in it. A test number gets its own code, and nothing
+    is counted against the spend cap (nothing is dialled)."""
     now = timezone.now()
-    code = codes.generate_code(values.CODE_LENGTH)
-    challenge = _new_challenge(number, purpose, code, values, who, standing, attempts, now)
-    row = calls.call_row(challenge, number, code)
-    opened = _write(challenge, row, values, unless_sent_since=now - timedelta(seconds=repeat_window()))
+    code = asked.test_code or codes.generate_code(values.CODE_LENGTH)
+    challenge = _new_challenge(asked, code, values, now)
+    row = calls.call_row(challenge, asked.number, code, asked.gateways[0])
+    since = None if asked.test_code else now - timedelta(seconds=repeat_window())
+    opened = _write(challenge, row, values, unless_sent_since=since)
     if opened is store.Opened.CODE_SENT_RECENTLY:
-        code = calls.fresh_code(number, values, now)
-        challenge = _new_challenge(number, purpose, code, values, who, standing, attempts, now)
-        row = calls.call_row(challenge, number, code)
+        code = calls.fresh_code(asked.number, values, now)
+        challenge = _new_challenge(asked, code, values, now)
+        row = calls.call_row(challenge, asked.number, code, asked.gateways[0])
         opened = _write(challenge, row, values, unless_sent_since=None)
     if opened is store.Opened.ANOTHER_IS_LIVE:
         # Another request for this number and purpose won the race the cooldown should have stopped
@@ -106,39 +147,32 @@ _open = sensitive_variables("code")(_open)
 def _write(
     challenge: OtpChallenge, row: VoiceCall, values: VoiceOtpSettings, *, unless_sent_since: datetime | None
 ) -> store.Opened:
+    daily_limit = None if challenge.is_test else values.DAILY_CALL_LIMIT
     try:
         return store.open_challenge(
-            challenge, row, unless_sent_since=unless_sent_since, daily_limit=values.DAILY_CALL_LIMIT
+            challenge, row, unless_sent_since=unless_sent_since, daily_limit=daily_limit
         )
     except store.SpendCapReached as spent:
         raise guards.spend_cap_refusal(spent) from None
 
 
-def _new_challenge(
-    number: Phone,
-    purpose: str,
-    code: str,
-    values: VoiceOtpSettings,
-    who: Caller,
-    standing: Standing,
-    attempts: int,
-    now: datetime,
-) -> OtpChallenge:
+def _new_challenge(asked: _NewChallenge, code: str, values: VoiceOtpSettings, now: datetime) -> OtpChallenge:
     salt = codes.new_salt()
     return OtpChallenge(
-        phone=number.e164,
-        purpose=purpose,
-        owner=standing.owner,
+        phone=asked.number.e164,
+        purpose=asked.purpose,
+        owner=asked.standing.owner,
+        is_test=asked.test_code is not None,
         code_hash=codes.hash_code(code, salt),
         code_salt=salt,
-        max_attempts=attempts,
+        max_attempts=asked.attempts,
         max_sends=values.MAX_SENDS,
         sends=1,
         created_at=now,
         expires_at=now + timedelta(seconds=values.CODE_TTL),
         resend_available_at=now + timedelta(seconds=values.RESEND_COOLDOWN),
-        client_ip=who.stored_ip,
-        user=who.user,
+        client_ip=asked.who.stored_ip,
+        user=asked.who.user,
     )
 
 
@@ -158,10 +192,15 @@ def resend_call(
     number = normalize_phone(challenge.phone, values)
     if challenge.sends >= challenge.max_sends:
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
-    guards.check_prefix(number, values)
+    if not challenge.is_test:
+        guards.check_prefix(number, values)
+    get_policy().before_call(request, number.e164, challenge.purpose)
     with budgets.for_a_resend(Standing.of_owner(challenge.owner, number.e164), values) as admission:
-        row, code = _rearm(challenge, number, values, one_guess=budgets.one_guess_per_call(admission))
-        _settle(calls.place(challenge, row, number, code, values), admission, values)
+        gateways = calls.chain(number, values)
+        row, code = _rearm(
+            challenge, number, values, gateways[0], one_guess=budgets.one_guess_per_call(admission)
+        )
+        _settle(calls.place(challenge, row, number, code, values, gateways), admission, values)
     return challenge
 
 
@@ -169,20 +208,26 @@ resend_call = sensitive_variables("code")(resend_call)
 
 
 def _rearm(
-    challenge: OtpChallenge, number: Phone, values: VoiceOtpSettings, *, one_guess: bool
+    challenge: OtpChallenge,
+    number: Phone,
+    values: VoiceOtpSettings,
+    gateway: VoiceGateway,
+    *,
+    one_guess: bool,
 ) -> tuple[VoiceCall, str]:
     """The challenge with a new code and a new call written, or the refusal of a challenge that can
     no longer be called (closed meanwhile, out of calls, or replaced by a newer one). With
     ``one_guess`` the new code may be typed once (its lane spent its failure budget)."""
     now = timezone.now()
-    code = calls.fresh_code(number, values, now)
+    code = values.TEST_NUMBERS.get(number.e164) if challenge.is_test else None
+    code = code or calls.fresh_code(number, values, now)
     salt = codes.new_salt()
-    row = calls.call_row(challenge, number, code)
+    row = calls.call_row(challenge, number, code, gateway)
     try:
         resent = store.resend(
             challenge,
             row,
-            daily_limit=values.DAILY_CALL_LIMIT,
+            daily_limit=None if challenge.is_test else values.DAILY_CALL_LIMIT,
             one_guess=one_guess,
             code_hash=codes.hash_code(code, salt),
             code_salt=salt,

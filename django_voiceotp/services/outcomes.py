@@ -60,6 +60,19 @@ class Answer(str, enum.Enum):
     """A request_id longer than a call row holds."""
 
 
+class Health(str, enum.Enum):
+    """What an answer says of the gateway itself (:mod:`django_voiceotp.health`)."""
+
+    WORKED = "worked"
+    """It answered as a gateway should (a refusal of the number or the content included)."""
+    FAILED = "failed"
+    """It is in trouble: counted, and paused after a few in a row."""
+    DOWN = "down"
+    """It cannot place calls until someone acts (the account, the money): paused at once."""
+    UNTOUCHED = "untouched"
+    """Nothing reached it (the request could not be built)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One row of the table: what an answer does to the call, its challenge, the number and the person."""
@@ -74,6 +87,11 @@ class Outcome:
     retried: bool = False
     """Asked again at once with a new code (the gateway's repeat rule), once: the row of that second
     answer is what the number and the person get."""
+    fails_over: bool = False
+    """This gateway certainly did not place the call, for reasons of its own (no connection, the
+    account, the money): the next gateway is asked, and this row is what the person gets only when
+    there is none."""
+    health: Health = Health.WORKED
 
     @property
     def charged(self) -> bool:
@@ -94,6 +112,8 @@ class Outcome:
 _PENDING, _FAILED = ChallengeStatus.PENDING, ChallengeStatus.FAILED
 _CALLING, _UNKNOWN, _REJECTED = CallStatus.CALLING, CallStatus.UNKNOWN, CallStatus.REJECTED
 
+_WORKED, _FAILED_GATEWAY, _DOWN, _UNTOUCHED = Health.WORKED, Health.FAILED, Health.DOWN, Health.UNTOUCHED
+
 OUTCOMES: Mapping[Answer, Outcome] = {
     Answer.TAKEN: Outcome(_CALLING, _PENDING, keeps_cooldown=True, refusal=None),
     Answer.PENDING: Outcome(_UNKNOWN, _PENDING, keeps_cooldown=True, refusal=None),
@@ -101,14 +121,39 @@ OUTCOMES: Mapping[Answer, Outcome] = {
     Answer.REPEATED: Outcome(_REJECTED, _FAILED, keeps_cooldown=True, refusal=RateLimited),
     Answer.RECIPIENT_REFUSED: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=RecipientRefused),
     Answer.BAD_NUMBER: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=InvalidPhone),
-    Answer.ACCOUNT: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected),
-    Answer.MONEY: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected),
-    Answer.GATEWAY_FAULT: Outcome(_UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable),
-    Answer.NUMBER_NOT_SENT: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=InvalidPhone),
-    Answer.NOT_SENT: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected),
-    Answer.UNREACHABLE: Outcome(_REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderUnavailable),
-    Answer.NO_ANSWER: Outcome(_UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable),
-    Answer.UNREADABLE: Outcome(_UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable),
-    Answer.REQUEST_ID_REUSED: Outcome(_UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable),
-    Answer.REQUEST_ID_TOO_LONG: Outcome(_UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable),
+    Answer.ACCOUNT: Outcome(
+        _REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected, fails_over=True, health=_DOWN
+    ),
+    Answer.MONEY: Outcome(
+        _REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected, fails_over=True, health=_DOWN
+    ),
+    Answer.GATEWAY_FAULT: Outcome(
+        _UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable, health=_FAILED_GATEWAY
+    ),
+    Answer.NUMBER_NOT_SENT: Outcome(
+        _REJECTED, _FAILED, keeps_cooldown=False, refusal=InvalidPhone, health=_UNTOUCHED
+    ),
+    Answer.NOT_SENT: Outcome(
+        _REJECTED, _FAILED, keeps_cooldown=False, refusal=ProviderRejected, fails_over=True, health=_UNTOUCHED
+    ),
+    Answer.UNREACHABLE: Outcome(
+        _REJECTED,
+        _FAILED,
+        keeps_cooldown=False,
+        refusal=ProviderUnavailable,
+        fails_over=True,
+        health=_FAILED_GATEWAY,
+    ),
+    Answer.NO_ANSWER: Outcome(
+        _UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable, health=_FAILED_GATEWAY
+    ),
+    Answer.UNREADABLE: Outcome(
+        _UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable, health=_FAILED_GATEWAY
+    ),
+    Answer.REQUEST_ID_REUSED: Outcome(
+        _UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable, health=_FAILED_GATEWAY
+    ),
+    Answer.REQUEST_ID_TOO_LONG: Outcome(
+        _UNKNOWN, _FAILED, keeps_cooldown=True, refusal=ProviderUnavailable, health=_FAILED_GATEWAY
+    ),
 }

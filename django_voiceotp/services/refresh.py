@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from .. import conf, ratelimits, store
-from ..gateways import GatewayError, get_gateway
+from ..gateways import GatewayError
 from ..models import OPEN_CALL_STATUSES, ChallengeStatus, OtpChallenge
 from . import calls, states
 
@@ -55,7 +55,7 @@ def _refresh_on_read(challenge: OtpChallenge) -> bool:
     try:
         if not ratelimits.first_to_ask(f"voiceotp:read-check:{row.pk}", interval):
             return False
-        with get_gateway().for_a_person() as gateway:
+        with calls.placed_by(row).for_a_person() as gateway:
             return calls.refresh_call(row, gateway)
     except GatewayError as exc:
         logger.warning("checking call %s on read failed: %s", row.pk, exc.message)

@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 from .. import codes, holders, ratelimits, store
 from ..exceptions import Expired, InvalidCode, Locked, NotFound, RateLimited
 from ..models import ChallengeStatus, OtpChallenge
+from ..policy import get_policy
 from ..signals import phone_verified
 from ..tokens import make_token
 from . import budgets, states
@@ -116,6 +117,7 @@ def _verified(challenge: OtpChallenge, now: datetime) -> Verification:
     phone_verified.send(
         sender=OtpChallenge, challenge=challenge, phone=challenge.phone, purpose=challenge.purpose
     )
+    get_policy().after_verify(challenge)
     token = make_token(phone=challenge.phone, purpose=challenge.purpose, challenge_id=str(challenge.pk))
     return Verification(challenge, token)
 

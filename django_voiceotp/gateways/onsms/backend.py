@@ -163,6 +163,15 @@ class OnSmsGateway(VoiceGateway):
             "private link or a VPN"
         ]
 
+    def within(self, seconds: float) -> VoiceGateway:
+        connect, read = self.timeout
+        if connect + read <= seconds:
+            return self
+        connect = min(connect, seconds / 2)
+        cut = OnSmsGateway(options=self.options, timeout=(connect, max(seconds - connect, 0.05)))
+        cut.label = self.label
+        return cut
+
     @contextmanager
     def for_a_person(self) -> Iterator[VoiceGateway]:
         """The same gateway on a session of its own, with no retries and each timeout capped at
@@ -170,7 +179,9 @@ class OnSmsGateway(VoiceGateway):
         and wrong for a page, where a hanging gateway would hold a person for every retry."""
         session = new_session(0, pool_connections=1)
         try:
-            yield OnSmsGateway(options=self.options, timeout=quick_timeout(self.timeout), session=session)
+            quick = OnSmsGateway(options=self.options, timeout=quick_timeout(self.timeout), session=session)
+            quick.label = self.label
+            yield quick
         finally:
             session.close()
 
