@@ -22,6 +22,12 @@ NOT_SHARED_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 )
+NOT_ATOMIC_CACHES = (
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
+"""Caches whose ``incr`` is a read and then a write: parallel requests lose counts, and parallel
+guesses get past the failure budget."""
 
 
 def register_all() -> None:
@@ -84,6 +90,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 "processes: rate limits and resend cooldowns hold per process only.",
                 hint="Use Redis or Memcached in production (VOICEOTP['CACHE'] names the alias).",
                 id="voiceotp.W002",
+            )
+        )
+    found.extend(_counting_caches(caches, values))
+    return found
+
+
+def _counting_caches(caches: dict[str, Any], values: conf.VoiceOtpSettings) -> list[CheckMessage]:
+    """The caches the limits count in must count atomically: Django's database and file caches do
+    not, so parallel guesses there get past the failure budget (an error in production)."""
+    found: list[CheckMessage] = []
+    for alias in dict.fromkeys([values.CACHE, getattr(settings, "RATELIMIT_USE_CACHE", "default")]):
+        backend = caches.get(alias, {}).get("BACKEND", "")
+        if backend not in NOT_ATOMIC_CACHES:
+            continue
+        kind = Warning if settings.DEBUG else Error
+        found.append(
+            kind(
+                f"The cache {alias!r} ({backend.rsplit('.', 1)[-1]}) counts with a read and then a write: "
+                "parallel requests lose counts, and parallel guesses get past the failure budget.",
+                hint="Count the limits in Redis or Memcached (VOICEOTP['CACHE'] and RATELIMIT_USE_CACHE "
+                "name the aliases); the local memory cache counts exactly within one process.",
+                id="voiceotp.E007",
             )
         )
     return found

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from . import store
 from .conf import PrefixGuard, VoiceOtpSettings
 from .exceptions import RateLimited
-from .models import NOT_CHARGED, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
+from .models import NOT_CHARGED, ChallengeStatus, PrefixBlock, VoiceCall
 from .phones import Phone
 from .signals import call_blocked, prefix_blocked
 
@@ -52,16 +52,17 @@ def prefix_of(number: Phone, digits: int) -> str:
 
 
 def check_prefix(number: Phone, values: VoiceOtpSettings) -> None:
-    """Refuse a number whose prefix is blocked, or whose recent calls look like pumping; a number that
-    verified before is its holder's and is called all the same (the guard stops pumping into a range,
-    not the people who live in it)."""
+    """Refuse a number whose prefix is blocked, or whose recent calls look like pumping. The rules
+    call it only for callers they do not recognise as the number's holder (the guard stops pumping
+    into a range, not the people who live in it), and it answers every such caller alike, whatever
+    the number's history: a blocked range tells nobody which of its numbers are in use."""
     guard = values.PREFIX_GUARD
     if guard is None:
         return
     now = timezone.now()
     prefix = prefix_of(number, guard.prefix_digits)
     block = _block_in_force(prefix, now) or _block_if_pumped(number, prefix, guard, now)
-    if block is None or _verified_before(number):
+    if block is None:
         return
     call_blocked.send(sender=VoiceCall, guard="prefix_guard", prefix=prefix)
     raise RateLimited(
@@ -121,11 +122,6 @@ def block_length(prefix: str, guard: PrefixGuard, now: datetime) -> int:
         return min(guard.first_block_for, guard.block_for)
     lasted = (last.blocked_until - last.blocked_at).total_seconds()
     return int(min(max(lasted * 2, guard.first_block_for), guard.block_for))
-
-
-def _verified_before(number: Phone) -> bool:
-    """Whether a code sent to the number was ever right: then it is a person's, not a pumped range's."""
-    return OtpChallenge.objects.filter(phone=number.e164, status=ChallengeStatus.VERIFIED).exists()
 
 
 def lift(block: PrefixBlock, by: object) -> bool:

@@ -325,3 +325,20 @@ def test_a_per_number_limit_longer_than_ten_minutes_is_warned_about():
         assert "voiceotp.W008" in [message.id for message in check_settings()]
     with voiceotp(RATE_LIMITS={"request_per_phone": "5/10m"}):
         assert "voiceotp.W008" not in [message.id for message in check_settings()]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.db.DatabaseCache", "django.core.cache.backends.filebased.FileBasedCache"],
+)
+def test_a_cache_that_cannot_count_atomically_is_an_error_in_production(settings, backend):
+    """Its incr is a read and then a write: parallel guesses would get past the failure budget."""
+    from django_voiceotp.checks import check_settings
+
+    settings.CACHES = {**settings.CACHES, "counting": {"BACKEND": backend, "LOCATION": "/tmp/voiceotp-check"}}
+    settings.RATELIMIT_USE_CACHE = "counting"
+    settings.DEBUG = False
+    found = {message.id: message for message in check_settings()}
+    assert found["voiceotp.E007"].level == 40  # an error
+    settings.DEBUG = True
+    assert {message.id for message in check_settings()} >= {"voiceotp.E007"}

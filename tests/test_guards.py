@@ -313,3 +313,19 @@ def test_the_gateway_page_lifts_a_block_with_a_button(
     assert admin_client.post(lift_url, follow=True).status_code == 200
     block.refresh_from_db()
     assert block.lifted_at is not None
+
+
+def test_a_blocked_range_answers_a_stranger_alike_for_every_number(simulator, api):
+    """Whether a number of the range verified before is no one's business but its holder's."""
+    from rest_framework.test import APIClient
+
+    holder = "0361238888"
+    with open_limits(PREFIX_GUARD=GUARD):
+        first = start(api, phone=holder).json()["id"]
+        assert verify(api, first, simulator.calls[-1].code).status_code == 200
+        pump(api)
+        pump(api)
+        stranger = APIClient(REMOTE_ADDR="198.51.100.7")
+        verified_before, never = start(stranger, phone=holder), start(stranger, phone="0361239999")
+    assert verified_before.status_code == never.status_code == 429
+    assert verified_before.json()["detail"] == never.json()["detail"]

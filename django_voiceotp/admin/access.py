@@ -66,6 +66,11 @@ class ReadOnlyMixin:
         return False
 
 
+FILTER_LOOKUPS = frozenset({"exact", "in", "isnull", "gte", "lte", "lt", "gt", "year", "month", "day"})
+"""The lookups the lists' own filters and date hierarchy make; any other (``regex``, ``iso_year``,
+``startswith``) is refused as a filter the list does not offer."""
+
+
 class DeclaredLookupsMixin:
     """A list filters on the fields of its own filters and date hierarchy, and on nothing else.
 
@@ -78,14 +83,14 @@ class DeclaredLookupsMixin:
     """
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        name = lookup.split(LOOKUP_SEP, 1)[0]
+        name, _, how = lookup.partition(LOOKUP_SEP)
         model: type[Model] = self.model  # type: ignore[attr-defined]
         try:
             model._meta.get_field(name)
         except FieldDoesNotExist:
             pass
         else:
-            if name not in self._declared_filter_fields(request):
+            if name not in self._declared_filter_fields(request) or (how and how not in FILTER_LOOKUPS):
                 return False
         allowed: bool = super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
         return allowed

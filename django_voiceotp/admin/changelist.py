@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.admin.filters import ListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.db import DataError
 from django.http import HttpRequest
 
 
@@ -31,7 +32,9 @@ class OutOfRangeSafeChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         try:
             super().get_results(request)
-        except OverflowError as exc:
+        except (ValueError, OverflowError, DataError) as exc:
+            # A date part out of range (``?created_at__iso_year=10000``) fails when the count query
+            # is built or run, and a bad pattern (``?purpose__regex=(``) when the database reads it.
             raise IncorrectLookupParameters(exc) from exc
 
 

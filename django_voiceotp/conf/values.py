@@ -21,8 +21,9 @@ DEFAULT_RATE_LIMITS: dict[str, str | None] = {
     "verify_failures_per_phone": "20/d",
 }
 """The per-number limits count per lane (see ``docs/security.md``): ``request_per_phone`` and
-``calls_per_phone`` (calls until the number verifies, started over by a right code) per caller,
-``verify_failures_per_phone`` per lane, slowing rather than refusing once spent."""
+``calls_per_phone`` (calls until the number verifies, started over by a right code) per principal,
+which for strangers is one shared count, ``verify_failures_per_phone`` per lane, slowing rather than
+refusing once spent; the per-IP ones per lane and address. Windows are fixed, not sliding."""
 
 RELAXED = "relaxed"
 RELAXED_RATE_LIMITS: dict[str, str | None] = {

@@ -44,7 +44,7 @@ def for_a_request(who: Caller, standing: Standing, values: VoiceOtpSettings) -> 
     address, the principal's requests and calls today, the lane's wait when it is slowed (checked
     before anything is counted), then the principal's cooldown, claimed only when all pass."""
     steps = [
-        *who.steps("request_per_ip"),
+        *who.steps("request_per_ip", standing),
         Step("request_per_phone", standing.calls),
         Step("calls_per_phone", standing.calls),
         Step(FAILURES, standing.guesses, count=False, refuses=False),
@@ -89,7 +89,7 @@ def for_a_guess(who: Caller, standing: Standing) -> Usage | None:
     the guess is counted before it is judged (so parallel guesses cannot outrun the budget) and given
     back with :func:`django_voiceotp.ratelimits.release` unless it is judged wrong. None when the
     budget is off; a spent budget does not refuse (see :func:`slowed`)."""
-    usages = admit([*who.steps("verify_per_ip"), Step(FAILURES, standing.guesses, refuses=False)])
+    usages = admit([*who.steps("verify_per_ip", standing), Step(FAILURES, standing.guesses, refuses=False)])
     return next((u for u in usages if u.name == FAILURES), None)
 
 

@@ -9,9 +9,10 @@ A number's own limits (its cooldown, ``request_per_phone``, ``calls_per_phone``,
 are kept per *lane*, so that what strangers spend on a number never counts against its holder where
 the app can tell them apart (``docs/security.md`` has the arithmetic):
 
-- ``holder``: a browser that verified this number before (:mod:`django_voiceotp.holders`);
-- ``member``: a signed-in user (each account its own calls; the guesses of all accounts pooled, so
-  that accounts made by the hundred buy no more guesses);
+- ``holder``: a browser that verified this number before (:mod:`django_voiceotp.holders`), or a
+  signed-in account that did (each its own calls; their guesses pooled);
+- ``member``: a signed-in account that has not verified this number yet (each account its own calls;
+  the guesses of all such accounts pooled, so that accounts made by the hundred buy no more guesses);
 - ``anyone``: everyone else, together: the app cannot tell an anonymous holder from a stranger.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from django.utils.crypto import salted_hmac
 
-from .. import addresses, holders, ratelimits
+from .. import addresses, holders, ratelimits, store
 
 
 class _Unset:
@@ -47,10 +48,11 @@ class Standing:
     lane: Lane
     number: str
     principal: str
-    """Whose calls these are: ``holder``, ``member:<user id>``, or ``anyone``."""
+    """Whose calls these are: ``holder`` (a browser), ``member:<user id>``, or ``anyone``."""
     owner: str
-    """Whose live code a new challenge replaces (one live code per number, purpose and owner): the
-    principal, or for ``anyone`` the client itself (its session, else its address)."""
+    """Whose live code a new challenge replaces (one live code per number, purpose and owner), and the
+    lane a challenge's guesses are counted in: ``<lane>:<principal>``, or for ``anyone`` the client
+    itself (its session, else its address)."""
 
     @property
     def calls(self) -> str:
@@ -65,10 +67,20 @@ class Standing:
     @classmethod
     def of_owner(cls, owner: str, number: str) -> Standing:
         """The standing a challenge was started with, from the owner it keeps."""
-        lane_name = owner.partition(":")[0]
+        lane_name, _, principal = owner.partition(":")
         lane = Lane(lane_name) if lane_name in Lane._value2member_map_ else Lane.ANYONE
-        principal = Lane.ANYONE.value if lane is Lane.ANYONE else owner
-        return cls(lane, number, principal, owner)
+        if lane is Lane.ANYONE:
+            principal = Lane.ANYONE.value
+        elif lane is Lane.MEMBER:
+            principal = owner
+        return cls(lane, number, principal or Lane.HOLDER.value, owner)
+
+    def address_step(self, name: str, bucket: str) -> ratelimits.Step:
+        """A per-IP limit as this lane counts it: ``anyone`` in the address's own bucket, a recognised
+        lane in one of its own, so that strangers behind the same address (a carrier's NAT) cannot
+        spend what the holder has."""
+        value = bucket if self.lane is Lane.ANYONE else f"{self.lane.value}|{bucket}"
+        return ratelimits.Step(name, value)
 
 
 @dataclass(frozen=True)
@@ -86,12 +98,13 @@ class Caller:
         """The address as a challenge keeps it (None when it is unreadable)."""
         return addresses.parse(self.client_ip) if self.client_ip else None
 
-    def steps(self, name: str) -> list[ratelimits.Step]:
-        """The per-IP limit ``name`` for this caller: none without a client; a value that is not an
-        address counts in the shared bucket of unreadable ones (fail closed)."""
+    def steps(self, name: str, standing: Standing | None = None) -> list[ratelimits.Step]:
+        """The per-IP limit ``name`` for this caller (in ``standing``'s lane): none without a client; a
+        value that is not an address counts in the shared bucket of unreadable ones (fail closed)."""
         if self.client_ip is None:
             return []
-        return [ratelimits.Step(name, addresses.bucket(self.client_ip))]
+        bucket = addresses.bucket(self.client_ip)
+        return [standing.address_step(name, bucket) if standing else ratelimits.Step(name, bucket)]
 
     def limit(self, name: str) -> None:
         """Count one event against the per-IP limit ``name`` (see :meth:`steps`)."""
@@ -103,6 +116,8 @@ class Caller:
             return Standing(Lane.HOLDER, number, Lane.HOLDER.value, Lane.HOLDER.value)
         if self.user is not None:
             member = f"{Lane.MEMBER.value}:{self.user.pk}"
+            if store.proved(number, self.user):
+                return Standing(Lane.HOLDER, number, member, f"{Lane.HOLDER.value}:{member}")
             return Standing(Lane.MEMBER, number, member, member)
         return Standing(Lane.ANYONE, number, Lane.ANYONE.value, f"{Lane.ANYONE.value}:{self._client()}")
 

@@ -27,7 +27,7 @@ from ..phones import Phone
 from ..policy import get_policy
 from ..signals import test_number_used
 from . import budgets, calls, states
-from .caller import UNSET, Caller, Standing, caller
+from .caller import UNSET, Caller, Lane, Standing, caller
 from .numbers import normalize_phone
 from .outcomes import Outcome
 from .purposes import owned_by_an_integration
@@ -69,7 +69,7 @@ def start_verification(
     standing = who.standing(number.e164)
     with budgets.for_a_request(who, standing, values) as admission:
         test_code = _test_code(number, values)
-        if test_code is None:
+        if test_code is None and standing.lane is not Lane.HOLDER:
             guards.check_prefix(number, values)
         asked = _NewChallenge(
             number,
@@ -192,10 +192,11 @@ def resend_call(
     number = normalize_phone(challenge.phone, values)
     if challenge.sends >= challenge.max_sends:
         raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
-    if not challenge.is_test:
+    standing = Standing.of_owner(challenge.owner, number.e164)
+    if not challenge.is_test and standing.lane is not Lane.HOLDER:
         guards.check_prefix(number, values)
     get_policy().before_call(request, number.e164, challenge.purpose)
-    with budgets.for_a_resend(Standing.of_owner(challenge.owner, number.e164), values) as admission:
+    with budgets.for_a_resend(standing, values) as admission:
         gateways = calls.chain(number, values)
         row, code = _rearm(
             challenge, number, values, gateways[0], one_guess=budgets.one_guess_per_call(admission)

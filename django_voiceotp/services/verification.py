@@ -48,8 +48,9 @@ def check_code(
 
     The lane's failure budget (``verify_failures_per_phone``, :mod:`.budgets`) is spent *before* the
     guess is judged, and given back unless the guess is judged wrong: parallel guesses spread over the
-    number's challenges cannot all pass a check made before any of them counted. Past the budget a
-    wrong guess locks its challenge: one guess per call.
+    number's challenges cannot all pass a check made before any of them counted. Past the budget the
+    lane is slowed: a call leaves its challenge one attempt, and a guess at a challenge with more left
+    is not judged (``Expired``), so each call buys one guess.
     """
     who = caller(request, client_ip)
     try:

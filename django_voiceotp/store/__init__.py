@@ -233,6 +233,11 @@ def record_send(
     return True
 
 
+def proved(number: str, user: Any) -> bool:
+    """Whether ``user``'s account verified ``number`` before (then it is the number's holder)."""
+    return OtpChallenge.objects.filter(phone=number, user=user, status=ChallengeStatus.VERIFIED).exists()
+
+
 def latest_call(challenge: OtpChallenge) -> VoiceCall | None:
     """The challenge's latest call (a challenge's calls are placed one after another)."""
     return VoiceCall.objects.filter(challenge_id=challenge.pk).order_by("-created_at", "-pk").first()

@@ -33,6 +33,8 @@ QUERIES = st.dictionaries(st.sampled_from(KEYS) | st.text(min_size=1, max_size=1
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(page=st.sampled_from(PAGES), query=QUERIES)
 @example(page="/admin/django_voiceotp/prefixblock/", query={"blocked_at__year": "99999999999999999999"})
+@example(page="/admin/django_voiceotp/otpchallenge/", query={"created_at__iso_year": "10000"})
+@example(page="/admin/django_voiceotp/otpchallenge/", query={"purpose__regex": "("})
 @example(
     page="/admin/django_voiceotp/voicecall/", query={"created_at__year": "9999", "created_at__month": "12"}
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
+from django_voiceotp import holders
 from django_voiceotp.contrib.allauth.models import AccountPhone
 
 from .flows import CONFIRM_LOGIN_CODE, E164, PHONE, cancel, field_errors, log_in, signed_in_user, type_code
@@ -62,3 +64,32 @@ def test_the_app_s_own_per_number_limit_still_binds(client, voiceotp_gateway, me
     refused = log_in(client)
     assert refused.status_code == 200
     assert field_errors(refused, "login")[0].startswith("Too many requests")
+
+
+def test_a_browser_that_verified_the_number_logs_in_though_strangers_spent_its_calls(
+    client, voiceotp_gateway, member, settings
+):
+    """HolderCookieMiddleware leaves the holder cookie on allauth's page that took the right code; the
+    browser that carries it is served in the holder's lane, apart from what strangers spend."""
+    settings.VOICEOTP = {**settings.VOICEOTP, "RATE_LIMITS": {"request_per_phone": "3/h"}}
+    log_in(client)  # in the strangers' lane: the browser has verified nothing yet
+    signed_in = type_code(client, voiceotp_gateway.last_code(PHONE), CONFIRM_LOGIN_CODE)
+    assert signed_in.status_code == 302
+    cookie = signed_in.cookies[holders.COOKIE]
+    assert cookie["httponly"]
+    assert E164 not in cookie.value
+
+    stranger = Client()
+    for _attempt in range(2):
+        voiceotp_gateway.skip_cooldown(PHONE)
+        assert log_in(stranger).status_code == 302
+        cancel(stranger)
+    voiceotp_gateway.skip_cooldown(PHONE)
+    assert field_errors(log_in(stranger), "login")[0].startswith("Too many requests")
+
+    holder = Client()
+    holder.cookies[holders.COOKIE] = cookie.value
+    voiceotp_gateway.skip_cooldown(PHONE)
+    assert (log_in(holder).status_code, len(voiceotp_gateway.calls_to(PHONE))) == (302, 4)
+    assert type_code(holder, voiceotp_gateway.last_code(PHONE), CONFIRM_LOGIN_CODE).status_code == 302
+    assert signed_in_user(holder) == f"signed in: {member.pk}"

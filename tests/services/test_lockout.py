@@ -261,3 +261,44 @@ def test_a_strangers_judged_guesses_over_a_day_stay_under_one_in_a_thousand(
     lanes = 2 if accounts else 1  # anyone, and the signed-in users' lane
     assert judged <= 200 * lanes  # the docs' figure: about 190 a lane a day
     assert judged * 3 // lanes <= GUESSED_A_DAY  # and the three lanes together stay under 1 in 1,000
+
+
+def test_strangers_with_accounts_of_their_own_cannot_slow_an_account_that_verified_the_number(
+    simulator, clock, django_user_model
+):
+    """An account that verified the number before is its holder's lane: accounts made by a stranger
+    guess in the lane of accounts that have not, and spend nothing of it."""
+    holder = a_member(django_user_model)
+    first = start(holder, purpose="signup").json()["id"]
+    assert verify(holder, first, code_of(simulator, first)).status_code == 200
+    puppets = [a_member(django_user_model, f"puppet{n}") for n in range(5)]
+    judged = 0
+    while judged < 25:
+        for puppet in puppets:
+            later(clock, 61)
+            answer = start(puppet)
+            if answer.status_code != 201:
+                continue
+            challenge = answer.json()["id"]
+            if verify(puppet, challenge, wrong(code_of(simulator, challenge))).status_code in (400, 403):
+                judged += 1
+    answer = start(holder)
+    assert answer.status_code == 201
+    assert answer.json()["attempts_left"] == 5
+    challenge = answer.json()["id"]
+    assert verify(holder, challenge, code_of(simulator, challenge)).status_code == 200
+
+
+def test_a_recognised_holder_keeps_a_per_address_budget_strangers_behind_its_address_cannot_spend(
+    simulator, clock
+):
+    """Behind a carrier's NAT many people share an address: a stranger spending request_per_ip there
+    spends the strangers' bucket, not the holder's."""
+    browser = a_recognised_browser(simulator, clock)
+    shared = "203.0.113.30"  # the recognised browser's own address
+    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS={"request_per_ip": "3/h", "request_per_phone": None}):
+        neighbour = APIClient(REMOTE_ADDR=shared)
+        for n in range(3):
+            neighbour.post("/api/otp/challenges/", {"phone": f"036123{n:04d}"}, format="json")
+        assert start(neighbour, phone="0361230099").status_code == 429
+        assert start(browser).status_code == 201

@@ -14,13 +14,13 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from ...conf import get_settings, problems
-from .. import languages
+from .. import checks as shared
 from . import FORMS
 from .adapter import VoiceCallAdapterMixin
 
 
 def register_all() -> None:
-    languages.register_all()
+    shared.register_all()
     register(check_allauth, Tags.security, "voiceotp")
 
 

@@ -7,13 +7,13 @@ from typing import Any
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, register
 
-from .. import languages
+from .. import checks as shared
 
 NEEDED = ("django_otp", "django_voiceotp")
 
 
 def register_all() -> None:
-    languages.register_all()
+    shared.register_all()
     register(check_installed_apps)
 
 

@@ -7,13 +7,13 @@ from typing import Any
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, register
 
-from .. import languages
+from .. import checks as shared
 
 NEEDED = ("two_factor", "django_voiceotp.contrib.otp")
 
 
 def register_all() -> None:
-    languages.register_all()
+    shared.register_all()
     register(check_installed_apps)
     register(check_the_call_method_is_ours)
 
