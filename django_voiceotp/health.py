@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from django.core.cache import caches
@@ -44,6 +45,21 @@ class Health:
     @property
     def paused(self) -> bool:
         return self.paused_until is not None and self.paused_until > time.time()
+
+    @property
+    def paused_until_at(self) -> datetime | None:
+        """:attr:`paused_until` as a time a page shows."""
+        return (
+            None if self.paused_until is None else datetime.fromtimestamp(self.paused_until, tz=timezone.utc)
+        )
+
+    @property
+    def state(self) -> str:
+        """``answering``, ``failing`` (failures not yet enough to pause it), ``paused``, or
+        ``probing`` (the pause is over: the next call tries it)."""
+        if self.paused_until is None:
+            return "failing" if self.failures else "answering"
+        return "paused" if self.paused else "probing"
 
 
 def _cache() -> Any:

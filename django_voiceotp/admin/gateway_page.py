@@ -19,10 +19,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from .. import health
 from ..conf import get_settings
+from ..gateways import get_gateways
 from ..guards import calls_in_last_day, lift
 from ..models import PrefixBlock
-from ..operations.balance import BalanceReading, read_balance
+from ..operations.balance import read_balance, read_balances
 from ..operations.chart import bar_chart
 from ..operations.stats import gateway_stats
 from .access import can_see_gateway
@@ -79,7 +81,8 @@ def balance_context(request: HttpRequest, model_admin: ModelAdmin[Any]) -> dict[
     if not can_see_gateway(request):
         return {}
     return {
-        "voiceotp_balance": read_balance(),
+        "voiceotp_balances": read_balances(),
+        "voiceotp_named": len(get_gateways()) > 1,
         "voiceotp_gateway_url": gateway_url(model_admin),
         "voiceotp_balance_refresh_url": reverse(f"{model_admin.admin_site.name}:{REFRESH_URL_NAME}"),
     }
@@ -93,12 +96,22 @@ def gateway_page(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResp
     if problem:
         messages.warning(request, problem)
     stats = gateway_stats(since, until)
+    calls = {row.gateway: row for row in stats.by_gateway}
     context = {
         **model_admin.admin_site.each_context(request),
         **balance_context(request, model_admin),
         "title": _("Voice gateway"),
         "opts": model_admin.opts,
         "stats": stats,
+        "gateways": [
+            {
+                "label": g.label,
+                "backend": g.name,
+                "health": health.health_of(g.label),
+                "calls": calls.get(g.label),
+            }
+            for g in get_gateways()
+        ],
         "chart": bar_chart([(b.start, b.count) for b in stats.buckets]),
         "hours_choices": HOURS_CHOICES,
         "hours_selected": round((stats.until - stats.since).total_seconds() / 3600),
@@ -114,14 +127,19 @@ def gateway_page(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResp
 
 
 def refresh_balance(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
-    """Ask the gateway now, bypassing the cache (POST only; the admin view adds CSRF and staff checks)."""
+    """Ask the gateway named in the form now (every gateway when none is), bypassing the cache (POST
+    only; the admin view adds CSRF and staff checks)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not can_see_gateway(request):
         raise PermissionDenied
-    reading: BalanceReading = read_balance(refresh=True)
-    level = messages.SUCCESS if reading.ok and not reading.low else messages.WARNING
-    messages.add_message(request, level, reading.message)
+    asked = request.POST.get("gateway", "")
+    named = next((gateway for gateway in get_gateways() if gateway.label == asked), None)
+    readings = [read_balance(named, refresh=True)] if named else read_balances(refresh=True)
+    several = len(get_gateways()) > 1
+    for reading in readings:
+        level = messages.SUCCESS if reading.ok and not reading.low else messages.WARNING
+        messages.add_message(request, level, reading.named_message if several else reading.message)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

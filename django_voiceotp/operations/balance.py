@@ -1,11 +1,12 @@
-"""The gateway balance, as the admin and ``voiceotp_balance`` show it.
+"""Each gateway's balance, as the admin and ``voiceotp_balance`` show it.
 
-A reading comes from the gateway's variant for a person waiting (``for_a_person``: no retries, short
-timeouts) and is kept in the
-``VOICEOTP['CACHE']`` cache for ``BALANCE_CACHE_TTL`` seconds. A failure is kept too, for at most
-:data:`FAILURE_TTL` seconds, so a dead gateway costs one slow page per that time rather than every page
-view. The cache holds plain data (a problem name and numbers); the message is built when it is shown,
-in the reader's language, and never holds anything the gateway was sent.
+A site with several gateways (``GATEWAYS``) has a reading per gateway, kept apart by its name: the
+one that runs dry is the one an operator tops up. A reading comes from the gateway's variant for a
+person waiting (``for_a_person``: no retries, short timeouts) and is kept in the ``VOICEOTP['CACHE']``
+cache for ``BALANCE_CACHE_TTL`` seconds. A failure is kept too, for at most :data:`FAILURE_TTL`
+seconds, so a dead gateway costs one slow page per that time rather than every page view. The cache
+holds plain data (a problem name and numbers); the message is built when it is shown, in the
+reader's language, and never holds anything the gateway was sent.
 
 A cache that does not answer (Redis down) is a problem of its own, not an error: a page then shows the
 balance as unknown rather than asking the gateway on every view, and a refresh asks the gateway and
@@ -31,7 +32,9 @@ from ..gateways import (
     GatewayTimeout,
     GatewayUnavailable,
     Kind,
+    VoiceGateway,
     get_gateway,
+    get_gateways,
 )
 from ..gateways.base import RAW_LIMIT
 from ..gateways.safe_text import safe_text
@@ -68,6 +71,8 @@ class BalanceReading:
     """What the gateway answered, when it refused or could not be read: safe text, credentials
     redacted, kept for the operator to see which form it spoke."""
     cached: bool = False
+    gateway: str = ""
+    """The gateway's name on the site (``GATEWAYS``' ``NAME``)."""
 
     @property
     def ok(self) -> bool:
@@ -105,6 +110,11 @@ class BalanceReading:
         }
         return str(texts.get(self.problem, texts[UNREACHABLE]) % {"number": number, "code": self.code})
 
+    @property
+    def named_message(self) -> str:
+        """:attr:`message`, after the gateway's name: what a site with several gateways shows."""
+        return f"{self.gateway}: {self.message}"
+
     def to_cache(self) -> dict[str, Any]:
         data = asdict(self)
         data["balance"] = None if self.balance is None else str(self.balance)
@@ -124,39 +134,48 @@ class BalanceReading:
             code=str(data.get("code", "")),
             raw=safe_text(str(data.get("raw", "")), RAW_LIMIT),
             cached=True,
+            gateway=str(data.get("gateway", "")),
         )
 
 
-def read_balance(*, refresh: bool = False) -> BalanceReading:
-    """The balance, from the cache unless ``refresh`` or it is not there.
+def read_balances(*, refresh: bool = False) -> list[BalanceReading]:
+    """Every gateway's balance, in the site's order (see :func:`read_balance`)."""
+    return [read_balance(gateway, refresh=refresh) for gateway in get_gateways()]
+
+
+def read_balance(gateway: VoiceGateway | None = None, *, refresh: bool = False) -> BalanceReading:
+    """The balance of ``gateway`` (the site's first by default), from the cache unless ``refresh`` or
+    it is not there.
 
     Never raises for the gateway or the cache. Without ``refresh``, a cache that does not answer gives
     a :data:`CACHE_DOWN` reading instead of asking the gateway: the cache is what holds the gateway to
     one question per ``BALANCE_CACHE_TTL``, and without it every page view would wait on the gateway.
     """
     values = get_settings()
+    gateway = gateway or get_gateway()
     cache = caches[values.CACHE]
+    key = f"{CACHE_KEY}:{gateway.label}"
     threshold = plain(Decimal(str(values.LOW_BALANCE)))
     if not refresh:
         try:
-            data = cache.get(CACHE_KEY)
+            data = cache.get(key)
         except Exception:  # each backend raises its own (redis-py's ConnectionError, pymemcache's, ...)
             logger.warning(
                 "the %r cache did not answer; the balance is not read", values.CACHE, exc_info=True
             )
-            return BalanceReading(None, threshold, timezone.now(), CACHE_DOWN)
+            return BalanceReading(None, threshold, timezone.now(), CACHE_DOWN, gateway=gateway.label)
         if isinstance(data, dict):
             try:
                 reading = BalanceReading.from_cache(data)
             except (KeyError, ValueError, ArithmeticError):
                 reading = None
-            if reading is not None:
+            if reading is not None and reading.gateway == gateway.label:
                 return replace(reading, threshold=threshold)
-    reading = fetch_balance(threshold)
+    reading = fetch_balance(threshold, gateway)
     ttl = values.BALANCE_CACHE_TTL if reading.ok else min(values.BALANCE_CACHE_TTL, FAILURE_TTL)
     if ttl > 0:
         try:
-            cache.set(CACHE_KEY, reading.to_cache(), ttl)
+            cache.set(key, reading.to_cache(), ttl)
         except Exception:  # as above: the reading is still worth showing
             logger.warning(
                 "the %r cache did not answer; the balance is not kept", values.CACHE, exc_info=True
@@ -169,10 +188,14 @@ def plain(number: Decimal) -> Decimal:
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
 
-def fetch_balance(threshold: Decimal) -> BalanceReading:
-    """Ask the gateway now, as for a person waiting."""
+def fetch_balance(threshold: Decimal, gateway: VoiceGateway | None = None) -> BalanceReading:
+    """Ask ``gateway`` (the site's first by default) now, as for a person waiting."""
+    gateway = gateway or get_gateway()
+    return replace(_fetch(threshold, gateway), gateway=gateway.label)
+
+
+def _fetch(threshold: Decimal, gateway: VoiceGateway) -> BalanceReading:
     now = timezone.now()
-    gateway = get_gateway()
     if gateway.problems():
         return BalanceReading(None, threshold, now, NOT_CONFIGURED)
     try:
@@ -191,6 +214,6 @@ def fetch_balance(threshold: Decimal) -> BalanceReading:
         return BalanceReading(None, threshold, now, UNREACHABLE)
     if result.ok:
         return BalanceReading(result.balance, threshold, now)
-    logger.warning("the gateway refused the balance: %s (%s)", result.code, result.kind.value)
+    logger.warning("gateway %s refused the balance: %s (%s)", gateway.label, result.code, result.kind.value)
     problem = CREDENTIALS if result.kind is Kind.ACCOUNT else REFUSED
     return BalanceReading(None, threshold, now, problem, code=result.code, raw=result.raw)

@@ -61,6 +61,17 @@ OUTCOME_KINDS = frozenset({Kind.TAKEN, Kind.FAILED, Kind.PENDING})
 
 
 @dataclass(frozen=True)
+class GatewayCalls:
+    """One gateway's calls in the range: how many it was asked, took, refused, left unknown."""
+
+    gateway: str
+    attempted: int
+    placed: int
+    rejected: int
+    unknown: int
+
+
+@dataclass(frozen=True)
 class Bucket:
     start: datetime
     count: int
@@ -85,6 +96,7 @@ class GatewayStats:
     buckets: list[Bucket]
     hourly: bool
     check_problems: list[CheckProblem]
+    by_gateway: list[GatewayCalls]
 
     @property
     def conversion(self) -> float | None:
@@ -130,7 +142,23 @@ def gateway_stats(since: datetime, until: datetime) -> GatewayStats:
         buckets=_buckets(calls, since, until, hourly=hourly),
         hourly=hourly,
         check_problems=_check_problems(calls),
+        by_gateway=_by_gateway(calls),
     )
+
+
+def _by_gateway(calls: QuerySet[VoiceCall]) -> list[GatewayCalls]:
+    """Each gateway's share of the calls (one query): which one carries the site, which one refuses."""
+    rows = (
+        calls.values("gateway")
+        .annotate(
+            attempted=Count("pk"),
+            placed=Count("pk", filter=Q(request_id__isnull=False)),
+            rejected=Count("pk", filter=Q(status=CallStatus.REJECTED)),
+            unknown=Count("pk", filter=Q(status=CallStatus.UNKNOWN)),
+        )
+        .order_by("gateway")
+    )
+    return [GatewayCalls(**row) for row in rows]
 
 
 def _check_problems(calls: QuerySet[VoiceCall]) -> list[CheckProblem]:
