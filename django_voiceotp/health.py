@@ -48,7 +48,7 @@ class Health:
 
     @property
     def paused_until_at(self) -> datetime | None:
-        """:attr:`paused_until` as a time a page shows."""
+        """The end of the pause (``paused_until``) as a time a page shows."""
         return (
             None if self.paused_until is None else datetime.fromtimestamp(self.paused_until, tz=timezone.utc)
         )

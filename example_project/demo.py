@@ -1,6 +1,8 @@
 """``make demo``: the example site on SQLite with the gateway simulator, in one command.
 
-Starts the simulator (unless ``VOICEOTP_BASE_URL`` points at a real gateway), migrates, creates an
+Starts two simulators, the site's two gateways ``main`` and ``backup`` (unless ``VOICEOTP_BASE_URL``
+or ``VOICEOTP_GATEWAYS`` points at real ones): a fault set on ``main``'s page shows the calls going
+to ``backup``. Then it migrates, creates an
 admin login and prints it, asks the gateway for its balance once with ``voiceotp_gateway`` and prints
 what it said (and how to ask it yourself from another shell), starts the task worker that asks the
 gateway how each call went (a child process, ``manage.py db_worker``), then serves the site until
@@ -20,6 +22,10 @@ import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_voiceotp.simulator import GatewaySimulator
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = [
@@ -38,6 +44,54 @@ def _free(host: str, port: int) -> bool:
     return True
 
 
+def _start_simulators(port_asked: str | None) -> dict[str, GatewaySimulator]:
+    """The demo's two gateways, each a simulator on loopback with credentials of its own, named to the
+    site through ``VOICEOTP_GATEWAYS``: ``main`` on ``SIMULATOR_PORT`` (8765), ``backup`` on the next
+    port by default, on any free one when ``SIMULATOR_PORT`` was chosen."""
+    import json
+
+    from django_voiceotp.simulator import GatewaySimulator
+
+    first = int(port_asked or "8765")
+    simulators: dict[str, GatewaySimulator] = {}
+    for name, port in (("main", first), ("backup", 0 if port_asked else first + 1)):
+        simulators[name] = GatewaySimulator(
+            host="127.0.0.1",
+            port=port if port and _free("127.0.0.1", port) else 0,
+            username=f"demo-{name}",
+            password=secrets.token_urlsafe(12),
+            key=secrets.token_urlsafe(12),
+            balance=1000,
+            answer_after=4.0,
+        ).start()
+    gateways = [
+        {
+            "NAME": name,
+            "OPTIONS": {
+                "BASE_URL": sim.base_url,
+                "USERNAME": sim.username,
+                "PASSWORD": sim.password,
+                "KEY": sim.key,
+            },
+        }
+        for name, sim in simulators.items()
+    ]
+    os.environ.update(
+        VOICEOTP_GATEWAYS=json.dumps(gateways),
+        VOICEOTP_DEMO_SIMULATORS=json.dumps({name: sim.url for name, sim in simulators.items()}),
+    )
+    # Short enough to try each limit by hand, long enough to see it work.
+    os.environ.setdefault("VOICEOTP_RESEND_COOLDOWN", "20")
+    # The simulator's calls ring for 4 s: checked every 2 s, an outcome shows a moment after.
+    os.environ.setdefault("VOICEOTP_POLL_TASK_INTERVAL", "2")
+    return simulators
+
+
+def _stop_simulators(simulators: dict[str, GatewaySimulator]) -> None:
+    for simulator in simulators.values():
+        simulator.stop()
+
+
 def _allauth() -> bool:
     from django.conf import settings
 
@@ -48,31 +102,9 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
-    simulator = None
-    if not os.environ.get("VOICEOTP_BASE_URL"):
-        from django_voiceotp.simulator import GatewaySimulator
-
-        sim_port = int(os.environ.get("SIMULATOR_PORT", "8765"))
-        simulator = GatewaySimulator(
-            host="127.0.0.1",
-            port=sim_port if _free("127.0.0.1", sim_port) else 0,
-            username="demo",
-            password=secrets.token_urlsafe(12),
-            key=secrets.token_urlsafe(12),
-            balance=1000,
-            answer_after=4.0,
-        ).start()
-        os.environ.update(
-            VOICEOTP_BASE_URL=simulator.base_url,
-            VOICEOTP_USERNAME=simulator.username,
-            VOICEOTP_PASSWORD=simulator.password,
-            VOICEOTP_KEY=simulator.key,
-            VOICEOTP_DEMO_SIMULATOR_URL=simulator.url,
-        )
-        # Short enough to try each limit by hand, long enough to see it work.
-        os.environ.setdefault("VOICEOTP_RESEND_COOLDOWN", "20")
-        # The simulator's calls ring for 4 s: checked every 2 s, an outcome shows a moment after.
-        os.environ.setdefault("VOICEOTP_POLL_TASK_INTERVAL", "2")
+    simulators: dict[str, GatewaySimulator] = {}
+    if not (os.environ.get("VOICEOTP_BASE_URL") or os.environ.get("VOICEOTP_GATEWAYS")):
+        simulators = _start_simulators(os.environ.get("SIMULATOR_PORT"))
 
     import django
     from django.core.management import call_command
@@ -91,8 +123,7 @@ def main() -> int:
 
     if not _free(host, port):
         print(f"Port {port} is taken: run PORT=8001 make demo", file=sys.stderr)
-        if simulator is not None:
-            simulator.stop()
+        _stop_simulators(simulators)
         return 1
     gateway_lines = _gateway_check()
     worker = _start_worker()
@@ -111,9 +142,15 @@ def main() -> int:
                 ),
                 f"  API docs:     {site}/api/docs/",
                 f"  API schema:   {site}/api/schema/",
-                f"  simulator:    {simulator.url}/calls (the codes it read out)"
-                if simulator
-                else f"  gateway:      {os.environ['VOICEOTP_BASE_URL']}",
+                *(
+                    [
+                        f"  gateway {name + ':':<7} a simulator, {sim.url}/calls (the codes it read out)"
+                        for name, sim in simulators.items()
+                    ]
+                    + ["                a fault set on main's page sends the calls to backup"]
+                    if simulators
+                    else [f"  gateway:      {os.environ.get('VOICEOTP_BASE_URL') or 'VOICEOTP_GATEWAYS'}"]
+                ),
                 *gateway_lines,
                 "  worker:       manage.py db_worker, asking the gateway how each call went"
                 if worker
@@ -132,8 +169,7 @@ def main() -> int:
     finally:
         if worker is not None:
             _stop(worker)
-        if simulator is not None:
-            simulator.stop()
+        _stop_simulators(simulators)
     return 0
 
 
@@ -148,11 +184,17 @@ def _gateway_check() -> list[str]:
     said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
     env = " ".join(
         f"{name}={shlex.quote(os.environ[name])}"
-        for name in ("VOICEOTP_BASE_URL", "VOICEOTP_USERNAME", "VOICEOTP_PASSWORD", "VOICEOTP_KEY")
+        for name in (
+            "VOICEOTP_GATEWAYS",
+            "VOICEOTP_BASE_URL",
+            "VOICEOTP_USERNAME",
+            "VOICEOTP_PASSWORD",
+            "VOICEOTP_KEY",
+        )
         if name in os.environ
     )
     return [
-        f"  gateway:      HTTP {said.get('HTTP', '-').strip()}, read as {said.get('read as', '-').strip()}",
+        f"  balance:      HTTP {said.get('HTTP', '-').strip()}, read as {said.get('read as', '-').strip()}",
         f"                ask it yourself: {env} python manage.py voiceotp_gateway --balance",
         "                (or --call 0905123456 for a call, --check REQUEST_ID for its outcome)",
     ]

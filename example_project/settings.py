@@ -1,7 +1,8 @@
 """Settings for the example site, read from the environment (contract section 2).
 
 - ``VOICEOTP_<KEY>`` for every key of ``VOICEOTP``; a value that parses as JSON is taken as JSON
-  (``VOICEOTP_TIMEOUT='[1, 5]'``, ``VOICEOTP_RATE_LIMITS='{"request_per_phone": "50/h"}'``).
+  (``VOICEOTP_TIMEOUT='[1, 5]'``, ``VOICEOTP_RATE_LIMITS='{"request_per_phone": "50/h"}'``,
+  ``VOICEOTP_GATEWAYS='[{"NAME": "main", "OPTIONS": {...}}, {"NAME": "backup", "OPTIONS": {...}}]'``).
 - ``DATABASE_URL`` (SQLite in ``example_project/db.sqlite3`` when unset), ``REDIS_URL`` (Django's
   Redis cache when set, the local memory cache otherwise), ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``.
 - ``TASK_BACKEND``: what checks call outcomes in the background: ``database`` (the default: the
@@ -176,8 +177,9 @@ if ALLAUTH:
     ACCOUNT_PHONE_VERIFICATION_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 900  # CODE_TTL * MAX_SENDS
     ACCOUNT_RATE_LIMITS = {"verify_phone": None, "change_phone": None}
 
-# The simulator's control endpoint, for the demo page's "calls placed" panel (set by `make demo`).
-VOICEOTP_DEMO_SIMULATOR_URL = os.environ.get("VOICEOTP_DEMO_SIMULATOR_URL", "")
+# The simulators' addresses by gateway name, for the demo page's "calls placed" panel (set by
+# `make demo`, as JSON: {"main": "http://127.0.0.1:8765", "backup": "http://127.0.0.1:8766"}).
+VOICEOTP_DEMO_SIMULATORS: dict[str, str] = json.loads(os.environ.get("VOICEOTP_DEMO_SIMULATORS") or "{}")
 
 LOGGING = {
     "version": 1,

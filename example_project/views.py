@@ -22,7 +22,7 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "example_project/index.html",
         {
-            "simulator": bool(getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", "")),
+            "simulator": bool(getattr(settings, "VOICEOTP_DEMO_SIMULATORS", {})),
             "allauth": getattr(settings, "ALLAUTH", False),
             "account_phone": _account_phone(request),
         },
@@ -51,18 +51,25 @@ def _from_this_machine(request: HttpRequest) -> bool:
 
 @require_GET
 def simulator_calls(request: HttpRequest) -> JsonResponse:
-    """The calls the simulator placed, with the code it 'read out', fetched server-side so the demo
-    page works in the browser. Only in the demo, and only to this machine: the list relays every code,
-    so a request from another address, or one whose Host names anything but this machine (a DNS
-    rebinding page, a proxy in front), gets a 403 and no codes."""
+    """The calls the simulators placed (one per gateway of the demo), with the code each 'read out',
+    fetched server-side so the demo page works in the browser. Only in the demo, and only to this
+    machine: the list relays every code, so a request from another address, or one whose Host names
+    anything but this machine (a DNS rebinding page, a proxy in front), gets a 403 and no codes."""
     if not _from_this_machine(request):
         return JsonResponse({"error": "the demo lists the codes only to this machine"}, status=403)
-    base = getattr(settings, "VOICEOTP_DEMO_SIMULATOR_URL", "")
-    if not base:
+    simulators: dict[str, str] = getattr(settings, "VOICEOTP_DEMO_SIMULATORS", {})
+    if not simulators:
         return JsonResponse({"calls": [], "simulator": False})
-    try:
-        with urllib.request.urlopen(f"{base.rstrip('/')}/_control/calls", timeout=2) as answer:  # noqa: S310
-            calls = json.load(answer).get("calls", [])[:10]
-    except (OSError, ValueError):
-        return JsonResponse({"calls": [], "simulator": True, "error": "the simulator is not answering"})
-    return JsonResponse({"calls": calls, "simulator": True})
+    calls: list[dict[str, object]] = []
+    silent = []
+    for gateway, base in simulators.items():
+        try:
+            with urllib.request.urlopen(f"{base.rstrip('/')}/_control/calls", timeout=2) as answer:  # noqa: S310
+                calls += [{**call, "gateway": gateway} for call in json.load(answer).get("calls", [])]
+        except (OSError, ValueError):
+            silent.append(gateway)
+    calls.sort(key=lambda call: float(str(call.get("placed_at", 0))), reverse=True)
+    shown: dict[str, object] = {"calls": calls[:10], "simulator": True}
+    if silent:
+        shown["error"] = f"not answering: {', '.join(silent)}"
+    return JsonResponse(shown)

@@ -50,6 +50,33 @@ def simulator(_simulator_server: GatewaySimulator) -> Iterator[GatewaySimulator]
     sim.clear_faults()
 
 
+@pytest.fixture(scope="session")
+def _second_simulator_server() -> Iterator[GatewaySimulator]:
+    with suite_simulator(answer_after=0.3, hang_seconds=5.0) as sim:
+        yield sim
+
+
+def gateway_entry(name: str, sim: GatewaySimulator) -> dict[str, Any]:
+    """One entry of ``GATEWAYS`` for a simulator of the suite."""
+    options = {"BASE_URL": sim.base_url, "USERNAME": USERNAME, "PASSWORD": PASSWORD, "KEY": KEY}
+    return {"NAME": name, "BACKEND": "django_voiceotp.gateways.onsms.OnSmsGateway", "OPTIONS": options}
+
+
+@pytest.fixture
+def two_gateways(simulator: GatewaySimulator, _second_simulator_server: GatewaySimulator):
+    """Two simulators over loopback, the site's ``GATEWAYS`` in that order (``first``, ``second``);
+    the pair of them, reset for the test."""
+    second = _second_simulator_server
+    second.reset()
+    second.set_balance(1_000_000)
+    legacy = {"BASE_URL", "USERNAME", "PASSWORD", "KEY", "SENDER"}
+    voiceotp = {k: v for k, v in settings.VOICEOTP.items() if k not in legacy}
+    voiceotp["GATEWAYS"] = [gateway_entry("first", simulator), gateway_entry("second", second)]
+    with override_settings(VOICEOTP=voiceotp):
+        yield simulator, second
+    second.clear_faults()
+
+
 @pytest.fixture
 def client_for(simulator: GatewaySimulator):
     def build(*, timeout: tuple[float, float] = (1.0, 2.0), base_url: str | None = None):

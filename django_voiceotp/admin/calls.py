@@ -84,10 +84,11 @@ class VoiceCallAdmin(
         "created_at",
         "checked_at",
         "completed_at",
+        "gateway",
         "challenge_text",
     )
     list_select_related = ("challenge",)
-    list_filter = ("status", SendCodeFilter)
+    list_filter = ("status", SendCodeFilter, "gateway", "is_test")
     search_fields = ("request_id",)
     search_help_text = _(
         "A number in any form, its last digits, or a request id (a whole number needs the permission "
@@ -98,6 +99,7 @@ class VoiceCallAdmin(
     fields = (
         "challenge_text",
         MASKED_PHONE,
+        "gateway",
         "request_id",
         "status_badge",
         "send_code_meaning",

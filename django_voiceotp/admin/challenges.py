@@ -40,6 +40,7 @@ class VoiceCallInline(CallDisplay, ReadOnlyMixin, admin.TabularInline):  # type:
     can_delete = False
     show_change_link = True
     fields = (
+        "gateway",
         "request_id",
         "status_badge",
         "send_code_meaning",
@@ -84,7 +85,7 @@ class OtpChallengeAdmin(
         "created_at",
         "expires_at",
     )
-    list_filter = ("status", "call_status", "purpose", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", "call_status", "purpose", "is_test", ("created_at", admin.DateFieldListFilter))
     search_fields = ("phone",)  # shows the search box; get_search_results does the matching
     search_help_text = _(
         "A number in any form (0912345678, +84 912 345 678), its last digits, a challenge or request id "

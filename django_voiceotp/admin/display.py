@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..gateways import Meaning, Operation, describe
-from ..models import CallStatus, OtpChallenge, VoiceCall
+from ..models import TEST_NUMBER_HELP, CallStatus, OtpChallenge, VoiceCall
 from ..phones import mask, national_from_e164
 
 EMPTY = "-"
@@ -40,12 +40,24 @@ class PhoneDisplay:
     """
 
     @admin.display(description=_("phone"))  # not sortable: the order would tell the hidden digits
-    def masked_phone(self, row: OtpChallenge | VoiceCall) -> str:
-        return mask(national_from_e164(row.phone))
+    def masked_phone(self, row: OtpChallenge | VoiceCall) -> SafeString | str:
+        return test_marked(row, mask(national_from_e164(row.phone)))
 
     @admin.display(description=_("phone"), ordering="phone")
-    def full_phone(self, row: OtpChallenge | VoiceCall) -> str:
-        return row.phone
+    def full_phone(self, row: OtpChallenge | VoiceCall) -> SafeString | str:
+        return test_marked(row, row.phone)
+
+
+def test_marked(row: OtpChallenge | VoiceCall, phone: str) -> SafeString | str:
+    """The number, and a "test" label when it is one of ``TEST_NUMBERS``: its rows are no real calls."""
+    if not row.is_test:
+        return phone
+    return format_html(
+        '{} <span class="voiceotp-badge voiceotp-badge-test" title="{}">{}</span>',
+        phone,
+        TEST_NUMBER_HELP,
+        _("test"),
+    )
 
 
 def status_badge(status: str) -> SafeString | str:

@@ -27,11 +27,22 @@ def cell(outcome: Outcome) -> list[str]:
         else "given back",
         "counted" if outcome.charged else "not counted",
         "as the second answer says" if outcome.retried else answered,
+        "yes" if outcome.fails_over else "no",
+        str(outcome.health.value),
     ]
 
 
 def rendered() -> str:
-    head = ["answer", "call", "challenge", "cooldown", "spend cap, prefix guard", "the person gets"]
+    head = [
+        "answer",
+        "call",
+        "challenge",
+        "cooldown",
+        "spend cap, prefix guard",
+        "the person gets",
+        "next gateway",
+        "the gateway's health",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for answer, outcome in OUTCOMES.items():
         lines.append("| " + " | ".join([answer.value, *cell(outcome)]) + " |")
@@ -43,6 +54,15 @@ def test_the_docs_show_the_table_the_code_uses():
     assert BEGIN in text, f"docs/gateways.md has no {BEGIN} block"
     shown = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert shown == rendered(), "docs/gateways.md's outcome table differs from OUTCOMES:\n" + rendered()
+
+
+def test_only_what_certainly_placed_no_call_fails_over():
+    for answer, outcome in OUTCOMES.items():
+        if outcome.fails_over:
+            assert outcome.call_status == CallStatus.REJECTED, answer
+            assert not outcome.keeps_cooldown, answer
+            assert outcome.refusal is not None
+            assert outcome.refusal.code in ("provider_rejected", "provider_unavailable"), answer
 
 
 def test_every_answer_has_a_row():

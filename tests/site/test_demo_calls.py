@@ -20,7 +20,7 @@ from example_project.views import simulator_calls
     ],
 )
 def test_the_demos_calls_list_answers_only_this_machine(simulator, settings, address, host, served):
-    settings.VOICEOTP_DEMO_SIMULATOR_URL = simulator.url
+    settings.VOICEOTP_DEMO_SIMULATORS = {"main": simulator.url}
     settings.ALLOWED_HOSTS = ["*"]
     request = RequestFactory().get("/demo/calls.json", REMOTE_ADDR=address, HTTP_HOST=host)
     answer = simulator_calls(request)

@@ -10,7 +10,7 @@
       verifiedText: "This number is yours. Your site reads the proof with", again: "Try again",
       simTitle: "The simulator's calls",
       simText: "No real phone rings in the demo: here is the code the gateway simulator read out.",
-      when: "When", number: "Number", codeCol: "Code", outcome: "Outcome", none: "No calls yet.",
+      when: "When", gateway: "Gateway", number: "Number", codeCol: "Code", outcome: "Outcome", none: "No calls yet.",
       tryTitle: "Numbers that fail on purpose", try9700: "never answers", try9701: "keeps ringing",
       try9907: "refuses calls (gateway code 7)", try9914: "the account has no money (14)",
       try9802: "the gateway hangs", tryOld: "an old 11-digit number, converted",
@@ -29,7 +29,7 @@
       verified: "Đã xác minh", verifiedText: "Số này là của bạn. Trang web đọc bằng chứng bằng",
       again: "Thử lại", simTitle: "Các cuộc gọi của trình mô phỏng",
       simText: "Trong bản demo không có điện thoại thật nào đổ chuông: đây là mã trình mô phỏng đã đọc.",
-      when: "Lúc", number: "Số", codeCol: "Mã", outcome: "Kết quả", none: "Chưa có cuộc gọi nào.",
+      when: "Lúc", gateway: "Cổng", number: "Số", codeCol: "Mã", outcome: "Kết quả", none: "Chưa có cuộc gọi nào.",
       allauthText: "Cùng cuộc gọi đó trong django-allauth, như tài khoản của một trang web dùng:",
       signUpByCall: "Đăng ký bằng cuộc gọi", logInByPhone: "Đăng nhập bằng số điện thoại",
       signedIn: "Đã đăng nhập bằng", logOut: "Đăng xuất",
@@ -160,12 +160,13 @@
       var body = $("sim-calls");
       body.textContent = "";
       if (!data.calls.length) {
-        var row = body.insertRow(); var cell = row.insertCell(); cell.colSpan = 4; cell.textContent = t("none");
+        var row = body.insertRow(); var cell = row.insertCell(); cell.colSpan = 5; cell.textContent = t("none");
         return;
       }
       data.calls.forEach(function (call) {
         var row = body.insertRow();
         row.insertCell().textContent = new Date(call.placed_at * 1000).toLocaleTimeString();
+        row.insertCell().textContent = call.gateway;
         row.insertCell().textContent = call.phone;
         var code = row.insertCell(); code.textContent = call.code; code.className = "code";
         row.insertCell().textContent = call.outcome;
