@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import codes, health, store
+from .. import codes, guards, health, store
 from ..conf import VoiceOtpSettings
 from ..gateways import (
     TEST_GATEWAY,
@@ -105,7 +105,7 @@ def place(
         last = index == len(gateways) - 1 or time.monotonic() >= deadline
         if index:
             row = call_row(challenge, number, code, gateway)
-            store.add_call(row, daily_limit=None if challenge.is_test else values.DAILY_CALL_LIMIT)
+            _add(challenge, row, values)
         left = max(deadline - time.monotonic(), 0.1)
         outcome = _ask_once_more_on_a_repeat(gateway.within(left), challenge, row, number, code, values, last)
         if last or not outcome.fails_over:
@@ -136,7 +136,7 @@ def _ask_once_more_on_a_repeat(
     salt = codes.new_salt()
     store.replace_code(challenge, code_hash=codes.hash_code(code, salt), code_salt=salt)
     row = call_row(challenge, number, code, gateway)
-    store.add_call(row, daily_limit=values.DAILY_CALL_LIMIT)
+    _add(challenge, row, values)
     outcome = _ask(gateway, challenge, row, number, code, last)
     if not outcome.retried:
         return outcome
@@ -145,6 +145,17 @@ def _ask_once_more_on_a_repeat(
 
 
 _ask_once_more_on_a_repeat = sensitive_variables("code", "salt")(_ask_once_more_on_a_repeat)
+
+
+def _add(challenge: OtpChallenge, row: VoiceCall, values: VoiceOtpSettings) -> None:
+    """Write a further call of the challenge (the next gateway's, or a repeat's new code), counted
+    against the spend cap: the calls of other requests may have spent it since the first was written,
+    and then the challenge fails with the cap's refusal."""
+    try:
+        store.add_call(row, daily_limit=None if challenge.is_test else values.DAILY_CALL_LIMIT)
+    except store.SpendCapReached as spent:
+        store.fail(challenge, "the daily call limit was reached before the call could be asked again")
+        raise guards.spend_cap_refusal(spent) from None
 
 
 @dataclass(frozen=True)

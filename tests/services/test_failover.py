@@ -222,3 +222,28 @@ def test_the_spend_cap_counts_the_calls_of_every_gateway(api, first_down):
         refused = start(api, phone="0361234563")
     assert refused.status_code == 429
     assert [status for gateway, status in rows() if gateway == "second"] == [CallStatus.CALLING] * 2
+
+
+def test_a_spend_cap_spent_meanwhile_by_other_requests_stops_the_failover(api, two_gateways, monkeypatch):
+    """The first call row was counted when it was written; if other requests spent the cap while the
+    first gateway refused, the next gateway is not asked, and the person hears the cap."""
+    first, second = two_gateways
+    first.set_balance(0)
+    tell = calls._tell_health
+
+    def and_meanwhile(gateway, outcome):
+        tell(gateway, outcome)
+        other = OtpChallenge.objects.first()
+        VoiceCall.objects.create(
+            challenge=other, phone=other.phone, gateway="first", status=CallStatus.CALLING
+        )
+
+    monkeypatch.setattr(calls, "_tell_health", and_meanwhile)
+    with voiceotp(DAILY_CALL_LIMIT=1):
+        answer = start(api)
+    assert (answer.status_code, answer.json()["code"]) == (429, "rate_limited")
+    assert second.count("postSMS") == 0
+    challenge = OtpChallenge.objects.get()
+    assert challenge.status == ChallengeStatus.FAILED
+    assert "daily call limit" in challenge.failure
+    assert rows() == [("first", CallStatus.REJECTED), ("first", CallStatus.CALLING)]
