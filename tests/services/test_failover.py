@@ -233,7 +233,7 @@ def test_a_spend_cap_spent_meanwhile_by_other_requests_stops_the_failover(api, t
 
     def and_meanwhile(gateway, outcome):
         tell(gateway, outcome)
-        other = OtpChallenge.objects.first()
+        other = OtpChallenge.objects.get()
         VoiceCall.objects.create(
             challenge=other, phone=other.phone, gateway="first", status=CallStatus.CALLING
         )
