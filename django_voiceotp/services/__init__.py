@@ -17,6 +17,7 @@ status (``status_code``), machine code (``code``) and a translated ``detail``; t
 
 from ..exceptions import (
     AlreadyVerified,
+    ChallengeRequired,
     Expired,
     InvalidCode,
     InvalidPhone,
@@ -44,6 +45,7 @@ read_challenge = refresh_challenge
 
 __all__ = [
     "AlreadyVerified",
+    "ChallengeRequired",
     "Expired",
     "InvalidCode",
     "InvalidPhone",
