@@ -11,7 +11,14 @@ The client asks for a call as usual. From the fourth request of its address in t
 answer is ``403 challenge_required`` with ``challenge``: ``{"type": "captcha", "key": ...,
 "image_url": ..., "audio_url": ...}``; it shows the picture, and asks again with ``captcha_key`` and
 ``captcha_value`` beside ``phone`` (in the JSON body of the REST API, in the form of a page). Each
-captcha answers once, right or wrong; a wrong answer gets a new captcha.
+captcha answers once, right or wrong; a wrong answer gets a new captcha. An address that has been
+shown :attr:`~CaptchaAfterThree.max_captchas` captchas in the hour is refused (429) without a new
+one: each captcha is a row, and the policy is asked before the rules' own limits.
+
+Only the REST API is asked (its client, the demo page, can show the captcha): allauth's pages and the
+other integrations' forms have no field for it, and a refusal there could not be answered. A site
+that adds ``captcha_key`` and ``captcha_value`` inputs to its own forms sets
+:attr:`~CaptchaAfterThree.pages_too`.
 
 **Addresses are shared in Vietnam.** Mobile carriers put many subscribers behind one public address
 (carrier-grade NAT): a rule per address reaches everyone on that carrier's address at once, and on a
@@ -36,7 +43,7 @@ from django.core.cache import caches
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from django_voiceotp.exceptions import ChallengeRequired
+from django_voiceotp.exceptions import ChallengeRequired, RateLimited
 from django_voiceotp.policy import Policy
 
 logger = logging.getLogger("example_project.policy")
@@ -50,25 +57,34 @@ class CaptchaAfterThree(Policy):
     """Requests for a call an address may make in :attr:`window` before a captcha is asked."""
     window = 3600
     """Seconds; the count starts with the address's first request and lasts this long."""
+    max_captchas = 20
+    """Captchas an address is shown in :attr:`window`; past them it waits (a 429), and no row is written."""
     cache_alias = "default"
     """A cache shared by every process of the site (Redis in production): its ``incr`` is atomic."""
+    pages_too = False
+    """Ask on Django's pages too (forms that carry ``captcha_key`` and ``captcha_value``), not only in
+    the REST API."""
 
     def before_call(self, request: Any, number: str, purpose: str) -> None:
         address = self.address_of(request)
         if address is None:
             return  # no client (a job, a device given no request): nothing to ask
-        if self._requests_from(address) <= self.free_requests:
+        if not (self.pages_too or _from_the_api(request)):
+            return
+        if self._count("requests", address) <= self.free_requests:
             return
         if self._solved(request):
             return
+        if self._count("captchas", address) > self.max_captchas:
+            raise RateLimited(self.window)
         raise ChallengeRequired(challenge=new_captcha())
 
-    def _requests_from(self, address: str) -> int:
-        """This request's number in the address's window, counted atomically (``add`` then ``incr``:
-        parallel requests each get their own number). A cache that does not answer asks for the
-        captcha: the policy fails closed, and the site still works for people."""
+    def _count(self, what: str, address: str) -> int:
+        """This event's number in the address's window, counted atomically (``add`` then ``incr``:
+        parallel requests each get their own number). A cache that does not answer counts as over
+        the threshold: the policy fails closed, and people still get through with the captcha."""
         cache = caches[self.cache_alias]
-        key = f"example-policy:requests:{address}"
+        key = f"example-policy:{what}:{address}"
         try:
             cache.add(key, 0, timeout=self.window)
             return int(cache.incr(key))
@@ -77,7 +93,7 @@ class CaptchaAfterThree(Policy):
             return 1
         except Exception:  # the cache is down (each backend raises its own errors)
             logger.warning("the policy's cache is not answering: asking for a captcha")
-            return self.free_requests + 1
+            return self.free_requests + 1 if what == "requests" else 1
 
     def _solved(self, request: Any) -> bool:
         """Whether the request carries the right answer to a live captcha, which it spends.
@@ -97,6 +113,11 @@ class CaptchaAfterThree(Policy):
             return False
         taken, _kinds = CaptchaStore.objects.filter(pk=store.pk).delete()
         return taken == 1 and constant_time_compare(store.response, value.strip().lower())
+
+
+def _from_the_api(request: Any) -> bool:
+    """DRF's ``Request`` (the REST API) has the parsed body as ``data``; Django's ``HttpRequest`` not."""
+    return hasattr(request, "data")
 
 
 def _answer(request: Any) -> tuple[str, str] | None:

@@ -129,8 +129,17 @@ def test_a_resend_body_that_is_no_object_is_a_refusal_not_a_500(simulator, api):
     assert answer.json()["code"] == "challenge_required"
 
 
+class OnPagesToo(CaptchaAfterThree):
+    pages_too = True
+
+
+def test_pages_are_not_asked_unless_the_site_says_so(rf):
+    for _ in range(5):
+        CaptchaAfterThree().before_call(rf.post("/", **ME), "+84361234567", "allauth.login")
+
+
 def test_a_page_s_form_answers_the_captcha_too(rf):
-    policy = CaptchaAfterThree()
+    policy = OnPagesToo()
     for _ in range(3):
         policy.before_call(rf.post("/", **ME), "+84361234567", "login")
     with pytest.raises(ChallengeRequired) as refused:
@@ -142,7 +151,15 @@ def test_a_page_s_form_answers_the_captcha_too(rf):
 
 def test_a_cache_that_does_not_answer_asks_for_the_captcha(rf):
     with cache_down(), pytest.raises(ChallengeRequired):
-        CaptchaAfterThree().before_call(rf.post("/", **ME), "+84361234567", "login")
+        OnPagesToo().before_call(rf.post("/", **ME), "+84361234567", "login")
+
+
+def test_an_address_shown_its_captchas_waits_and_no_row_is_written(simulator, api):
+    over_the_threshold(api)
+    answers = [ask(api, n).json()["code"] for n in range(4, 30)]
+    assert answers.count("challenge_required") == CaptchaAfterThree.max_captchas - 1
+    assert set(answers[CaptchaAfterThree.max_captchas - 1 :]) == {"rate_limited"}
+    assert CaptchaStore.objects.count() == CaptchaAfterThree.max_captchas
 
 
 def test_no_request_is_never_asked():
