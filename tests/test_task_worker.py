@@ -113,6 +113,7 @@ def status_of(site: WorkerSite, challenge_id: str) -> str:
 def test_calls_placed_through_the_api_settle_through_the_worker(running: Running, gateway: GatewaySimulator):
     site = running.site
     placed = time.monotonic()
+    before = time.time()  # the simulator stamps what it receives with the wall clock
     answered = site.start("0361230001")
     unanswered = site.start("0361239700")  # the simulator never has it answered
     forever = site.start("0361239701")  # nor ever says how it went
@@ -126,11 +127,16 @@ def test_calls_placed_through_the_api_settle_through_the_worker(running: Running
         what="both outcomes",
     )
     print(f"\n{running.backend}: both outcomes {time.monotonic() - placed:.1f} s after placing")
-    # Still ringing at the first check, settled at a later one: the chain asked again by itself.
+    # A first check that came while the call still rang (surely so when it came sooner than the ring
+    # after the first request left) found it ringing, and the chain asked again by itself; on a busy
+    # machine the first check may come after the ring and settle the call at once.
     for challenge in (answered, unanswered):
         call = site.call(challenge["id"])
-        assert call["checks"] >= 2
-        assert len(checks_of(gateway, call["request_id"])) == call["checks"]
+        checks = checks_of(gateway, call["request_id"])
+        assert len(checks) == call["checks"]
+        assert checks, "the worker never asked about the call"
+        if checks[0].received_at - before < ANSWER_AFTER:
+            assert call["checks"] >= 2
     endless = site.call(forever["id"])
     wait_until(lambda: site.call(forever["id"])["checks"] >= endless["checks"] + 2, within=60)
     assert status_of(site, forever["id"]) == "calling"
