@@ -23,7 +23,7 @@ from django_voiceotp.operations.stats import MAX_RANGE, gateway_stats
 
 from ..conftest import PASSWORD
 from ..helpers import cache_down, start, voiceotp
-from .test_challenge_pages import CHALLENGES, GATEWAY, challenge_row, page
+from .pages import CHALLENGES, GATEWAY, challenge_row, page
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django_voiceotp import services
 from django_voiceotp.gateways import GatewayError
 from django_voiceotp.models import VoiceCall
 
-from ..admin.test_challenge_pages import CALLS, CHALLENGES, GATEWAY, page, readonly
+from ..admin.pages import CALLS, CHALLENGES, GATEWAY, page, readonly
 from ..conftest import SECRETS
 from ..helpers import NO_LIMITS, start, voiceotp
 

@@ -24,7 +24,7 @@ from django_voiceotp.operations import purge
 from django_voiceotp.operations.durations import format_duration, parse_duration
 from django_voiceotp.signals import call_status_changed
 
-from ..admin.test_challenge_pages import challenge_row
+from ..admin.pages import challenge_row
 from ..conftest import KEY, PASSWORD, USERNAME
 from ..helpers import an_interval_passes, start, voiceotp
 
