@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers import free_port
+
 CHROMIUM = os.environ.get("VOICEOTP_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -30,15 +32,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def demo_site(tmp_path):
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_SETTINGS"))}
     env.update(
         PORT=str(port),
