@@ -8,7 +8,6 @@ import io
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django_voiceotp.models import VoiceCall
 
 from ..conftest import SECRETS
-from ..helpers import voiceotp
+from ..helpers import free_port, voiceotp
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -173,17 +172,11 @@ def test_no_credential_or_code_in_the_output_even_when_the_gateway_echoes_them(s
 # -- in make demo ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_command_works_against_the_demo_s_simulator(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_SETTINGS"))}
     env.update(
-        PORT=str(_free_port()),
-        SIMULATOR_PORT=str(_free_port()),
+        PORT=str(free_port()),
+        SIMULATOR_PORT=str(free_port()),
         DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         PYTHONUNBUFFERED="1",
         TASK_BACKEND="none",
