@@ -12,3 +12,5 @@ except ImportError:  # pragma: no cover - the schema tests skip without it
     pass
 else:
     urlpatterns.append(path("api/schema/", SpectacularAPIView.as_view(), name="schema"))
+
+urlpatterns.append(path("metrics/", include("django_voiceotp.metrics.urls")))
