@@ -63,14 +63,12 @@ def test_the_counters_of_two_workers_add_up_in_every_scrape(simulator, tmp_path)
         started = 0
         for batch in range(5):  # until both workers have served some (almost always the first batch)
             phones = [f"0361{batch:02d}{i:04d}" for i in range(12)]
-            answers = hammer(
-                12,
-                lambda session, i, phones=phones: session.post(
-                    f"{site.url}/api/otp/challenges/",
-                    json={"phone": phones[i], "purpose": "login"},
-                    timeout=30,
-                ),
-            )
+
+            def ask(session: requests.Session, i: int, phones: list[str] = phones) -> requests.Response:
+                body = {"phone": phones[i], "purpose": "login"}
+                return session.post(f"{site.url}/api/otp/challenges/", json=body, timeout=30)
+
+            answers = hammer(12, ask)
             assert [a.status_code for a in answers] == [201] * 12, [a.text for a in answers]
             started += 12
             if len(workers_that_counted(directory)) == 2:
