@@ -137,13 +137,17 @@ def test_a_lying_gateway_and_inventive_callers_make_no_new_series(metrics_on, ap
         assert answer.status_code >= 500
         refusals.append(answer.json()["code"])
     [refusal] = set(refusals)
+    integrations = [f"allauth.{uuid.uuid4().hex[:12]}" for _ in range(5)]
+    for purpose in integrations:  # refused by the REST API, and counted as refused
+        assert start(api, purpose=purpose).json()["code"] == "invalid_request"
+    purposes += integrations
     codes = value("voiceotp_gateway_answers_total", gateway="onsms", endpoint="send", code="undocumented")
     assert codes == undocumented + 15
     assert value("voiceotp_challenges_total", purpose="other", outcome=refusal) >= 15
     scraped = scrape(staff_client(client))
     label_values = set(re.findall(r'="([^"]*)"', scraped))
     assert not label_values & {*lies, *purposes}
-    assert {"undocumented", "other"} <= label_values
+    assert {"undocumented", "other", "allauth"} <= label_values
     for number in (PHONE, PHONE[1:], "84" + PHONE[1:]):
         assert number not in scraped
 
@@ -152,8 +156,10 @@ def test_a_lying_gateway_and_inventive_callers_make_no_new_series(metrics_on, ap
     ("bound", "raw", "expected"),
     [
         (labels.purpose, "django_otp:17", "django_otp"),
-        (labels.purpose, "allauth.login", "allauth.login"),
-        (labels.purpose, "allauth.login" + "x" * 40, "other"),
+        (labels.purpose, "allauth.login", "allauth"),
+        (labels.purpose, "allauth.x" + uuid.uuid4().hex, "allauth"),
+        (labels.purpose, "login", "login"),
+        (labels.purpose, "login2", "other"),
         (labels.machine_code, "invalid_code", "invalid_code"),
         (labels.machine_code, "0361234567", "other"),
         (labels.gateway, "nobody", "other"),

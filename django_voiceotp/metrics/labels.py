@@ -10,13 +10,12 @@ request id or a one-time code.
 
 from __future__ import annotations
 
-import re
-
 from ..conf import get_settings
 from ..exceptions import VoiceOtpError
 from ..gateways import TEST_GATEWAY, Operation, VoiceGateway, get_gateways
 from ..gateways.heard import NO_ANSWER_CODES
 from ..models import CallStatus
+from ..services.purposes import INTEGRATION_PREFIXES
 
 OTHER = "other"
 UNDOCUMENTED = "undocumented"
@@ -39,16 +38,17 @@ API_CODES = frozenset(
 )
 """The machine codes the API gives DRF's own errors (``django_voiceotp.api.errors``)."""
 
-_ALLAUTH = re.compile(r"allauth\.[a-z_]{1,32}")
-
 
 def purpose(value: object) -> str:
-    """A purpose the site listed, an integration's (django-otp's per device become one), or ``other``."""
+    """A purpose the site listed, else its integration's name (``allauth``, ``django_otp``: a caller
+    can send ``allauth.anything`` to the REST API, which refuses it, and the refusal is counted
+    too), else ``other``."""
     text = str(value)
-    if text in get_settings().METRICS_PURPOSES or _ALLAUTH.fullmatch(text):
+    if text in get_settings().METRICS_PURPOSES:
         return text
-    if text.startswith("django_otp:"):
-        return "django_otp"
+    for prefix in INTEGRATION_PREFIXES:
+        if text.startswith(prefix):
+            return prefix.rstrip(".:")
     return OTHER
 
 
