@@ -20,12 +20,12 @@ from django_voiceotp.models import CallStatus, VoiceCall
 from django_voiceotp.operations.balance import read_balance
 from django_voiceotp.services import refresh_call
 
-from .helpers import NO_LIMITS, PHONE, start, verify, wrong
+from ..helpers import NO_LIMITS, PHONE, start, verify, wrong
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "t" * 40
-DASHBOARD = Path(__file__).resolve().parent.parent / "docs" / "grafana" / "voiceotp.json"
+DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana" / "voiceotp.json"
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .live_site import live_site
-from .test_multiprocess import NO_LIMITS, hammer
+from ..live_site import live_site
+from ..services.test_multiprocess import NO_LIMITS, hammer
 
 pytestmark = [
     pytest.mark.skipif(
