@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-from ..conf import get_settings
+from ..conf import get_settings, metrics_asked_for
 
 
 def installed() -> bool:
@@ -38,8 +38,10 @@ def switched_on() -> bool:
 
 
 def sync() -> None:
-    """Connect the receivers when the metrics are on, disconnect them when they are off."""
-    if switched_on():
+    """Connect the receivers when the metrics are on, disconnect them when they are off. Reads the
+    one key only (:func:`django_voiceotp.conf.metrics_asked_for`): this runs in the app's
+    ``ready()``, before a test runner turns ``DEBUG`` off."""
+    if metrics_asked_for() and installed():
         from . import receivers
 
         receivers.connect()

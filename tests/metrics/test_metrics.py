@@ -304,3 +304,16 @@ def test_the_dashboard_asks_only_for_exported_metrics():
     families_asked = {re.sub(r"_(total|bucket|sum|count|created)$", "", name) for name in asked}
     families_exported = {re.sub(r"_(total|bucket|sum|count|created)$", "", name) for name in exported}
     assert families_exported <= families_asked, families_exported - families_asked
+
+
+def test_switching_on_connects_the_receivers_and_builds_no_settings_snapshot(settings):
+    """``ready()`` connects them: a snapshot built then would keep the DEBUG a test runner changes."""
+    from django_voiceotp import signals
+
+    assert not signals.code_checked.has_listeners()
+    with override_settings(VOICEOTP={**settings.VOICEOTP, "METRICS": True}):
+        assert conf._cached is None
+        assert signals.code_checked.has_listeners()
+        assert signals.gateway_answered.has_listeners()
+    assert not signals.code_checked.has_listeners()
+    assert not signals.gateway_answered.has_listeners()
