@@ -11,6 +11,17 @@
 never dialled; with ``DEBUG`` off this is also logged as a warning).
 ``prefix_blocked(sender=PrefixBlock, block)``: the prefix guard started a block (``block.prefix``,
 ``block.blocked_until``): page someone.
+
+What the metrics count (:mod:`django_voiceotp.metrics`), sent whether or not they are on:
+``verification_requested(sender=OtpChallenge, purpose, outcome)``: a start of a verification ended;
+``outcome`` is ``"called"`` (the call is placed, or may be) or the refusal's machine code.
+``code_checked(sender=OtpChallenge, result)``: a guess was answered; ``result`` is ``"verified"`` or
+the refusal's machine code (``invalid_code``, ``locked``, ``expired``, ...), never the code typed.
+``gateway_answered(sender=<backend class>, gateway, operation, code, elapsed_ms)``: a gateway was
+asked (``operation``: ``send``, ``check``, ``balance``); ``code`` is its answer code as it wrote it,
+or ``timeout``, ``http_error``, ``unreachable``, ``unreadable`` when it gave none; ``elapsed_ms`` is
+None when unknown. Test numbers' calls are never dialled and send nothing.
+``api_refused(sender=<exception class>, code, status_code)``: the REST API answered a refusal.
 """
 
 from django.dispatch import Signal
@@ -21,3 +32,7 @@ call_status_changed = Signal()
 call_blocked = Signal()
 test_number_used = Signal()
 prefix_blocked = Signal()
+verification_requested = Signal()
+code_checked = Signal()
+gateway_answered = Signal()
+api_refused = Signal()

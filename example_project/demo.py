@@ -88,9 +88,23 @@ def _start_simulators(port_asked: str | None) -> dict[str, GatewaySimulator]:
     return simulators
 
 
+def _switch_metrics_on() -> None:
+    """The demo counts for /metrics/ when the metrics extra is there (the example extra brings it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("prometheus_client") is not None:
+        os.environ.setdefault("VOICEOTP_METRICS", "true")
+
+
 def _stop_simulators(simulators: dict[str, GatewaySimulator]) -> None:
     for simulator in simulators.values():
         simulator.stop()
+
+
+def _metrics() -> bool:
+    from django_voiceotp.metrics import switched_on
+
+    return switched_on()
 
 
 def _allauth() -> bool:
@@ -114,6 +128,7 @@ def main() -> int:
     import django
     from django.core.management import call_command
 
+    _switch_metrics_on()
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     from django.contrib.auth import get_user_model
@@ -146,6 +161,9 @@ def main() -> int:
                     else []
                 ),
                 f"  API docs:     {site}/api/docs/",
+                f"  metrics:      {site}/metrics/ (Prometheus; this machine or staff only)"
+                if _metrics()
+                else "  metrics:      off (VOICEOTP_METRICS=true and the metrics extra serve /metrics/)",
                 f"  API schema:   {site}/api/schema/",
                 *(
                     [

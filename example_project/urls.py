@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("demo/calls.json", views.simulator_calls, name="demo-calls"),
+    path("metrics/", views.metrics, name="metrics"),
     path("api/otp/", include("django_voiceotp.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -59,9 +59,15 @@ def site_environ(simulator: Any, database_url: str, voiceotp: dict[str, Any], **
 
 @contextmanager
 def live_site(
-    simulator: Any, *, workers: int = 4, cache: str = "redis", **voiceotp: Any
+    simulator: Any,
+    *,
+    workers: int = 4,
+    cache: str = "redis",
+    environ: dict[str, str] | None = None,
+    **voiceotp: Any,
 ) -> Iterator[LiveSite]:
-    """Create a database, migrate it, start gunicorn; stop and drop everything afterwards."""
+    """Create a database, migrate it, start gunicorn; stop and drop everything afterwards. ``environ``
+    is added to the site's environment (``PROMETHEUS_MULTIPROC_DIR``, ...)."""
     import psycopg
     import redis
 
@@ -78,6 +84,7 @@ def live_site(
     )
     if cache == "redis":
         env["REDIS_URL"] = REDIS_URL
+    env.update(environ or {})
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
     )

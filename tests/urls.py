@@ -16,3 +16,4 @@ else:
 
 if "captcha" in settings.INSTALLED_APPS:  # the example policy's captcha pictures (tests/site)
     urlpatterns.append(path("captcha/", include("captcha.urls")))
+urlpatterns.append(path("metrics/", include("django_voiceotp.metrics.urls")))

@@ -25,7 +25,7 @@ from ..gateways import VoiceGateway, repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
 from ..policy import get_policy
-from ..signals import test_number_used
+from ..signals import test_number_used, verification_requested
 from . import budgets, calls, states
 from .caller import UNSET, Caller, Lane, Standing, caller
 from .numbers import normalize_phone
@@ -35,6 +35,8 @@ from .purposes import owned_by_an_integration
 logger = logging.getLogger("django_voiceotp")
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
+CALLED = "called"
+"""``verification_requested``'s outcome when the call is placed, or may be."""
 INTEGRATIONS_OWN_IT = _("This purpose belongs to one of the site's sign-in integrations: choose another.")
 
 
@@ -58,8 +60,21 @@ def start_verification(
     with it and served in its lane. ``account`` is an account the challenge is for but the person has
     not proven yet (the number typed at a login): kept with the challenge for the admin, and served
     in the strangers' lane. Raises a ``VoiceOtpError`` when the number, a limit or the gateway
-    refuses; the challenge, if one was created, is kept with what happened.
+    refuses; the challenge, if one was created, is kept with what happened. Either way
+    ``verification_requested`` is sent (``"called"`` or the refusal's machine code).
     """
+    try:
+        challenge = _start(phone, purpose, request, client_ip, user, account, integrations)
+    except VoiceOtpError as refusal:
+        verification_requested.send(sender=OtpChallenge, purpose=purpose, outcome=refusal.code)
+        raise
+    verification_requested.send(sender=OtpChallenge, purpose=purpose, outcome=CALLED)
+    return challenge
+
+
+def _start(
+    phone: str, purpose: str, request: Any, client_ip: Any, user: Any, account: Any, integrations: bool
+) -> OtpChallenge:
     who = caller(request, client_ip, user)
     values = get_settings()
     if not integrations and owned_by_an_integration(purpose):
@@ -87,7 +102,7 @@ def start_verification(
     return challenge
 
 
-start_verification = sensitive_variables("code")(start_verification)
+_start = sensitive_variables("code")(_start)
 
 
 @dataclass(frozen=True)
