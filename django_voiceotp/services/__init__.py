@@ -16,6 +16,7 @@ status (``status_code``), machine code (``code``) and a translated ``detail``; t
 """
 
 from ..exceptions import (
+    AlreadyFinished,
     AlreadyVerified,
     Expired,
     InvalidCode,
@@ -33,6 +34,7 @@ from ..exceptions import (
 )
 from ..tokens import consume_token, read_token
 from .calls import refresh_call
+from .cancellation import cancel_challenge
 from .challenges import resend_call, start_verification
 from .numbers import normalize_phone
 from .refresh import refresh_challenge
@@ -43,6 +45,7 @@ read_challenge = refresh_challenge
 """The older name of :func:`refresh_challenge`, kept for sites that call it."""
 
 __all__ = [
+    "AlreadyFinished",
     "AlreadyVerified",
     "Expired",
     "InvalidCode",
@@ -58,6 +61,7 @@ __all__ = [
     "TokenExpired",
     "Verification",
     "VoiceOtpError",
+    "cancel_challenge",
     "check_code",
     "consume_token",
     "get_challenge",
