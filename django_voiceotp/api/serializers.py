@@ -103,13 +103,19 @@ class VerifiedSerializer(serializers.Serializer[Any]):
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
-    """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``)."""
+    """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``,
+    ``status``)."""
 
     code = serializers.CharField()
     detail = serializers.CharField()
     errors = serializers.DictField(required=False)  # type: ignore[assignment]
     attempts_left = serializers.IntegerField(required=False)
     retry_after = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(
+        choices=ChallengeStatus.choices,
+        required=False,
+        help_text=_("With already_finished: what the challenge is now."),
+    )
 
 
 class Shaper:
