@@ -202,13 +202,13 @@ def test_cancel_challenge_sends_challenge_canceled_once(simulator):
 
 def test_a_replacement_sends_no_challenge_canceled(simulator):
     heard: list[object] = []
-    challenge_canceled.connect(heard.append)
+    challenge_canceled.connect(lambda **kw: heard.append(kw), weak=False, dispatch_uid="replaced")
     try:
         with voiceotp(RESEND_COOLDOWN=0):
             services.start_verification(PHONE, client_ip=None)
             services.start_verification(PHONE, client_ip=None)
     finally:
-        challenge_canceled.disconnect(heard.append)
+        challenge_canceled.disconnect(dispatch_uid="replaced")
     assert heard == []
     assert OtpChallenge.objects.filter(status=ChallengeStatus.CANCELED).count() == 1
 
