@@ -232,3 +232,28 @@ def test_a_resend_of_a_canceled_challenge_places_no_call(simulator):
     with voiceotp(RESEND_COOLDOWN=0), pytest.raises(services.Expired):
         services.resend_call(challenge.pk, client_ip=None)
     assert simulator.count("postSMS") == 1
+
+
+def test_a_challenge_canceled_while_its_gateway_fails_gets_no_call_from_the_next(
+    api, two_gateways, monkeypatch
+):
+    """The first gateway certainly placed nothing (out of money); the person canceled meanwhile: the
+    next gateway is not asked, and what the first said is recorded."""
+    from django_voiceotp.services import calls
+
+    first, second = two_gateways
+    first.set_fault("code", code=14)
+    hear = calls._hear
+
+    def canceled_meanwhile(gateway, number, code):
+        heard = hear(gateway, number, code)
+        for pending in OtpChallenge.objects.filter(status=ChallengeStatus.PENDING):
+            services.cancel_challenge(pending.pk, client_ip=None)
+        return heard
+
+    monkeypatch.setattr(calls, "_hear", canceled_meanwhile)
+    answer = start(api)
+    assert answer.status_code == 502
+    assert (first.count("postSMS"), second.count("postSMS")) == (1, 0)
+    assert OtpChallenge.objects.get().status == ChallengeStatus.CANCELED
+    assert list(VoiceCall.objects.values_list("gateway", "send_code")) == [("first", "14")]

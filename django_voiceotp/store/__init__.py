@@ -115,6 +115,13 @@ def cancel(challenge: OtpChallenge, now: datetime) -> bool:
     )
 
 
+def still_pending(challenge: OtpChallenge) -> bool:
+    """Whether the challenge is still pending (read where the writes go): not canceled meanwhile."""
+    return (
+        OtpChallenge.objects.using(_alias()).filter(pk=challenge.pk, status=ChallengeStatus.PENDING).exists()
+    )
+
+
 def fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> None:
     """The challenge's call could not be placed: it is failed with why, if it is still pending."""
     fitted = failure[: _length(OtpChallenge, "failure")]
