@@ -3,6 +3,7 @@ the cooldown and the spend cap keep what its calls spent; a call in flight stays
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -257,3 +258,15 @@ def test_a_challenge_canceled_while_its_gateway_fails_gets_no_call_from_the_next
     assert (first.count("postSMS"), second.count("postSMS")) == (1, 0)
     assert OtpChallenge.objects.get().status == ChallengeStatus.CANCELED
     assert list(VoiceCall.objects.values_list("gateway", "send_code")) == [("first", "14")]
+
+
+def test_the_admin_lists_and_filters_canceled_challenges(simulator, api, admin_client):
+    with voiceotp(RESEND_COOLDOWN=0, RATE_LIMITS=NO_LIMITS):
+        cancel(api, start(api).json()["id"])
+        start(api, phone="0361234568")
+    page = admin_client.get("/admin/django_voiceotp/otpchallenge/?status__exact=canceled")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "?status__exact=canceled" in html  # the status filter offers it
+    cells = re.findall(r'<td class="field-status">(.*?)</td>', html)
+    assert cells == ["Canceled"]
