@@ -174,14 +174,22 @@ def main() -> int:
 
 
 def _gateway_check() -> list[str]:
-    """``voiceotp_gateway --balance`` once, its answer for the banner, and the command line that asks
-    the same gateway from another shell (the simulator's credentials are the demo's own)."""
+    """``voiceotp_gateway --balance`` once per gateway, its answers for the banner, and the command line
+    that asks the same gateways from another shell (the simulators' credentials are the demo's own)."""
     from django.core.management import CommandError, call_command
 
-    out = io.StringIO()
-    with contextlib.suppress(SystemExit, CommandError):  # its output says what went wrong
-        call_command("voiceotp_gateway", "--balance", stdout=out)
-    said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+    from django_voiceotp.gateways import get_gateways
+
+    lines = []
+    for gateway in get_gateways():
+        out = io.StringIO()
+        with contextlib.suppress(SystemExit, CommandError):  # its output says what went wrong
+            call_command("voiceotp_gateway", "--balance", "--gateway", gateway.label, stdout=out)
+        said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+        lines.append(
+            f"  {'balance ' + gateway.label + ':':<13} HTTP {said.get('HTTP', '-').strip()}, "
+            f"read as {said.get('read as', '-').strip()}"
+        )
     env = " ".join(
         f"{name}={shlex.quote(os.environ[name])}"
         for name in (
@@ -194,9 +202,10 @@ def _gateway_check() -> list[str]:
         if name in os.environ
     )
     return [
-        f"  balance:      HTTP {said.get('HTTP', '-').strip()}, read as {said.get('read as', '-').strip()}",
+        *lines,
         f"                ask it yourself: {env} python manage.py voiceotp_gateway --balance",
-        "                (or --call 0905123456 for a call, --check REQUEST_ID for its outcome)",
+        "                (--gateway NAME for another one, --call 0905123456 for a call, --check",
+        "                REQUEST_ID for its outcome)",
     ]
 
 
