@@ -12,7 +12,7 @@ from django.test import Client
 
 from django_voiceotp.models import ChallengeStatus, OtpChallenge
 
-from .helpers import PHONE, run_together
+from ..helpers import PHONE, run_together
 
 NEEDS_POSTGRES = "parallel writers need PostgreSQL (VOICEOTP_TEST_POSTGRES=1)"
 pytestmark = [
