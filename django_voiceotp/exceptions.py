@@ -7,6 +7,7 @@ credential or a full phone number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core import signing
@@ -109,6 +110,16 @@ class ChallengeRequired(VoiceOtpError):
     status_code = 403
     code = "challenge_required"
     default_detail = _("Prove you are not a robot before we call: answer the challenge and ask again.")
+
+    def __init__(
+        self, detail: str | Promise | None = None, *, challenge: Mapping[str, Any] | None = None, **extra: Any
+    ) -> None:
+        """``challenge`` is what the client needs to show the proof asked for (a captcha's key and
+        image URL, say): the REST answer's ``challenge`` field. It goes to the client as given, so it
+        holds nothing the client may not see (never the captcha's answer)."""
+        if challenge is not None:
+            extra["challenge"] = dict(challenge)
+        super().__init__(detail, **extra)
 
 
 class ProviderRejected(VoiceOtpError):

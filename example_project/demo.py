@@ -12,6 +12,7 @@ Ctrl-C (or SIGTERM), which stops everything it started.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import secrets
@@ -100,6 +101,10 @@ def _allauth() -> bool:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+    if importlib.util.find_spec("captcha") is not None:
+        # The example policy: from an address's fourth request in an hour on, a captcha first
+        # (VOICEOTP_POLICY=django_voiceotp.policy.Policy turns it off).
+        os.environ.setdefault("VOICEOTP_POLICY", "example_project.policy.CaptchaAfterThree")
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     simulators: dict[str, GatewaySimulator] = {}

@@ -15,5 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+if "captcha" in settings.INSTALLED_APPS:  # the example policy's captcha: its pictures and sounds
+    urlpatterns.append(path("captcha/", include("captcha.urls")))
+
 if getattr(settings, "ALLAUTH", False):  # sign-up and login by voice call, django-allauth's pages
     urlpatterns.append(path("accounts/", include("allauth.urls")))

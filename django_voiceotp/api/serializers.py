@@ -104,7 +104,7 @@ class VerifiedSerializer(serializers.Serializer[Any]):
 
 class ErrorSerializer(serializers.Serializer[Any]):
     """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``,
-    ``status``)."""
+    ``challenge``, ``status``)."""
 
     code = serializers.CharField()
     detail = serializers.CharField()
@@ -115,6 +115,13 @@ class ErrorSerializer(serializers.Serializer[Any]):
         choices=ChallengeStatus.choices,
         required=False,
         help_text=_("With already_finished: what the challenge is now."),
+    )
+    challenge = serializers.DictField(
+        required=False,
+        help_text=_(
+            "challenge_required: what the site's policy asks the client to show (a captcha's key and "
+            "image URL, say); ask again with the answer in the fields the site names."
+        ),
     )
 
 

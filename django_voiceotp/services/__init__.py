@@ -18,6 +18,7 @@ status (``status_code``), machine code (``code``) and a translated ``detail``; t
 from ..exceptions import (
     AlreadyFinished,
     AlreadyVerified,
+    ChallengeRequired,
     Expired,
     InvalidCode,
     InvalidPhone,
@@ -47,6 +48,7 @@ read_challenge = refresh_challenge
 __all__ = [
     "AlreadyFinished",
     "AlreadyVerified",
+    "ChallengeRequired",
     "Expired",
     "InvalidCode",
     "InvalidPhone",

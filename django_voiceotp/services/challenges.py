@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, guards, ratelimits, store
 from ..conf import VoiceOtpSettings, get_settings
-from ..exceptions import Expired, InvalidRequest, RateLimited
+from ..exceptions import Expired, InvalidRequest, RateLimited, VoiceOtpError
 from ..gateways import VoiceGateway, repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
@@ -186,16 +186,18 @@ def resend_call(
     ``integrations`` (the REST API), a challenge an integration owns is ``NotFound``."""
     who = caller(request, client_ip)
     values = get_settings()
+    try:
+        challenge, number = _resendable(challenge_id, values, integrations=integrations)
+    except VoiceOtpError:
+        who.limit("resend_per_ip")  # a refused resend (an unknown id, say) counts against the caller
+        raise
+    # The site's policy is asked before the caller's resends are counted and before the prefix guard
+    # (which may write a block): a refusal of the policy spends nothing.
+    get_policy().before_call(request, number.e164, challenge.purpose)
     who.limit("resend_per_ip")
-    challenge = states.get_challenge(challenge_id, for_write=True, integrations=integrations)
-    states.refuse_unless_resendable(challenge)
-    number = normalize_phone(challenge.phone, values)
-    if challenge.sends >= challenge.max_sends:
-        raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
     standing = Standing.of_owner(challenge.owner, number.e164)
     if not challenge.is_test and standing.lane is not Lane.HOLDER:
         guards.check_prefix(number, values)
-    get_policy().before_call(request, number.e164, challenge.purpose)
     with budgets.for_a_resend(standing, values) as admission:
         gateways = calls.chain(number, values)
         row, code = _rearm(
@@ -206,6 +208,18 @@ def resend_call(
 
 
 resend_call = sensitive_variables("code")(resend_call)
+
+
+def _resendable(
+    challenge_id: Any, values: VoiceOtpSettings, *, integrations: bool
+) -> tuple[OtpChallenge, Phone]:
+    """The challenge and its number when it may be called again; its refusal otherwise. Reads only."""
+    challenge = states.get_challenge(challenge_id, for_write=True, integrations=integrations)
+    states.refuse_unless_resendable(challenge)
+    number = normalize_phone(challenge.phone, values)
+    if challenge.sends >= challenge.max_sends:
+        raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
+    return challenge, number
 
 
 def _rearm(

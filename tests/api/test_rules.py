@@ -114,7 +114,8 @@ def test_the_openapi_schema_shows_every_call_status_and_error_body():
     schema = SchemaGenerator(patterns=None, urlconf="tests.urls").get_schema(request=None, public=True)
     paths = schema["paths"]
     create = paths["/api/otp/challenges/"]["post"]
-    assert set(create["responses"]) == {"201", "400", "413", "429", "502", "503"}
+    assert set(create["responses"]) == {"201", "400", "403", "413", "429", "502", "503"}
+    assert "challenge_required" in create["responses"]["403"]["description"]
     verify_op = paths["/api/otp/challenges/{id}/verify/"]["post"]
     assert set(verify_op["responses"]) == {"200", "400", "403", "404", "409", "410", "413", "429"}
     assert "/api/otp/challenges/{id}/" in paths
@@ -125,7 +126,9 @@ def test_the_openapi_schema_shows_every_call_status_and_error_body():
     assert "already_finished" in cancel_op["responses"]["409"]["description"]
     assert "requestBody" not in cancel_op
     error = schema["components"]["schemas"]["Error"]
-    assert {"code", "detail", "retry_after", "attempts_left", "errors", "status"} <= set(error["properties"])
+    assert {"code", "detail", "retry_after", "attempts_left", "errors", "challenge", "status"} <= set(
+        error["properties"]
+    )
     challenge = schema["components"]["schemas"]["Challenge"]
     assert {"id", "phone", "status", "call_status", "attempts_left", "sends_left"} <= set(
         challenge["properties"]
