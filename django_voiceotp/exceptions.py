@@ -64,6 +64,18 @@ class AlreadyVerified(VoiceOtpError):
     default_detail = _("This code has already been used. Start a new verification to verify again.")
 
 
+class AlreadyFinished(VoiceOtpError):
+    """A cancel of a challenge that is no longer pending: verified, failed, expired, locked or canceled
+    already. ``status`` (in ``extra``) says which, as a read of the challenge would."""
+
+    status_code = 409
+    code = "already_finished"
+    default_detail = _("This verification is already over: there is nothing to cancel.")
+
+    def __init__(self, status: str, detail: str | Promise | None = None) -> None:
+        super().__init__(detail, status=status)
+
+
 class Expired(VoiceOtpError):
     status_code = 410
     code = "expired"

@@ -1,6 +1,10 @@
 """What a site can listen to.
 
 ``phone_verified(sender=OtpChallenge, challenge, phone, purpose)``: a code was right. ``phone`` is E.164.
+``challenge_canceled(sender=OtpChallenge, challenge, phone, purpose)``: a pending challenge was
+canceled (:func:`django_voiceotp.services.cancel_challenge`: the person abandoned it); its code is dead.
+Not sent when a new challenge replaces an older one (that one is canceled too, in the same statement
+that writes the new one).
 ``call_placed(sender=VoiceCall, call)``: the gateway took a call (or may have: ``call.status`` says
 ``calling`` or ``unknown``); background polling listens to it.
 ``call_status_changed(sender=VoiceCall, call, old_status, new_status)``: the gateway told us more.
@@ -27,6 +31,7 @@ None when unknown. Test numbers' calls are never dialled and send nothing.
 from django.dispatch import Signal
 
 phone_verified = Signal()
+challenge_canceled = Signal()
 call_placed = Signal()
 call_status_changed = Signal()
 call_blocked = Signal()

@@ -67,6 +67,10 @@ def resend(api, challenge_id: str, **extra: Any):
     return api.post(f"/api/otp/challenges/{challenge_id}/resend/", format="json", **extra)
 
 
+def cancel(api, challenge_id: str, **extra: Any):
+    return api.post(f"/api/otp/challenges/{challenge_id}/cancel/", format="json", **extra)
+
+
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return "".join(str((int(d) + 1) % 10) for d in code)

@@ -101,6 +101,24 @@ def _operations() -> dict[str, dict[str, Any]]:
                 503: _error("provider_unavailable"),
             },
         },
+        "cancel": {
+            "summary": "Cancel a pending challenge: the person gave up, its code stops working",
+            "description": (
+                "Limits, the cooldown and the spend cap keep what the challenge's calls spent: a "
+                "cancel followed by a new request is refused or counted as that request would be."
+            ),
+            "parameters": challenge_id,
+            "request": None,
+            "responses": {
+                200: ChallengeSerializer,
+                404: not_found,
+                409: _error(
+                    "already_finished: the challenge is verified, failed, expired, locked or canceled "
+                    "already (`status` says which)"
+                ),
+                429: _error("rate_limited: unknown ids counted against verify_per_ip (header Retry-After)"),
+            },
+        },
     }
 
 

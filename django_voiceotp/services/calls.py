@@ -101,12 +101,16 @@ def place(
 
     The call goes to the next gateway only when the one before certainly did not place it (the
     table's ``fails_over``), each on a row of its own and all within one deadline, the configured
-    timeouts together: a slow refusal and its fallback never outlast a worker's timeout.
+    timeouts together: a slow refusal and its fallback never outlast a worker's timeout. A challenge
+    canceled meanwhile (the person left) gets no further call: the outcome so far is the answer.
     """
     deadline = time.monotonic() + sum(values.TIMEOUT)
+    outcome: Outcome | None = None
     for index, gateway in enumerate(gateways):
         last = index == len(gateways) - 1 or time.monotonic() >= deadline
         if index:
+            if outcome is not None and not store.still_pending(challenge):
+                return outcome
             row = call_row(challenge, number, code, gateway)
             _add(challenge, row, values)
         left = max(deadline - time.monotonic(), 0.1)

@@ -1,4 +1,4 @@
-"""A hostile client against the request, verify and resend endpoints, and a gateway that misbehaves.
+"""A hostile client against the request, verify, resend and cancel endpoints, and a gateway that misbehaves.
 
 Hypothesis throws what an attacker would (numbers with extensions and in other scripts, very long
 strings, values of the wrong type, bodies in odd charsets and content types, hostile proxy headers
@@ -80,7 +80,7 @@ faults = st.sampled_from([None, None, None, "drop", "http500", "garbage", -5, -6
 
 requests_ = st.fixed_dictionaries(
     {
-        "endpoint": st.sampled_from(["request", "verify", "resend"]),
+        "endpoint": st.sampled_from(["request", "verify", "resend", "cancel"]),
         "phone": phones,
         "purpose": st.one_of(st.just("login"), texts),
         "code": codes,
@@ -137,6 +137,7 @@ def test_a_hostile_client_and_a_misbehaving_gateway_get_no_500_no_stray_dial_and
             "request": "/api/otp/challenges/",
             "verify": f"/api/otp/challenges/{challenge_id}/verify/",
             "resend": f"/api/otp/challenges/{challenge_id}/resend/",
+            "cancel": f"/api/otp/challenges/{challenge_id}/cancel/",
         }[attempt["endpoint"]]
         fields = {"phone": attempt["phone"], "purpose": attempt["purpose"], "code": attempt["code"]}
         if attempt["extra_field"] is not None:

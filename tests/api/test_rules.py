@@ -80,6 +80,8 @@ caller's transaction a failed statement must not doom it); in autocommit there a
 SQLite BEGIN and COMMIT are not captured: 2 statements on PostgreSQL, 6 on SQLite."""
 VERIFY_QUERIES = 2
 """Read the challenge; one compare-and-set UPDATE, right code or wrong."""
+CANCEL_QUERIES = 2
+"""Read the challenge; one conditional UPDATE."""
 
 
 def test_query_budget_for_a_request(simulator, api, django_assert_num_queries):
@@ -99,6 +101,12 @@ def test_query_budget_for_a_wrong_guess(simulator, api, django_assert_max_num_qu
         assert verify(api, challenge_id, wrong(simulator.calls[0].code)).status_code == 400
 
 
+def test_query_budget_for_a_cancel(simulator, api, django_assert_max_num_queries):
+    challenge_id = start(api).json()["id"]
+    with django_assert_max_num_queries(CANCEL_QUERIES):
+        assert api.post(f"/api/otp/challenges/{challenge_id}/cancel/").status_code == 200
+
+
 def test_the_openapi_schema_shows_every_call_status_and_error_body():
     pytest.importorskip("drf_spectacular")
     from drf_spectacular.generators import SchemaGenerator
@@ -113,8 +121,12 @@ def test_the_openapi_schema_shows_every_call_status_and_error_body():
     assert "/api/otp/challenges/{id}/" in paths
     assert verify_op["parameters"][0]["schema"] == {"type": "string", "format": "uuid"}
     assert "/api/otp/challenges/{id}/resend/" in paths
+    cancel_op = paths["/api/otp/challenges/{id}/cancel/"]["post"]
+    assert set(cancel_op["responses"]) == {"200", "404", "409", "429"}
+    assert "already_finished" in cancel_op["responses"]["409"]["description"]
+    assert "requestBody" not in cancel_op
     error = schema["components"]["schemas"]["Error"]
-    assert {"code", "detail", "retry_after", "attempts_left", "errors", "challenge"} <= set(
+    assert {"code", "detail", "retry_after", "attempts_left", "errors", "challenge", "status"} <= set(
         error["properties"]
     )
     challenge = schema["components"]["schemas"]["Challenge"]
