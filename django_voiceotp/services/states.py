@@ -13,7 +13,12 @@ from ..exceptions import AlreadyVerified, Expired, Locked, NotFound
 from ..models import ChallengeStatus, OtpChallenge
 from .purposes import owned_by_an_integration
 
-REPLACED = _("A newer code was sent to this number. Use the latest one.")
+REPLACED = _(
+    "This code was canceled: a newer code was sent to this number, or the verification was stopped. "
+    "Use the latest code, or start again."
+)
+"""A canceled challenge's refusal: the same whether a newer challenge replaced it or a person (or an
+integration's abandoned flow) canceled it, since the row does not say which."""
 
 
 def get_challenge(challenge_id: Any, *, for_write: bool = False, integrations: bool = True) -> OtpChallenge:
