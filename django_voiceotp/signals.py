@@ -11,6 +11,9 @@
 never dialled; with ``DEBUG`` off this is also logged as a warning).
 ``prefix_blocked(sender=PrefixBlock, block)``: the prefix guard started a block (``block.prefix``,
 ``block.blocked_until``): page someone.
+``number_forgotten(sender=OtpChallenge, phone)``: ``voiceotp_forget`` (or ``forget_number``) erased a
+number (E.164) from the app's rows and cache: erase the site's own copies of it (a profile, a django-otp
+device, an allauth phone), which the app leaves alone.
 """
 
 from django.dispatch import Signal
@@ -21,3 +24,4 @@ call_status_changed = Signal()
 call_blocked = Signal()
 test_number_used = Signal()
 prefix_blocked = Signal()
+number_forgotten = Signal()

@@ -24,6 +24,7 @@ answered; a request that reaches the database after the forget returned is a new
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -40,6 +41,7 @@ from ..models import CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, Voi
 from ..phones import Phone, stored_forms
 from ..services import budgets
 from ..services.caller import Lane
+from ..signals import number_forgotten
 
 logger = logging.getLogger("django_voiceotp.operations.forget")
 
@@ -53,6 +55,8 @@ PASSES = 5
 meanwhile by a request in flight is found by the next)."""
 SETTLE_POLL = 0.2
 """Seconds between looks at calls whose gateway has not answered yet."""
+SETTLE_SLACK = 1.0
+"""Seconds past the gateway chain's deadline (its ``TIMEOUT`` together) for the answer's writes."""
 
 OPEN_AGAIN = (ChallengeStatus.PENDING, ChallengeStatus.EXPIRED)
 """Statuses from which a guess or a resend could still use a challenge: forgetting cancels them."""
@@ -80,9 +84,9 @@ def forget_number(
     number: Phone, *, dry_run: bool = False, wait: bool = True, values: VoiceOtpSettings | None = None
 ) -> Forgotten:
     """Erase or anonymise every challenge and call of ``number`` and its limits in the cache, keeping
-    what the spend cap counts (see the module's docstring); with ``dry_run``, count them and change
-    nothing. ``wait``: wait for calls whose gateway has not answered yet (at most the chain's
-    deadline), then forget them again.
+    what the spend cap counts (see the module's docstring), then send ``number_forgotten``; with
+    ``dry_run``, count them and change nothing. ``wait``: wait for calls whose gateway had not
+    answered yet (at most the chain's deadline), then forget their answers too.
 
     Raises :class:`CacheNotErased` when the cache fails, after the rows are forgotten: run it again
     (it is idempotent).
@@ -90,42 +94,27 @@ def forget_number(
     values = values or get_settings()
     if dry_run:
         return _count(number)
-    challenges = calls = 0
-    owners: set[str] = set()
-    waiting: set[int] = set()
-    for _ in range(PASSES):
-        try:
-            found = _anonymise(number, values)
-        except OperationalError:  # a deadlock with a writer of the same rows: the next pass retries
-            logger.warning("forgetting %s: a pass was rolled back; trying again", number.masked)
-            continue
-        if not found.challenges and not found.calls:
-            break
-        challenges, calls = challenges + found.challenges, calls + found.calls
-        owners |= found.owners
-        waiting |= found.unanswered
-    in_flight = len(waiting)
-    if waiting and wait:
-        _settle(waiting, deadline=sum(values.TIMEOUT) + 1.0)
-        _scrub_answers(waiting, number)
-        late = _anonymise(number, values)
-        challenges, calls, owners = challenges + late.challenges, calls + late.calls, owners | late.owners
+    found = _every_pass(number, values)
+    if wait:
+        found = _after_the_answers(found, number, values)
     blocks = _long_prefix_blocks(number)
     blocked = blocks.count()
     blocks.delete()
     logger.warning(
         "number %s forgotten: %d challenges and %d calls anonymised, %d blocked prefixes deleted",
         number.masked,
-        challenges,
-        calls,
+        found.challenges,
+        found.calls,
         blocked,
     )
+    number_forgotten.send(sender=OtpChallenge, phone=number.e164)
+    done = Forgotten(found.challenges, found.calls, 0, blocked, len(found.unanswered))
     try:
-        keys = budgets.erase_number(number.e164, owners)
+        keys = budgets.erase_number(number.e164, found.owners)
     except Exception as exc:
         logger.error("forgetting %s: the cache failed while its limits were erased", number.masked)
-        raise CacheNotErased(Forgotten(challenges, calls, 0, blocked, in_flight)) from exc
-    return Forgotten(challenges, calls, keys, blocked, in_flight)
+        raise CacheNotErased(done) from exc
+    return dataclasses.replace(done, cache_keys=keys)
 
 
 def _count(number: Phone) -> Forgotten:
@@ -149,10 +138,37 @@ class CacheNotErased(Exception):
 
 @dataclass(frozen=True)
 class _Pass:
-    challenges: int
-    calls: int
-    owners: set[str]
-    unanswered: set[int]
+    """What passes over the rows found: the rows that had the number, the owners of its challenges
+    (whose limits the cache holds), its calls whose gateway had not answered yet."""
+
+    challenges: int = 0
+    calls: int = 0
+    owners: frozenset[str] = frozenset()
+    unanswered: frozenset[int] = frozenset()
+
+    def and_then(self, other: _Pass) -> _Pass:
+        return _Pass(
+            self.challenges + other.challenges,
+            self.calls + other.calls,
+            self.owners | other.owners,
+            self.unanswered | other.unanswered,
+        )
+
+
+def _every_pass(number: Phone, values: VoiceOtpSettings) -> _Pass:
+    """Passes until one finds no row with the number (a request in flight may write one meanwhile),
+    at most :data:`PASSES`; a pass rolled back (a deadlock with a writer of the same rows) is retried."""
+    found = _Pass()
+    for _ in range(PASSES):
+        try:
+            this = _anonymise(number, values)
+        except OperationalError:
+            logger.warning("forgetting %s: a pass was rolled back; trying again", number.masked)
+            continue
+        if not this.challenges and not this.calls:
+            break
+        found = found.and_then(this)
+    return found
 
 
 def _anonymise(number: Phone, values: VoiceOtpSettings) -> _Pass:
@@ -183,7 +199,7 @@ def _anonymise(number: Phone, values: VoiceOtpSettings) -> _Pass:
             **_scrubbed(OtpChallenge, number),
         )
     named = sum(1 for _, _, phone in found if phone == e164)
-    return _Pass(named, calls, {owner for _, owner, _ in found}, unanswered)
+    return _Pass(named, calls, frozenset(owner for _, owner, _ in found), frozenset(unanswered))
 
 
 def _anonymise_calls(rows: QuerySet[VoiceCall], number: Phone, values: VoiceOtpSettings) -> int:
@@ -239,11 +255,24 @@ def _scrubbed(model: type[OtpChallenge] | type[VoiceCall], number: Phone) -> dic
     return changes
 
 
-def _settle(calls: Iterable[int], *, deadline: float) -> None:
-    """Wait until the gateway has answered each of these calls (its answer is written), or the
-    deadline passes."""
+def _after_the_answers(found: _Pass, number: Phone, values: VoiceOtpSettings) -> _Pass:
+    """Wait for the gateway's answers to the calls it had not answered (up to the chain's deadline),
+    erase what they wrote, and pass over the rows again: a request in flight may have written a
+    further call meanwhile (the next gateway's), whose answer is waited for in turn."""
+    end = time.monotonic() + sum(values.TIMEOUT) + SETTLE_SLACK
+    waited: frozenset[int] = frozenset()
+    while found.unanswered - waited and time.monotonic() < end:
+        _settle(found.unanswered, end)
+        _scrub_answers(found.unanswered, number)
+        waited = found.unanswered
+        found = found.and_then(_every_pass(number, values))
+    return found
+
+
+def _settle(calls: Iterable[int], end: float) -> None:
+    """Wait until the gateway has answered each of these calls (its answer is written), or until
+    ``end`` (on the monotonic clock)."""
     ids = list(calls)
-    end = time.monotonic() + deadline
     while time.monotonic() < end:
         if not VoiceCall.objects.filter(pk__in=ids, status=CallStatus.QUEUED).exists():
             return

@@ -33,6 +33,7 @@ from django_voiceotp.services import (
     refresh_call,
     start_verification,
 )
+from django_voiceotp.signals import number_forgotten
 
 from ..helpers import cache_down, voiceotp, wrong
 
@@ -213,6 +214,20 @@ def test_a_check_read_before_the_forget_writes_nothing_after_it(echoing_gateway)
     refresh_call(read_before)
     assert VoiceCall.objects.get(pk=read_before.pk).check_raw == ""
     assert text_holding_the_number() == []
+
+
+def test_the_site_hears_which_number_was_forgotten_to_erase_its_own_copies(history):
+    heard: list[str] = []
+
+    def receiver(sender: Any, phone: str, **kwargs: Any) -> None:
+        heard.append(phone)
+
+    number_forgotten.connect(receiver)
+    try:
+        forget_number(NUMBER)
+    finally:
+        number_forgotten.disconnect(receiver)
+    assert heard == [NUMBER.e164]
 
 
 def test_a_second_forget_finds_nothing(history):
