@@ -43,6 +43,8 @@ from ..services import budgets
 from ..services.caller import Lane
 from ..signals import number_forgotten
 
+__all__ = ["CacheNotErased", "Forgotten", "forget_number"]
+
 logger = logging.getLogger("django_voiceotp.operations.forget")
 
 PREFIX_MARK = "*"
