@@ -120,18 +120,24 @@ def forget_number(
 
 
 def _count(number: Phone) -> Forgotten:
-    owners = OtpChallenge.objects.filter(phone=number.e164).values_list("owner", flat=True)
-    return Forgotten(
+    """What a forget would find now (a dry run): :class:`CacheNotErased` when the cache cannot say."""
+    owners = set(OtpChallenge.objects.filter(phone=number.e164).values_list("owner", flat=True))
+    found = Forgotten(
         challenges=OtpChallenge.objects.filter(phone=number.e164).count(),
         calls=VoiceCall.objects.filter(phone=number.e164).count(),
-        cache_keys=budgets.erase_number(number.e164, set(owners), dry_run=True),
+        cache_keys=0,
         prefix_blocks=_long_prefix_blocks(number).count(),
     )
+    try:
+        return dataclasses.replace(found, cache_keys=budgets.erase_number(number.e164, owners, dry_run=True))
+    except Exception as exc:
+        raise CacheNotErased(found) from exc
 
 
 class CacheNotErased(Exception):
-    """The rows are forgotten (``forgotten``), but the cache failed while its limits were erased: the
-    forget is to be run again (the keys also expire by themselves, within a day)."""
+    """The rows are forgotten (``forgotten``; in a dry run, counted), but the cache failed while the
+    number's limits were erased (or counted): the forget is to be run again (the keys also lapse by
+    themselves, within their period)."""
 
     def __init__(self, forgotten: Forgotten) -> None:
         super().__init__("the cache failed while the number's limits were erased")

@@ -342,11 +342,40 @@ def test_without_a_terminal_and_without_yes_nothing_is_forgotten(history):
     assert rows() == before
 
 
+@pytest.mark.parametrize(("typed", "forgotten"), [("yes", True), ("no", False), ("", False)])
+def test_at_a_terminal_it_forgets_only_once_yes_is_typed(history, monkeypatch, typed, forgotten):
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return typed
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", answer)
+    if forgotten:
+        assert run("0361234567")[0] == 0
+    else:
+        assert refusal("0361234567") == (1, "nothing was forgotten")
+    assert asked == ["Type yes to forget it: "]
+    assert (text_holding_the_number() == []) is forgotten
+
+
 def test_a_cache_that_fails_exits_2_after_the_rows_are_forgotten(history):
     with cache_down():
         status, message = refusal("0361234567", "--yes")
     assert (status, "run the command again" in message) == (2, True)
     assert text_holding_the_number() == []
+
+
+def test_a_dry_run_with_the_cache_down_says_so_exits_2_and_changes_nothing(history):
+    before = rows()
+    with cache_down():
+        status, message = refusal("0361234567", "--dry-run")
+    assert status == 2
+    assert message.startswith(
+        "036****567: would forget 2 challenges, 2 calls and 0 blocked prefixes; the cache"
+    )
+    assert rows() == before
 
 
 def test_the_logs_name_the_number_masked_only(history, caplog):

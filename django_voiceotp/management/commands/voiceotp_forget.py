@@ -46,24 +46,32 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         number = self._number(options["number"])
         if options["dry_run"]:
-            found = forget_number(number, dry_run=True)
-            self.stdout.write(
-                f"{number.masked}: would forget {_counts(found)}; nothing was changed (--dry-run)"
-            )
+            self._count(number)
             return
-        if options["yes"] is False and options["interactive"]:
+        if not options["yes"] and options["interactive"]:
             self._confirm(number)
         try:
             done = forget_number(number)
         except CacheNotErased as exc:
             raise CommandError(
-                f"{number.masked}: forgot {_counts(exc.forgotten)}, but the cache could not be reached "
-                "to erase its rate limits: run the command again",
+                f"{number.masked}: forgot {_counts(exc.forgotten, keys=False)}, but the cache could not "
+                "be reached to erase its rate limits: run the command again",
                 returncode=CACHE_FAILED,
             ) from None
         self.stdout.write(f"{number.masked}: forgot {_counts(done)}")
         if done.in_flight:
             self.stdout.write(f"{done.in_flight} of its calls were in flight: waited for, and forgotten too")
+
+    def _count(self, number: Phone) -> None:
+        try:
+            found = forget_number(number, dry_run=True)
+        except CacheNotErased as exc:
+            raise CommandError(
+                f"{number.masked}: would forget {_counts(exc.forgotten, keys=False)}; the cache could not "
+                "be reached to count its rate limits; nothing was changed (--dry-run)",
+                returncode=CACHE_FAILED,
+            ) from None
+        self.stdout.write(f"{number.masked}: would forget {_counts(found)}; nothing was changed (--dry-run)")
 
     def _number(self, typed: str) -> Phone:
         try:
@@ -86,8 +94,8 @@ class Command(BaseCommand):
             raise CommandError("nothing was forgotten", returncode=REFUSED)
 
 
-def _counts(found: Forgotten) -> str:
-    return (
-        f"{found.challenges} challenges, {found.calls} calls, {found.cache_keys} rate-limit keys and "
-        f"{found.prefix_blocks} blocked prefixes"
-    )
+def _counts(found: Forgotten, *, keys: bool = True) -> str:
+    counted = [f"{found.challenges} challenges", f"{found.calls} calls"]
+    if keys:
+        counted.append(f"{found.cache_keys} rate-limit keys")
+    return f"{', '.join(counted)} and {found.prefix_blocks} blocked prefixes"
