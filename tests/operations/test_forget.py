@@ -343,7 +343,7 @@ def test_without_a_terminal_and_without_yes_nothing_is_forgotten(history):
 
 
 @pytest.mark.parametrize(("typed", "forgotten"), [("yes", True), ("no", False), ("", False)])
-def test_at_a_terminal_it_forgets_only_once_yes_is_typed(history, monkeypatch, typed, forgotten):
+def test_at_a_terminal_it_forgets_only_once_yes_is_typed(history, monkeypatch, typed: str, forgotten: bool):
     asked: list[str] = []
 
     def answer(prompt: str) -> str:
