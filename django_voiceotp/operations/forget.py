@@ -38,7 +38,7 @@ from django.utils import timezone
 from ..conf import VoiceOtpSettings, get_settings
 from ..guards import e164_prefix, prefix_of
 from ..models import CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
-from ..phones import Phone, stored_forms
+from ..phones import Phone, parse_any_number, stored_forms
 from ..services import budgets
 from ..services.caller import Lane
 from ..signals import number_forgotten
@@ -83,17 +83,21 @@ class Forgotten:
 
 
 def forget_number(
-    number: Phone, *, dry_run: bool = False, wait: bool = True, values: VoiceOtpSettings | None = None
+    number: Phone | str, *, dry_run: bool = False, wait: bool = True, values: VoiceOtpSettings | None = None
 ) -> Forgotten:
     """Erase or anonymise every challenge and call of ``number`` and its limits in the cache, keeping
     what the spend cap counts (see the module's docstring), then send ``number_forgotten``; with
     ``dry_run``, count them and change nothing. ``wait``: wait for calls whose gateway had not
     answered yet (at most the chain's deadline), then forget their answers too.
 
-    Raises :class:`CacheNotErased` when the cache fails, after the rows are forgotten: run it again
-    (it is idempotent).
+    ``number``: a parsed number, or text in any form the API reads, of any region
+    (:func:`django_voiceotp.phones.parse_any_number`, which raises ``UncallableNumber``). Raises
+    :class:`CacheNotErased` when the cache fails, after the rows are forgotten: run it again (it is
+    idempotent).
     """
     values = values or get_settings()
+    if isinstance(number, str):
+        number = parse_any_number(number, default_region=values.DEFAULT_REGION)
     if dry_run:
         return _count(number)
     found = _every_pass(number, values)

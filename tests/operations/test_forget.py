@@ -36,6 +36,7 @@ from django_voiceotp.services import (
 from django_voiceotp.signals import number_forgotten
 
 from ..helpers import cache_down, voiceotp, wrong
+from ..test_admin import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +232,8 @@ def test_the_site_hears_which_number_was_forgotten_to_erase_its_own_copies(histo
 
 
 def test_a_second_forget_finds_nothing(history):
-    forget_number(NUMBER)
+    forget_number("+84 36 123 4567")  # text, read as the API reads it
+    assert text_holding_the_number() == []
     again = forget_number(NUMBER)
     assert (again.challenges, again.calls) == (0, 0)
 
@@ -258,6 +260,18 @@ def test_the_admin_shows_the_forgotten_rows(history, admin_client):
         page = admin_client.get(f"/admin/django_voiceotp/voicecall/{call.pk}/change/")
         assert page.status_code == 200
         assert not any(form in page.content.decode() for form in FORMS)
+
+
+def test_the_admin_shows_the_prefix_kept_only_to_staff_who_may_see_whole_numbers(
+    history, admin_client, django_user_model
+):
+    with voiceotp(PREFIX_GUARD=GUARD):
+        forget_number(NUMBER)
+    masked_only = staff(django_user_model, "view_voicecall")
+    listing = masked_only.get("/admin/django_voiceotp/voicecall/").content.decode()
+    assert "forgotten" in listing
+    assert "+8436123" not in listing
+    assert "+8436123…" in admin_client.get("/admin/django_voiceotp/voicecall/").content.decode()
 
 
 def test_the_api_reads_a_forgotten_challenge_without_error(history):
