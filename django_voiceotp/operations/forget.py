@@ -7,9 +7,10 @@ Erased or anonymised, field by field (``docs/security.md`` says why each):
   them), its owner down to its lane (``member:42`` is an account; ``holder``, ``member`` or
   ``anyone`` is no one), its code's hash and salt; a live or resendable challenge is canceled;
 - a call's number (to ``""``, or inside ``PREFIX_GUARD``'s window to the prefix the guard counts,
-  marked with :data:`PREFIX_MARK`), its code's digest (keyed with the number), the gateway's id of
-  it (the gateway's own records give the number back), the gateway's raw answers (free text that
-  may echo the number), and any other text of it that holds a form of the number;
+  ``+8436123*``: :data:`django_voiceotp.models.FORGOTTEN_MARK`), its code's digest (keyed with the
+  number), the gateway's id of it (the gateway's own records give the number back), the gateway's
+  raw answers (free text that may echo the number), and any other text of it that holds a form of
+  the number;
 - the number's limits in the cache (:func:`django_voiceotp.services.budgets.erase_number`);
 - a blocked prefix so long that it hides fewer than :data:`HIDDEN_DIGITS` of the number's digits.
 
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from ..conf import VoiceOtpSettings, get_settings
 from ..guards import e164_prefix, prefix_of
-from ..models import CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
+from ..models import FORGOTTEN_MARK, CallStatus, ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
 from ..phones import Phone, parse_any_number, stored_forms
 from ..services import budgets
 from ..services.caller import Lane
@@ -47,9 +48,6 @@ __all__ = ["CacheNotErased", "Forgotten", "forget_number"]
 
 logger = logging.getLogger("django_voiceotp.operations.forget")
 
-PREFIX_MARK = "*"
-"""Ends a forgotten call's number where the prefix guard still counts it (``+8436123*``): no number
-ends so, and no lookup by number finds it."""
 HIDDEN_DIGITS = 4
 """A prefix kept must leave this many of the number's digits out: 10,000 numbers share it."""
 PASSES = 5
@@ -241,7 +239,7 @@ def _counted_prefix(number: Phone, values: VoiceOtpSettings) -> str | None:
     guard = values.PREFIX_GUARD
     if guard is None or guard.prefix_digits > len(number.national) - HIDDEN_DIGITS:
         return None
-    return e164_prefix(number, prefix_of(number, guard.prefix_digits)) + PREFIX_MARK
+    return e164_prefix(number, prefix_of(number, guard.prefix_digits)) + FORGOTTEN_MARK
 
 
 def _lane_of_owner() -> Case:

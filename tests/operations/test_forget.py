@@ -231,6 +231,14 @@ def test_the_site_hears_which_number_was_forgotten_to_erase_its_own_copies(histo
     assert heard == [NUMBER.e164]
 
 
+def test_the_number_can_be_verified_again_at_once_after_a_forget(history, echoing_gateway):
+    forget_number(NUMBER)
+    with voiceotp(RESEND_COOLDOWN=60):
+        again = start_verification(NUMBER.national, purpose="login", client_ip="203.0.113.9")
+        verified = check_code(again.pk, echoing_gateway.last_code(NUMBER.national), client_ip="203.0.113.9")
+    assert verified.challenge.status == ChallengeStatus.VERIFIED
+
+
 def test_a_second_forget_finds_nothing(history):
     forget_number("+84 36 123 4567")  # text, read as the API reads it
     assert text_holding_the_number() == []
