@@ -83,7 +83,7 @@ def _block_if_pumped(number: Phone, prefix: str, guard: PrefixGuard, now: dateti
     """A new block of ``prefix`` when its calls in the window look like pumping, else None."""
     stats = VoiceCall.objects.filter(
         is_test=False,
-        phone__startswith=_e164_prefix(number, prefix),
+        phone__startswith=e164_prefix(number, prefix),
         created_at__gt=now - timedelta(seconds=guard.window),
     ).aggregate(
         calls=Count("pk", filter=~Q(status__in=NOT_CHARGED)),
@@ -134,7 +134,7 @@ def lift(block: PrefixBlock, by: object) -> bool:
     return bool(lifted)
 
 
-def _e164_prefix(number: Phone, local_prefix: str) -> str:
+def e164_prefix(number: Phone, local_prefix: str) -> str:
     """The stored (E.164) form of a local prefix: ``036123`` -> ``+8436123``."""
     if not number.national.startswith("0"):  # international digits already
         return "+" + local_prefix

@@ -18,6 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from .phones import mask, national_from_e164
 
 TEST_NUMBER_HELP = _("A number of TEST_NUMBERS: never dialled, and it costs nothing.")
+FORGOTTEN_MARK = "*"
+"""Ends the number of a forgotten call that the prefix guard still counts: ``+8436123*`` (no number
+ends so, and no lookup by number finds it). See :mod:`django_voiceotp.operations.forget`."""
+
+
+def is_forgotten(phone: str) -> bool:
+    """Whether a row's number was forgotten (``voiceotp_forget``): erased, or kept as a prefix only."""
+    return not phone or phone.endswith(FORGOTTEN_MARK)
 
 
 class ChallengeStatus(models.TextChoices):

@@ -86,14 +86,15 @@ def _convert_legacy(compact: str, *, local_forms: bool = True) -> str:
     return compact
 
 
-def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ...]) -> Phone:
-    """Parse what a person typed into a callable number, or raise :class:`UncallableNumber`."""
+def _parse(raw: str, *, default_region: str, vn_legacy: bool) -> phonenumbers.PhoneNumber:
+    """What a person typed as a valid number (an old Vietnamese form converted), whatever its region
+    and kind, or raise :class:`UncallableNumber`."""
     if not isinstance(raw, str) or not raw.strip():
         raise UncallableNumber("no phone number given")
     if len(raw) > MAX_INPUT_LENGTH:
         raise UncallableNumber("too long to be a phone number")
     compact = _SEPARATORS.sub("", raw.strip())
-    if default_region == "VN" or "VN" in allowed_regions:
+    if vn_legacy:
         compact = _convert_legacy(compact, local_forms=default_region == "VN")
     try:
         number = phonenumbers.parse(compact, default_region)
@@ -105,16 +106,51 @@ def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ..
         raise UncallableNumber(EXTENSION)
     if not phonenumbers.is_valid_number(number):
         raise UncallableNumber("not a valid phone number")
+    return number
+
+
+def _phone(number: phonenumbers.PhoneNumber) -> Phone:
+    return Phone(
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        region=phonenumbers.region_code_for_number(number) or "",
+        national=national_form(number),
+    )
+
+
+def parse_phone(raw: str, *, default_region: str, allowed_regions: tuple[str, ...]) -> Phone:
+    """Parse what a person typed into a callable number, or raise :class:`UncallableNumber`."""
+    vn_legacy = default_region == "VN" or "VN" in allowed_regions
+    number = _parse(raw, default_region=default_region, vn_legacy=vn_legacy)
     region = phonenumbers.region_code_for_number(number) or ""
     if region not in allowed_regions:
         raise UncallableNumber(OTHER_REGION)
     if phonenumbers.number_type(number) not in CALLABLE_TYPES:
         raise UncallableNumber(NOT_CALLABLE)
-    return Phone(
-        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
-        region=region,
-        national=national_form(number),
-    )
+    return _phone(number)
+
+
+def parse_any_number(raw: str, *, default_region: str) -> Phone:
+    """What :func:`parse_phone` reads (the same forms, the same default region), of any region and
+    kind: a number the site called once may be of a region or kind it no longer calls, and it must
+    still be found (to be forgotten, say)."""
+    return _phone(_parse(raw, default_region=default_region, vn_legacy=True))
+
+
+def stored_forms(number: Phone) -> tuple[str, ...]:
+    """Every form of ``number`` that text the app keeps may hold: E.164 with and without ``+``, the
+    national form and its significant digits (which every other digit-only form contains), the
+    national and international display forms, and the masked form."""
+    parsed = phonenumbers.parse(number.e164, None)
+    forms = {
+        number.e164,
+        number.e164.lstrip("+"),
+        number.national,
+        phonenumbers.national_significant_number(parsed),
+        phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL),
+        number.masked,
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def mask(number: str) -> str:

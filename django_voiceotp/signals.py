@@ -15,6 +15,9 @@ that writes the new one).
 never dialled; with ``DEBUG`` off this is also logged as a warning).
 ``prefix_blocked(sender=PrefixBlock, block)``: the prefix guard started a block (``block.prefix``,
 ``block.blocked_until``): page someone.
+``number_forgotten(sender=OtpChallenge, phone)``: ``voiceotp_forget`` (or ``forget_number``) erased a
+number (E.164) from the app's rows and cache: erase the site's own copies of it (a profile, a django-otp
+device, an allauth phone), which the app leaves alone.
 
 What the metrics count (:mod:`django_voiceotp.metrics`), sent whether or not they are on:
 ``verification_requested(sender=OtpChallenge, purpose, outcome)``: a start of a verification ended;
@@ -41,3 +44,4 @@ verification_requested = Signal()
 code_checked = Signal()
 gateway_answered = Signal()
 api_refused = Signal()
+number_forgotten = Signal()

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..gateways import Meaning, Operation, describe
-from ..models import TEST_NUMBER_HELP, CallStatus, OtpChallenge, VoiceCall
+from ..models import FORGOTTEN_MARK, TEST_NUMBER_HELP, CallStatus, OtpChallenge, VoiceCall, is_forgotten
 from ..phones import mask, national_from_e164
 
 EMPTY = "-"
@@ -23,6 +23,10 @@ ADMIN_CSS = "django_voiceotp/admin.css"
 MASKED_PHONE = "masked_phone"
 """The number's column as lists and pages declare it; see :class:`PhoneDisplay`."""
 FULL_PHONE = "full_phone"
+FORGOTTEN_HELP = _(
+    "Erased at its person's request (voiceotp_forget). The row stays for the spend cap and the "
+    "statistics; a prefix shown is what the prefix guard still counts."
+)
 
 
 def describe_challenge(challenge: OtpChallenge) -> str:
@@ -41,11 +45,27 @@ class PhoneDisplay:
 
     @admin.display(description=_("phone"))  # not sortable: the order would tell the hidden digits
     def masked_phone(self, row: OtpChallenge | VoiceCall) -> SafeString | str:
+        if is_forgotten(row.phone):
+            return forgotten_marked(row, kept="")
         return test_marked(row, mask(national_from_e164(row.phone)))
 
     @admin.display(description=_("phone"), ordering="phone")
     def full_phone(self, row: OtpChallenge | VoiceCall) -> SafeString | str:
+        if is_forgotten(row.phone):
+            return forgotten_marked(row, kept=row.phone.removesuffix(FORGOTTEN_MARK))
         return test_marked(row, row.phone)
+
+
+def forgotten_marked(row: OtpChallenge | VoiceCall, *, kept: str) -> SafeString:
+    """A number erased at its person's request (``voiceotp_forget``), and the prefix the prefix guard
+    still counts (``kept``) for a viewer who may read whole numbers: it shows more leading digits
+    than the masked form does."""
+    return format_html(
+        '<span class="voiceotp-badge voiceotp-badge-forgotten" title="{}">{}</span>{}',
+        FORGOTTEN_HELP,
+        _("forgotten"),
+        format_html(" {}…", kept) if kept else "",
+    )
 
 
 def test_marked(row: OtpChallenge | VoiceCall, phone: str) -> SafeString | str:

@@ -36,6 +36,7 @@ __all__ = [
     "admitted",
     "cooldown",
     "cooldown_detail",
+    "erase",
     "first_to_ask",
     "forget",
     "lift_cooldown",
@@ -305,3 +306,28 @@ def forget(steps: Sequence[Step]) -> None:
         cache.delete_many(keys)
     except Exception:
         logger.exception("rate limits: the cache failed while starting windows over")
+
+
+def _keys_of(steps: Sequence[Step], cooldowns: Sequence[str]) -> list[tuple[BaseCache, list[str]]]:
+    values = get_settings()
+    counted = [
+        key
+        for step in steps
+        if (rate := values.rate(step.name)) is not None
+        for key in Counter.of(step, rate).recent_keys()
+    ]
+    return [(_limits_cache()[1], counted), (caches[values.CACHE], [cooldown_key(s) for s in cooldowns])]
+
+
+def erase(steps: Sequence[Step], cooldowns: Sequence[str], *, dry_run: bool = False) -> int:
+    """Delete the counters of ``steps`` (this window's and the last one's) and the cooldowns of the
+    subjects ``cooldowns``, whatever they hold: how many of those keys the cache held. Unlike
+    :func:`forget`, a cache failure raises: a caller that must leave no key behind has to know."""
+    found = 0
+    for cache, keys in _keys_of(steps, cooldowns):
+        if not keys:
+            continue
+        found += sum(1 for key in keys if cache.has_key(key))  # no read: the script's values are raw
+        if not dry_run:
+            cache.delete_many(keys)
+    return found

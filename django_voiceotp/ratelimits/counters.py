@@ -48,6 +48,15 @@ class Counter:
         key = _make_cache_key(GROUP_PREFIX + step.name, window, rate, step.value, ALL)
         return cls(step, rate, limit, key, period + EXPIRATION_FUDGE, window)
 
+    def recent_keys(self) -> tuple[str, str]:
+        """The keys of this window and the one before: a counter lives its period past its first
+        event, so the last window's key may still be in the cache."""
+        _, period = _split_rate(self.rate)
+        previous = _make_cache_key(
+            GROUP_PREFIX + self.step.name, self.window_end - period, self.rate, self.step.value, ALL
+        )
+        return self.cache_key, previous
+
     def time_left(self) -> int:
         return self.window_end - int(time.time())
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..conf import VoiceOtpSettings
-from ..ratelimits import Admission, Step, Usage, admit, admitted, forget, lift_cooldown
+from ..ratelimits import Admission, Step, Usage, admit, admitted, erase, forget, lift_cooldown
 from .caller import Caller, Lane, Standing
 
 SLOW_START = 60
@@ -113,6 +113,19 @@ def lift_waits(number: str, owners: Iterable[str]) -> None:
         standing = Standing.of_owner(owner, number)
         lift_cooldown(standing.calls)
         lift_cooldown(_slowed(standing))
+
+
+def erase_number(number: str, owners: Iterable[str], *, dry_run: bool = False) -> int:
+    """Delete every limit of ``number`` (E.164) the cache holds: the requests, calls and cooldown of
+    each principal of these challenge owners, of the holder's and of anyone's, and the failures and
+    wait of each lane. How many such keys the cache held (with ``dry_run``, only that). Raises what
+    the cache raises."""
+    principals = {Standing.of_owner(owner, number) for owner in {*owners, *(lane.value for lane in Lane)}}
+    lanes = {Standing.of_owner(lane.value, number) for lane in Lane}
+    steps = [Step(name, s.calls) for s in principals for name in ("request_per_phone", "calls_per_phone")]
+    steps += [Step(FAILURES, s.guesses) for s in lanes]
+    cooldowns = [s.calls for s in principals] + [_slowed(s) for s in lanes]
+    return erase(steps, cooldowns, dry_run=dry_run)
 
 
 def after_a_verify(standing: Standing) -> None:

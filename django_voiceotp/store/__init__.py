@@ -275,14 +275,15 @@ def record_check(call: VoiceCall, checked: dict[str, Any], *, new_status: str | 
     """Record a check of ``call`` (its ``check_*`` fields), settling it in ``new_status`` when given; True
     when this check moved it there.
 
-    The call moves only from the status it was read with, so of any number of pollers asking about it
-    one settles it; the call and its challenge change together, and the challenge shows the call's
-    status only while no later call of it exists. The check ends the poller's claim on the call if it
-    is still the one the row was read with (a claim another poller took since is left to it).
+    The call moves only from the status (and gateway id) it was read with, so of any number of pollers
+    asking about it one settles it; the call and its challenge change together, and the challenge
+    shows the call's status only while no later call of it exists. The check ends the poller's claim
+    on the call if it is still the one the row was read with (a claim another poller took since is
+    left to it).
     """
     alias = router.db_for_write(VoiceCall)
     fitted = _fit(VoiceCall, checked)
-    still_open = VoiceCall.objects.using(alias).filter(pk=call.pk, status=call.status)
+    still_open = _as_read(VoiceCall.objects.using(alias), call)
     counted = {"checks": F("checks") + 1, "poll_lease_until": _lease_ended(call.poll_lease_until)}
     if new_status is None:
         still_open.update(**counted, **fitted)
@@ -311,12 +312,18 @@ def record_check_error(call: VoiceCall, checked: dict[str, Any]) -> None:
     fields), one more check, and nothing else: the status stays, and so does the poller's claim,
     which the poller turns into its back-off (:func:`django_voiceotp.operations.claims.backoff`)."""
     fitted = _fit(VoiceCall, checked)
-    VoiceCall.objects.using(router.db_for_write(VoiceCall)).filter(pk=call.pk, status=call.status).update(
+    _as_read(VoiceCall.objects.using(router.db_for_write(VoiceCall)), call).update(
         checks=F("checks") + 1, **fitted
     )
     for name, value in fitted.items():
         setattr(call, name, value)
     call.checks += 1
+
+
+def _as_read(calls: models.QuerySet[VoiceCall], call: VoiceCall) -> models.QuerySet[VoiceCall]:
+    """The call's row if it is still in the status it was read with and still the gateway's call of
+    that id: a call forgotten meanwhile (``voiceotp_forget`` erases the id) takes no answer about it."""
+    return calls.filter(pk=call.pk, status=call.status, request_id=call.request_id)
 
 
 def _lease_ended(read: datetime | None) -> Case:
