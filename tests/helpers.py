@@ -67,6 +67,12 @@ def resend(api, challenge_id: str, **extra: Any):
     return api.post(f"/api/otp/challenges/{challenge_id}/resend/", format="json", **extra)
 
 
+def verified_token(api, simulator, purpose: str = "signup") -> str:
+    """The proof of verification the API hands out for a new challenge verified with its right code."""
+    challenge_id = start(api, purpose=purpose).json()["id"]
+    return str(verify(api, challenge_id, simulator.calls[-1].code).json()["token"])
+
+
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return "".join(str((int(d) + 1) % 10) for d in code)
