@@ -6,6 +6,7 @@ import socket
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
@@ -118,3 +119,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def stamped_between(stamp: datetime, before: datetime, after: datetime, low: float, high: float) -> bool:
+    """Whether ``stamp`` is ``low`` to ``high`` seconds after some moment from ``before`` to ``after``,
+    the span an action that wrote it ran in. The bound moves with the action's own span, so a busy
+    machine that takes longer over it widens the bound instead of breaking it."""
+    return before + timedelta(seconds=low) <= stamp <= after + timedelta(seconds=high)
