@@ -6,6 +6,7 @@ import socket
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
@@ -71,6 +72,12 @@ def cancel(api, challenge_id: str, **extra: Any):
     return api.post(f"/api/otp/challenges/{challenge_id}/cancel/", format="json", **extra)
 
 
+def verified_token(api, simulator, purpose: str = "signup") -> str:
+    """The proof of verification the API hands out for a new challenge verified with its right code."""
+    challenge_id = start(api, purpose=purpose).json()["id"]
+    return str(verify(api, challenge_id, simulator.calls[-1].code).json()["token"])
+
+
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return "".join(str((int(d) + 1) % 10) for d in code)
@@ -116,3 +123,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def stamped_between(stamp: datetime, before: datetime, after: datetime, low: float, high: float) -> bool:
+    """Whether ``stamp`` is ``low`` to ``high`` seconds after some moment from ``before`` to ``after``,
+    the span an action that wrote it ran in. The bound moves with the action's own span, so a busy
+    machine that takes longer over it widens the bound instead of breaking it."""
+    return before + timedelta(seconds=low) <= stamp <= after + timedelta(seconds=high)

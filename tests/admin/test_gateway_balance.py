@@ -101,7 +101,8 @@ def test_wrong_credentials_are_named_as_such(simulator, admin_client):
     assert PASSWORD not in html
 
 
-def test_a_hanging_gateway_holds_the_page_for_one_short_timeout_only(simulator, admin_client):
+def test_a_hanging_gateway_holds_the_page_for_one_short_timeout_only(simulator, admin_client, monkeypatch):
+    monkeypatch.setattr(simulator, "hang_seconds", 20.0)
     simulator.set_fault("hang", endpoint="checkBalance")
     with voiceotp(TIMEOUT=(1.0, 1.0)):
         started = time.monotonic()
@@ -109,7 +110,7 @@ def test_a_hanging_gateway_holds_the_page_for_one_short_timeout_only(simulator, 
         elapsed = time.monotonic() - started
     assert "The gateway did not answer within 1 s." in html
     assert simulator.count("checkBalance") == 1  # the pooled session would have retried the read
-    assert elapsed < 1.8
+    assert elapsed < 10  # the 1 s timeout, not the 20 s hang: a wide margin for a busy machine
 
 
 def test_the_balance_read_caps_the_site_timeout():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from django_voiceotp import health
 from django_voiceotp.models import VoiceCall
@@ -98,5 +98,5 @@ def test_voiceotp_balance_asks_every_gateway_and_exits_with_the_worst(two_gatewa
 
 
 def test_voiceotp_balance_names_the_gateways_when_asked_for_one_it_does_not_have(two_gateways):
-    with pytest.raises(Exception, match="no gateway is named 'third': the site has first, second"):
+    with pytest.raises(CommandError, match="no gateway is named 'third': the site has first, second"):
         call_command("voiceotp_balance", "--gateway", "third")

@@ -28,20 +28,9 @@ from django_voiceotp.phones import national_from_e164
 
 from ..conftest import SECRETS
 from ..helpers import voiceotp
+from ..hostile_input import DIGIT_SCRIPTS, in_script
 
 pytestmark = pytest.mark.django_db
-
-DIGIT_SCRIPTS = [
-    "0123456789",
-    "".join(chr(0xFF10 + d) for d in range(10)),  # fullwidth
-    "٠١٢٣٤٥٦٧٨٩",  # Arabic-Indic
-    "०१२३४५६७८९",  # Devanagari
-]
-
-
-def in_script(number: str, script: str) -> str:
-    return "".join(script[int(d)] if d.isdigit() else d for d in number)
-
 
 numbers = st.sampled_from(["0361234567", "0912345678", "+84 36 123 4567", "0281234567", "01681234567"])
 extensions = st.sampled_from(["", " ext 12", " x9", ";ext=1", ",55", "#7", " extension 123456789"])

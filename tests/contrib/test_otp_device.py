@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import django_otp
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone, translation
 from django_otp.models import GenerateNotAllowed
@@ -237,7 +238,7 @@ def test_the_number_is_read_as_a_person_types_it(user):
     device.full_clean()
     assert device.number == "+84905123456"
     device.number = "+1 202 555 0143"
-    with pytest.raises(Exception, match="Numbers in this country cannot be called"):
+    with pytest.raises(ValidationError, match="Numbers in this country cannot be called"):
         device.full_clean()
 
 

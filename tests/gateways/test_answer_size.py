@@ -61,7 +61,7 @@ def test_a_huge_answer_is_refused_and_the_pooled_connection_is_not_poisoned(kept
     started = time.monotonic()
     with pytest.raises(GatewayProtocolError) as info:
         calls[endpoint]()
-    assert time.monotonic() - started < 2.0  # it stopped reading: the rest is megabytes
+    assert time.monotonic() - started < 3.0  # within the client's budget (1 + 2 s): no read waited it out
     assert info.value.message == f"{endpoint}: answer over {MAX_ANSWER} bytes"
     assert info.value.raw.startswith("1,,,this answer goes on")
     assert len(info.value.raw) == 500

@@ -26,14 +26,16 @@ from ..helpers import PHONE, free_port
 
 
 def test_a_taken_call_has_a_request_id_and_is_charged(simulator, client_for):
+    started = time.monotonic()
     result = client_for().place_call(PHONE, "123456")
+    waited_ms = (time.monotonic() - started) * 1000
     assert result.kind is Kind.TAKEN
     assert result.code == "1"
     assert result.request_id == simulator.calls[0].request_id
     assert simulator.calls[0].code == "123456"
     assert simulator.calls[0].phone == PHONE
     assert result.raw.startswith("1,,,")
-    assert result.elapsed_ms >= 0
+    assert 0 <= result.elapsed_ms <= waited_ms + 1  # the time of this request, not of anything else
     assert simulator.balance == 1_000_000 - 1
 
 
@@ -302,22 +304,24 @@ def test_a_gateway_that_drips_is_cut_at_the_two_timeouts_together(simulator, cli
     with pytest.raises(GatewayTimeout) as info:
         calls[endpoint]()
     elapsed = time.monotonic() - started
-    assert 1.4 < elapsed < 3.0  # the budget (0.5 + 1.0 s) and a margin: a bound, not a benchmark
+    assert 1.4 < elapsed < 20  # the budget (0.5 + 1.0 s), not the whole drip's minutes (a wide margin)
     assert info.value.message == f"{endpoint}: no complete answer within 1.5 s"
     assert info.value.may_have_reached
-    assert 1400 <= (info.value.elapsed_ms or 0) < 3000
+    assert 1400 <= (info.value.elapsed_ms or 0) < 20_000
     assert simulator.count(endpoint) == 1  # postSMS is never retried; the reads had no time left
     assert simulator.received[0].fault == "fault:drip"
 
 
-def test_read_retries_end_at_the_deadline(simulator, client_for):
+def test_read_retries_end_at_the_deadline(simulator, client_for, monkeypatch):
     """A read retried after a read timeout gets only what is left of the budget, not a new one."""
+    monkeypatch.setattr(simulator, "hang_seconds", 30.0)
     simulator.set_fault("hang", endpoint="checkBalance")
     started = time.monotonic()
     with pytest.raises(GatewayTimeout) as info:
-        client_for(timeout=(0.2, 1.5)).balance()
-    assert time.monotonic() - started < 2.4  # without the deadline: two read timeouts, 3 s
-    assert info.value.message == "checkBalance: no complete answer within 1.7 s"
+        client_for(timeout=(0.2, 4.0)).balance()
+    # The budget is 4.2 s; without the deadline two read timeouts take 8 s: a margin either side.
+    assert time.monotonic() - started < 6.5
+    assert info.value.message == "checkBalance: no complete answer within 4.2 s"
     assert simulator.count("checkBalance") == 2
 
 

@@ -14,7 +14,7 @@ from django_voiceotp.models import CallStatus, VoiceCall
 from django_voiceotp.operations import claims
 from django_voiceotp.operations.polling import CallPool, poll_calls
 
-from ..helpers import NO_LIMITS, an_interval_passes, run_together, start, voiceotp
+from ..helpers import NO_LIMITS, an_interval_passes, run_together, stamped_between, start, voiceotp
 
 pytestmark = pytest.mark.django_db
 
@@ -100,10 +100,11 @@ def test_a_failed_check_holds_the_call_for_an_interval_for_every_poller(simulato
     simulator.set_fault("http500", endpoint="checkVoice")
     before = timezone.now()
     report = poll_calls(CallPool(interval=30, limit=1), workers=1)
+    after = timezone.now()
     assert len(report.errors) == 1
     held = VoiceCall.objects.get(pk=report.errors[0][0])
     assert held.poll_lease_until is not None
-    assert timedelta(seconds=30) <= held.poll_lease_until - before < timedelta(seconds=35)
+    assert stamped_between(held.poll_lease_until, before, after, 30, 35)
     simulator.clear_faults()
     asked = simulator.count("checkVoice")
     poll_calls(CallPool(interval=30), workers=1)

@@ -16,7 +16,7 @@ from django_voiceotp import conf, tasks
 from django_voiceotp.models import CallStatus, OtpChallenge, VoiceCall
 from django_voiceotp.signals import call_placed, call_status_changed
 
-from ..helpers import an_interval_passes, start, voiceotp
+from ..helpers import an_interval_passes, stamped_between, start, voiceotp
 
 pytestmark = pytest.mark.django_db
 
@@ -106,13 +106,15 @@ def test_without_a_task_backend_placing_a_call_queues_nothing(
 def test_a_placed_call_is_queued_for_a_check_after_the_poll_interval(
     simulator, api, fake_task, django_capture_on_commit_callbacks
 ):
+    before = timezone.now()
     with voiceotp(POLL_TASK_INTERVAL=20), django_capture_on_commit_callbacks(execute=True):
         assert start(api).status_code == 201
+    after = timezone.now()
     call = VoiceCall.objects.get()
     [(call_id, run_after)] = fake_task.queued
     assert call_id == call.pk
     assert run_after is not None
-    assert timedelta(seconds=19) < run_after - timezone.now() <= timedelta(seconds=20)
+    assert stamped_between(run_after, before, after, 20, 20)
 
 
 def test_a_refused_call_is_not_queued(simulator, api, fake_task, django_capture_on_commit_callbacks):
@@ -152,10 +154,11 @@ def test_the_task_asks_again_later_while_the_call_is_pending(simulator, api, fak
     simulator.set_outcome(call.request_id, "pending")
     before = timezone.now()
     assert tasks.run_poll(call.pk) == "calling"
+    after = timezone.now()
     [(call_id, run_after)] = fake_task.queued
     assert call_id == call.pk
     assert run_after is not None
-    assert timedelta(seconds=10) < run_after - before <= timedelta(seconds=12)  # the interval, and a second
+    assert stamped_between(run_after, before, after, 10, 12)  # the interval, and a second
     an_interval_passes()
     simulator.set_outcome(call.request_id, "failed")
     assert tasks.run_poll(call.pk) == "unanswered"
@@ -186,10 +189,11 @@ def test_a_task_leaves_a_call_another_poller_holds_and_comes_back_an_interval_la
     VoiceCall.objects.update(poll_lease_until=held_until)  # a voiceotp_poll_calls run claimed it
     before = timezone.now()
     assert tasks.run_poll(call.pk) == "not due"
+    after = timezone.now()
     assert simulator.count("checkVoice") == 0
     [(_, run_after)] = fake_task.queued
     assert run_after is not None
-    assert timedelta(seconds=10) <= run_after - before < timedelta(seconds=11)
+    assert stamped_between(run_after, before, after, 10, 10)
     assert VoiceCall.objects.get().poll_lease_until == held_until  # the other poller's claim stands
 
 
@@ -208,12 +212,13 @@ def test_the_task_survives_a_gateway_error_and_tries_again_later(simulator, api,
     simulator.set_fault("http500", endpoint="checkVoice")
     before = timezone.now()
     assert tasks.run_poll(call.pk) == "calling"
+    after = timezone.now()
     assert len(fake_task.queued) == 1
     assert "checkVoice: HTTP 500" in caplog.text
     # Held for an interval, so no other poller asks again sooner either.
     held_until = VoiceCall.objects.get().poll_lease_until
     assert held_until is not None
-    assert timedelta(seconds=10) <= held_until - before < timedelta(seconds=15)
+    assert stamped_between(held_until, before, after, 10, 15)
     assert VoiceCall.objects.get().checked_at is None
 
 

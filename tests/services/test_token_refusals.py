@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_voiceotp import services, tokens
 from django_voiceotp.services import VoiceOtpError, consume_token
 
-from ..helpers import start, verify
+from ..helpers import verified_token
 from ..urls import urlpatterns as api_urlpatterns
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +39,6 @@ urlpatterns = [path("signup/", sign_up), *api_urlpatterns]
 class _AnHourAgo(signing.TimestampSigner):
     def timestamp(self) -> str:
         return signing.b62_encode(int(time.time()) - 3600)
-
-
-def verified_token(api, simulator) -> str:
-    challenge_id = start(api, purpose="signup").json()["id"]
-    return str(verify(api, challenge_id, simulator.calls[-1].code).json()["token"])
 
 
 def signed_an_hour_ago(token: str) -> str:

@@ -38,7 +38,7 @@ def test_taken_call_is_charged_recorded_and_answered_plainly(sim, http):
     assert (call.request_id, call.phone, call.code, call.outcome, call.checks) == (
         request_id, "0361234567", "042042", "pending", 0,
     )  # fmt: skip
-    assert abs(call.placed_at - time.time()) < 5
+    assert abs(call.placed_at - time.time()) < 60  # a wall-clock stamp, not the fake clock's 1000
 
 
 def test_prefixed_style(clock, http):
@@ -202,7 +202,8 @@ def test_transport_endings(sim, http):
     started = time.monotonic()
     with pytest.raises(requests.ConnectionError):
         send(sim, http, phonesend="0361239802")  # hangs for hang_seconds, then closes
-    assert 0.25 < time.monotonic() - started < 3
+    # It hung first; and it closed (a hang that never ended would be the request's ReadTimeout).
+    assert time.monotonic() - started > 0.25
     with pytest.raises(requests.ConnectionError):
         send(sim, http, phonesend="0361239803")
     assert send(sim, http, phonesend="0361239804") == "<html>oops"
@@ -320,14 +321,14 @@ def test_stop_ends_a_drip_at_once(clock):
         target=lambda: results.append(read_raw(sim, post_request("/onsmsapivoice/checkBalance", CREDS)))
     )
     thread.start()
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30
     while not sim.received and time.monotonic() < deadline:
         time.sleep(0.01)
     started = time.monotonic()
     sim.stop()
-    thread.join(timeout=3)
+    thread.join(timeout=20)
     assert not thread.is_alive()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 15  # not the next byte's 30 s (a wide margin for a busy machine)
     assert b"".join(results[0][0]) == b"H"  # the first byte, and no more
 
 
@@ -393,7 +394,7 @@ def test_hang_is_recorded_first_and_released_by_stop(clock, http):
 
     thread = threading.Thread(target=call)
     thread.start()
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30
     while not sim.received and time.monotonic() < deadline:
         time.sleep(0.01)
     [received] = sim.received  # recorded while the request still hangs
@@ -402,9 +403,9 @@ def test_hang_is_recorded_first_and_released_by_stop(clock, http):
     assert thread.is_alive()
     started = time.monotonic()
     sim.stop()
-    thread.join(timeout=3)
+    thread.join(timeout=20)
     assert not thread.is_alive()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 15  # not the hang's 30 s (a wide margin for a busy machine)
     assert isinstance(errors[0], requests.ConnectionError)
 
 
