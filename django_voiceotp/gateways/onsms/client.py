@@ -35,6 +35,8 @@ logger = logging.getLogger("django_voiceotp.gateways")
 # ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
 _LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
 _MESSAGE = re.compile(r"[0-9]{1,6}")
+_WORD = re.compile(r"[0-9A-Za-z]+")
+"""A run of ASCII letters and digits: a code is redacted where it is one whole."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,10 @@ class Credentials:
             if secret:
                 for form in dict.fromkeys((secret, json.dumps(secret)[1:-1])):
                     text = text.replace(form, label)
-        if code:
+        if code and code.isascii() and code.isalnum():
+            # A pattern built with the code would be compiled anew for every call (each code is new).
+            text = _WORD.sub(lambda word: "[code]" if word.group() == code else word.group(), text)
+        elif code:
             text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", "[code]", text)
         return text
 
