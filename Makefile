@@ -45,7 +45,7 @@ test: $(STAMP)
 # docs/testing.md's snippets pasted on top of it in sites of their own, whose flows then run (builds
 # venvs and wheels; ~2 min).
 test-install: $(STAMP)
-	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/test_readme_install.py tests/docs/test_install_integrations.py $(PYTEST_ARGS)
+	VOICEOTP_TEST_INSTALL=1 $(BIN)/python -m pytest tests/docs/test_readme_install.py tests/docs/test_install_integrations.py $(PYTEST_ARGS)
 
 # django-allauth's own phone tests (from its sdist, for the installed version) against this app's
 # adapter, with the deviations docs/integrations.md explains expected to fail (~1 min, the network).

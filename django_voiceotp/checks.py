@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import InvalidCacheBackendError
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from . import conf
+from . import conf, policy
 
 MAX_SAFE_TTL = 600
 """NIST SP 800-63B and OWASP ASVS cap the life of an out-of-band code at 10 minutes."""
@@ -49,11 +49,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     id="voiceotp.E002",
                 )
             )
+        elif problem.key == "POLICY":
+            found.append(_policy_error(problem.message))
         else:
             found.append(Error(f"VOICEOTP[{problem.key!r}] {problem.message}.", id="voiceotp.E003"))
     if found:
         return found
     values = conf.get_settings()
+    policy_problem = policy.problem_with(values.POLICY)
+    if policy_problem is not None:
+        found.append(_policy_error(f"{values.POLICY!r} cannot be the site's policy ({policy_problem})"))
     for config in values.GATEWAYS:
         found.extend(_gateway_problems(config, several=len(values.GATEWAYS) > 1))
     found.extend(_gateway_names(values.GATEWAYS))
@@ -94,6 +99,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         )
     found.extend(_counting_caches(caches, values))
     return found
+
+
+def _policy_error(message: str) -> CheckMessage:
+    """Said at start, not as a 500 at the first request for a call (every call would fail)."""
+    return Error(
+        f"VOICEOTP['POLICY'] {message}.",
+        hint="Name a subclass of django_voiceotp.policy.Policy that builds without arguments.",
+        id="voiceotp.E008",
+    )
 
 
 def _counting_caches(caches: dict[str, Any], values: conf.VoiceOtpSettings) -> list[CheckMessage]:

@@ -7,6 +7,7 @@ credential or a full phone number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core import signing
@@ -63,6 +64,18 @@ class AlreadyVerified(VoiceOtpError):
     default_detail = _("This code has already been used. Start a new verification to verify again.")
 
 
+class AlreadyFinished(VoiceOtpError):
+    """A cancel of a challenge that is no longer pending: verified, failed, expired, locked or canceled
+    already. ``status`` (in ``extra``) says which, as a read of the challenge would."""
+
+    status_code = 409
+    code = "already_finished"
+    default_detail = _("This verification is already over: there is nothing to cancel.")
+
+    def __init__(self, status: str, detail: str | Promise | None = None) -> None:
+        super().__init__(detail, status=status)
+
+
 class Expired(VoiceOtpError):
     status_code = 410
     code = "expired"
@@ -97,6 +110,16 @@ class ChallengeRequired(VoiceOtpError):
     status_code = 403
     code = "challenge_required"
     default_detail = _("Prove you are not a robot before we call: answer the challenge and ask again.")
+
+    def __init__(
+        self, detail: str | Promise | None = None, *, challenge: Mapping[str, Any] | None = None, **extra: Any
+    ) -> None:
+        """``challenge`` is what the client needs to show the proof asked for (a captcha's key and
+        image URL, say): the REST answer's ``challenge`` field. It goes to the client as given, so it
+        holds nothing the client may not see (never the captcha's answer)."""
+        if challenge is not None:
+            extra["challenge"] = dict(challenge)
+        super().__init__(detail, **extra)
 
 
 class ProviderRejected(VoiceOtpError):

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
+from . import addresses
+
 if TYPE_CHECKING:
     from .models import OtpChallenge
 
@@ -26,12 +28,30 @@ class Policy:
 
     def before_call(self, request: Any, number: str, purpose: str) -> None:
         """Called before a call to ``number`` (E.164) is placed for ``purpose``: a new challenge or a
-        resend. ``request`` is the request the rules were given, or None (a Python caller with only
-        ``client_ip``). Raise a ``VoiceOtpError`` to refuse the call."""
+        resend, once the number is one the rules would call and before any limit is counted or
+        anything written or dialled. Raise a ``VoiceOtpError`` to refuse the call.
+
+        ``request`` is the one the rules were given: DRF's ``Request`` from the REST API (its parsed
+        JSON body is ``request.data``), Django's ``HttpRequest`` from the allauth and two-factor pages
+        and a site's own views (``request.POST``), or None where there is none (a job, a django-otp
+        device without its ``request``, a Python caller with only ``client_ip``). Both kinds have
+        ``META``, ``user`` and ``session``; :meth:`address_of` is the client's address as the per-IP
+        limits count it. Anything else raised here propagates as it is:
+        no call is placed and the caller sees the site's error (a 500 in the REST API)."""
+
+    def address_of(self, request: Any) -> str | None:
+        """What the per-IP limits count ``request``'s client under (``TRUSTED_PROXY_HEADER`` honoured;
+        an IPv6 client per /64, as one subscriber usually holds a /64), or None without a request."""
+        if request is None:
+            return None
+        found = addresses.from_request(request)
+        return addresses.bucket(found) if found is not None else addresses.UNREADABLE
 
     def after_verify(self, challenge: OtpChallenge) -> None:
-        """Called after ``challenge`` was verified, before its token is handed out (a failure here is
-        the site's own error: the code is spent all the same)."""
+        """Called once, by the one request whose right code verified ``challenge``, before its token is
+        handed out; never for a wrong code. Anything raised here reaches that request's caller (a
+        ``VoiceOtpError`` as its refusal), and the code is spent all the same: the token is lost, and
+        the person verifies again."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -41,6 +61,17 @@ def _policy_of(path: str) -> Policy:
     if not isinstance(policy, Policy):
         raise TypeError(f"VOICEOTP['POLICY'] ({path}) is not a django_voiceotp.policy.Policy subclass")
     return policy
+
+
+def problem_with(path: str) -> str | None:
+    """Why ``path`` cannot be the site's policy (the system check ``voiceotp.E008`` says it at start),
+    or None: it imports and is a :class:`Policy` subclass, or instance, that builds without
+    arguments."""
+    try:
+        _policy_of(path)
+    except Exception as exc:  # whatever stops it, the check reports it
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def get_policy() -> Policy:

@@ -12,6 +12,7 @@ Ctrl-C (or SIGTERM), which stops everything it started.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import secrets
@@ -87,9 +88,23 @@ def _start_simulators(port_asked: str | None) -> dict[str, GatewaySimulator]:
     return simulators
 
 
+def _switch_metrics_on() -> None:
+    """The demo counts for /metrics/ when the metrics extra is there (the example extra brings it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("prometheus_client") is not None:
+        os.environ.setdefault("VOICEOTP_METRICS", "true")
+
+
 def _stop_simulators(simulators: dict[str, GatewaySimulator]) -> None:
     for simulator in simulators.values():
         simulator.stop()
+
+
+def _metrics() -> bool:
+    from django_voiceotp.metrics import switched_on
+
+    return switched_on()
 
 
 def _allauth() -> bool:
@@ -100,6 +115,10 @@ def _allauth() -> bool:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+    if importlib.util.find_spec("captcha") is not None:
+        # The example policy: from an address's fourth request in an hour on, a captcha first
+        # (VOICEOTP_POLICY=django_voiceotp.policy.Policy turns it off).
+        os.environ.setdefault("VOICEOTP_POLICY", "example_project.policy.CaptchaAfterThree")
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     simulators: dict[str, GatewaySimulator] = {}
@@ -109,6 +128,7 @@ def main() -> int:
     import django
     from django.core.management import call_command
 
+    _switch_metrics_on()
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     from django.contrib.auth import get_user_model
@@ -141,6 +161,9 @@ def main() -> int:
                     else []
                 ),
                 f"  API docs:     {site}/api/docs/",
+                f"  metrics:      {site}/metrics/ (Prometheus; this machine or staff only)"
+                if _metrics()
+                else "  metrics:      off (VOICEOTP_METRICS=true and the metrics extra serve /metrics/)",
                 f"  API schema:   {site}/api/schema/",
                 *(
                     [
@@ -174,14 +197,22 @@ def main() -> int:
 
 
 def _gateway_check() -> list[str]:
-    """``voiceotp_gateway --balance`` once, its answer for the banner, and the command line that asks
-    the same gateway from another shell (the simulator's credentials are the demo's own)."""
+    """``voiceotp_gateway --balance`` once per gateway, its answers for the banner, and the command line
+    that asks the same gateways from another shell (the simulators' credentials are the demo's own)."""
     from django.core.management import CommandError, call_command
 
-    out = io.StringIO()
-    with contextlib.suppress(SystemExit, CommandError):  # its output says what went wrong
-        call_command("voiceotp_gateway", "--balance", stdout=out)
-    said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+    from django_voiceotp.gateways import get_gateways
+
+    lines = []
+    for gateway in get_gateways():
+        out = io.StringIO()
+        with contextlib.suppress(SystemExit, CommandError):  # its output says what went wrong
+            call_command("voiceotp_gateway", "--balance", "--gateway", gateway.label, stdout=out)
+        said = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+        lines.append(
+            f"  {'balance ' + gateway.label + ':':<13} HTTP {said.get('HTTP', '-').strip()}, "
+            f"read as {said.get('read as', '-').strip()}"
+        )
     env = " ".join(
         f"{name}={shlex.quote(os.environ[name])}"
         for name in (
@@ -194,9 +225,10 @@ def _gateway_check() -> list[str]:
         if name in os.environ
     )
     return [
-        f"  balance:      HTTP {said.get('HTTP', '-').strip()}, read as {said.get('read as', '-').strip()}",
+        *lines,
         f"                ask it yourself: {env} python manage.py voiceotp_gateway --balance",
-        "                (or --call 0905123456 for a call, --check REQUEST_ID for its outcome)",
+        "                (--gateway NAME for another one, --call 0905123456 for a call, --check",
+        "                REQUEST_ID for its outcome)",
     ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,15 @@ if ALLAUTH:
     ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5  # MAX_ATTEMPTS
     ACCOUNT_PHONE_VERIFICATION_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 900  # CODE_TTL * MAX_SENDS
     ACCOUNT_RATE_LIMITS = {"verify_phone": None, "change_phone": None}
+
+# The example policy's captcha (example_project/policy.py, named by VOICEOTP_POLICY; `make demo` does):
+# django-simple-captcha draws the picture on this site, and speaks it when flite is installed
+# (sox, when there too, adds noise to the sound); without flite the captcha is the picture only.
+if importlib.util.find_spec("captcha") is not None:
+    INSTALLED_APPS += ["captcha"]
+    CAPTCHA_FLITE_PATH = shutil.which("flite")
+    CAPTCHA_SOX_PATH = shutil.which("sox")
+    CAPTCHA_TIMEOUT = 10  # minutes a captcha can be answered in
 
 # The simulators' addresses by gateway name, for the demo page's "calls placed" panel (set by
 # `make demo`, as JSON: {"main": "http://127.0.0.1:8765", "backup": "http://127.0.0.1:8766"}).

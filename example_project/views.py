@@ -9,9 +9,11 @@ import urllib.request
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from django_voiceotp.metrics import views as metrics_views
 from django_voiceotp.simulator.server import is_loopback_host
 
 
@@ -73,3 +75,15 @@ def simulator_calls(request: HttpRequest) -> JsonResponse:
     if silent:
         shown["error"] = f"not answering: {', '.join(silent)}"
     return JsonResponse(shown)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The app's Prometheus metrics (``VOICEOTP_METRICS=true``; a 404 otherwise): to this machine (a
+    Prometheus beside the site, ``make demo``'s reader), else to staff or a bearer of
+    ``VOICEOTP_METRICS_TOKEN``, as the app's own view answers. A request through a proxy in front
+    names another Host and is not this machine's."""
+    if _from_this_machine(request):
+        return metrics_views.exposition()
+    return metrics_views.metrics(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -66,6 +67,10 @@ def resend(api, challenge_id: str, **extra: Any):
     return api.post(f"/api/otp/challenges/{challenge_id}/resend/", format="json", **extra)
 
 
+def cancel(api, challenge_id: str, **extra: Any):
+    return api.post(f"/api/otp/challenges/{challenge_id}/cancel/", format="json", **extra)
+
+
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return "".join(str((int(d) + 1) % 10) for d in code)
@@ -104,3 +109,10 @@ def an_interval_passes(seconds: int = 10) -> None:
     from django_voiceotp.models import VoiceCall
 
     VoiceCall.objects.exclude(checked_at=None).update(checked_at=F("checked_at") - timedelta(seconds=seconds))
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (free when asked: the OS may hand it out again)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

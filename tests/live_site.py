@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_URL = os.environ.get("VOICEOTP_TEST_LIVE_REDIS_URL", "redis://127.0.0.1:6379/14")
 """The live site's own Redis database, flushed when it starts (a second checkout running the suite at
 the same time sets another one)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -64,9 +59,15 @@ def site_environ(simulator: Any, database_url: str, voiceotp: dict[str, Any], **
 
 @contextmanager
 def live_site(
-    simulator: Any, *, workers: int = 4, cache: str = "redis", **voiceotp: Any
+    simulator: Any,
+    *,
+    workers: int = 4,
+    cache: str = "redis",
+    environ: dict[str, str] | None = None,
+    **voiceotp: Any,
 ) -> Iterator[LiveSite]:
-    """Create a database, migrate it, start gunicorn; stop and drop everything afterwards."""
+    """Create a database, migrate it, start gunicorn; stop and drop everything afterwards. ``environ``
+    is added to the site's environment (``PROMETHEUS_MULTIPROC_DIR``, ...)."""
     import psycopg
     import redis
 
@@ -83,6 +84,7 @@ def live_site(
     )
     if cache == "redis":
         env["REDIS_URL"] = REDIS_URL
+    env.update(environ or {})
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
     )

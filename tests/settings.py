@@ -7,6 +7,7 @@ PostgreSQL and Redis runs are switched on by environment variables (``.ci/run`` 
 - ``VOICEOTP_TEST_REDIS=1`` (or ``VOICEOTP_TEST_REDIS_URL``)
 """
 
+import importlib.util
 import os
 from typing import Any
 
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_voiceotp",
 ]
+if importlib.util.find_spec("captcha") is not None:  # the example policy's tests (tests/site)
+    INSTALLED_APPS.append("captcha")
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

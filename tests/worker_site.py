@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .live_site import PG, REDIS_URL, ROOT, _wait_for, free_port, site_environ
+from .helpers import free_port
+from .live_site import PG, REDIS_URL, ROOT, _wait_for, site_environ
 
 WORKER_COMMANDS = {
     "database": ["db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],

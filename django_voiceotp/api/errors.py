@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..exceptions import NotFound, RateLimited, VoiceOtpError
+from ..signals import api_refused
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -72,6 +73,7 @@ DRF_ANSWERS: tuple[tuple[type[Exception], str, Promise | None], ...] = (
 def error_response(exc: VoiceOtpError) -> Response:
     body = {"code": exc.code, "detail": str(exc.detail), **exc.extra}
     response = Response(body, status=exc.status_code)
+    api_refused.send(sender=type(exc), code=exc.code, status_code=exc.status_code)
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -103,4 +105,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.Throttled) and wait is not None:
         body["retry_after"] = max(int(wait), 1)
     response.data = body
+    api_refused.send(sender=type(exc), code=code, status_code=response.status_code)
     return response

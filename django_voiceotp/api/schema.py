@@ -44,6 +44,10 @@ def _operations() -> dict[str, dict[str, Any]]:
         OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The challenge")
     ]
     too_large = _error("request_too_large")
+    challenge_required = (
+        "challenge_required: the site's policy (VOICEOTP['POLICY']) asks for a captcha or other proof "
+        "first; `challenge` describes it"
+    )
     return {
         "request": {
             "summary": "Start a challenge: call the number and read out a fresh code",
@@ -51,6 +55,7 @@ def _operations() -> dict[str, dict[str, Any]]:
             "responses": {
                 201: ChallengeSerializer,
                 400: _error("invalid_request, invalid_phone or recipient_refused"),
+                403: _error(challenge_required),
                 413: too_large,
                 429: limited,
                 502: _error("provider_rejected: the gateway refused for account reasons"),
@@ -87,13 +92,31 @@ def _operations() -> dict[str, dict[str, Any]]:
             "responses": {
                 200: ChallengeSerializer,
                 400: invalid,
-                403: _error("locked"),
+                403: _error(f"locked, or {challenge_required}"),
                 404: not_found,
                 409: _error("already_verified"),
                 410: _error("expired: the challenge was replaced or failed; start again"),
                 429: limited,
                 502: _error("provider_rejected"),
                 503: _error("provider_unavailable"),
+            },
+        },
+        "cancel": {
+            "summary": "Cancel a pending challenge: the person gave up, its code stops working",
+            "description": (
+                "Limits, the cooldown and the spend cap keep what the challenge's calls spent: a "
+                "cancel followed by a new request is refused or counted as that request would be."
+            ),
+            "parameters": challenge_id,
+            "request": None,
+            "responses": {
+                200: ChallengeSerializer,
+                404: not_found,
+                409: _error(
+                    "already_finished: the challenge is verified, failed, expired, locked or canceled "
+                    "already (`status` says which)"
+                ),
+                429: _error("rate_limited: unknown ids counted against verify_per_ip (header Retry-After)"),
             },
         },
     }

@@ -103,13 +103,26 @@ class VerifiedSerializer(serializers.Serializer[Any]):
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
-    """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``)."""
+    """Every error body; some codes add fields (``errors``, ``attempts_left``, ``retry_after``,
+    ``challenge``, ``status``)."""
 
     code = serializers.CharField()
     detail = serializers.CharField()
     errors = serializers.DictField(required=False)  # type: ignore[assignment]
     attempts_left = serializers.IntegerField(required=False)
     retry_after = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(
+        choices=ChallengeStatus.choices,
+        required=False,
+        help_text=_("With already_finished: what the challenge is now."),
+    )
+    challenge = serializers.DictField(
+        required=False,
+        help_text=_(
+            "challenge_required: what the site's policy asks the client to show (a captcha's key and "
+            "image URL, say); ask again with the answer in the fields the site names."
+        ),
+    )
 
 
 class Shaper:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("challenges/<str:pk>/", views.ChallengeDetailView.as_view(), name="challenge-detail"),
     path("challenges/<str:pk>/verify/", views.ChallengeVerifyView.as_view(), name="challenge-verify"),
     path("challenges/<str:pk>/resend/", views.ChallengeResendView.as_view(), name="challenge-resend"),
+    path("challenges/<str:pk>/cancel/", views.ChallengeCancelView.as_view(), name="challenge-cancel"),
     re_path(r"", views.UnknownPathView.as_view()),  # last: the rest of the mount answers JSON 404
 ]

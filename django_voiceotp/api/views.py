@@ -122,6 +122,14 @@ class ChallengeResendView(VoiceOtpView):
         )
 
 
+class ChallengeCancelView(VoiceOtpView):
+    @document("cancel")
+    def post(self, request: Request, pk: str) -> Response:
+        return self.answer(
+            lambda: CHALLENGE.shape(services.cancel_challenge(pk, request=request, integrations=False))
+        )
+
+
 class UnknownPathView(VoiceOtpView):
     """Anything under the API's mount that is no endpoint: a JSON 404 like every other answer here,
     not the site's HTML page (a challenge id with a slash in it lands here)."""

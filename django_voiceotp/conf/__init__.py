@@ -9,8 +9,10 @@ configuring a site, not debugging this app.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -54,6 +56,7 @@ __all__ = [
     "SettingProblem",
     "VoiceOtpSettings",
     "get_settings",
+    "metrics_asked_for",
     "polls_in_background",
     "problems",
     "task_backend",
@@ -76,6 +79,14 @@ def _load() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
 def problems() -> list[SettingProblem]:
     """Every problem with ``settings.VOICEOTP``; the system checks report these."""
     return list(_load()[1])
+
+
+def metrics_asked_for() -> bool:
+    """Whether ``VOICEOTP["METRICS"]`` is ``True``, read without building the snapshot: the app's
+    ``ready()`` asks, and a snapshot built then would outlive the ``DEBUG = False`` a test runner sets
+    without telling anyone. The metrics' own view asks :func:`get_settings`, which validates it."""
+    raw = getattr(settings, "VOICEOTP", None)
+    return isinstance(raw, Mapping) and raw.get("METRICS") is True
 
 
 def get_settings() -> VoiceOtpSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from .values import (
 _RATE = re.compile(r"\d+/\d*[smhd]")
 _NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,32}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_PURPOSE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 
 class _Reader:
@@ -269,6 +271,39 @@ class _Reader:
             prefix_digits=merged["prefix_digits"],
         )
 
+    def metrics(self) -> bool:
+        value = self.get("METRICS")
+        if not isinstance(value, bool):
+            self.problem("METRICS", "must be True or False")
+            return False
+        if value and importlib.util.find_spec("prometheus_client") is None:
+            self.problem("METRICS", "needs prometheus_client: pip install 'django-voiceotp[metrics]'")
+            return False
+        return value
+
+    def metrics_token(self) -> str | None:
+        value = self.get("METRICS_TOKEN")
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) < 32 or not value.isascii() or not value.isprintable():
+            self.problem("METRICS_TOKEN", "must be None or at least 32 printable ASCII characters")
+            return None
+        return value
+
+    def metrics_purposes(self) -> tuple[str, ...]:
+        value = self.get("METRICS_PURPOSES")
+        if (
+            isinstance(value, str)
+            or not isinstance(value, (list, tuple))
+            or len(value) > 50
+            or not all(isinstance(p, str) and _PURPOSE.fullmatch(p) for p in value)
+        ):
+            self.problem(
+                "METRICS_PURPOSES", "must be a list of at most 50 purposes like ['default', 'login']"
+            )
+            return ("default",)
+        return tuple(value)
+
 
 def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
     raw = getattr(settings, "VOICEOTP", None) or {}
@@ -301,5 +336,8 @@ def _read() -> tuple[VoiceOtpSettings, list[SettingProblem]]:
         AUTHENTICATION_CLASSES=r.dotted_paths("AUTHENTICATION_CLASSES"),
         TEST_NUMBERS=r.test_numbers(code_length),
         POLICY=r.dotted_path("POLICY"),
+        METRICS=r.metrics(),
+        METRICS_TOKEN=r.metrics_token(),
+        METRICS_PURPOSES=r.metrics_purposes(),
     )
     return values, r.problems

@@ -77,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     "POLL_ON_READ_INTERVAL": 5,
     "POLL_TASK_INTERVAL": 10,
     "AUTHENTICATION_CLASSES": ("rest_framework.authentication.SessionAuthentication",),
+    "METRICS": False,
+    "METRICS_TOKEN": None,
+    "METRICS_PURPOSES": ("default",),
 }
 
 
@@ -142,6 +145,13 @@ class VoiceOtpSettings:
     TEST_NUMBERS: Mapping[str, str] = field(default_factory=dict, repr=False)
     """E.164 number -> the code it always gets; such a number is never dialled."""
     POLICY: str = "django_voiceotp.policy.Policy"
+    METRICS: bool = False
+    """Whether the Prometheus metrics are counted and served (``django-voiceotp[metrics]``)."""
+    METRICS_TOKEN: str | None = field(default=None, repr=False)
+    """The bearer token a scraper sends to the metrics view; None: staff only."""
+    METRICS_PURPOSES: tuple[str, ...] = ("default",)
+    """The purposes the metrics name; any other is counted as ``other``, so that the purposes callers
+    choose cannot multiply the series."""
 
     @property
     def GATEWAY(self) -> GatewayConfig:

@@ -36,7 +36,8 @@ from ..gateways import (
     get_gateway,
     get_gateways,
 )
-from ..gateways.base import RAW_LIMIT
+from ..gateways import heard as told
+from ..gateways.base import RAW_LIMIT, Operation
 from ..gateways.safe_text import safe_text
 
 logger = logging.getLogger("django_voiceotp.operations")
@@ -158,19 +159,11 @@ def read_balance(gateway: VoiceGateway | None = None, *, refresh: bool = False) 
     threshold = plain(Decimal(str(values.LOW_BALANCE)))
     if not refresh:
         try:
-            data = cache.get(key)
-        except Exception:  # each backend raises its own (redis-py's ConnectionError, pymemcache's, ...)
-            logger.warning(
-                "the %r cache did not answer; the balance is not read", values.CACHE, exc_info=True
-            )
+            reading = cached_balance(gateway)
+        except CacheDown:
             return BalanceReading(None, threshold, timezone.now(), CACHE_DOWN, gateway=gateway.label)
-        if isinstance(data, dict):
-            try:
-                reading = BalanceReading.from_cache(data)
-            except (KeyError, ValueError, ArithmeticError):
-                reading = None
-            if reading is not None and reading.gateway == gateway.label:
-                return replace(reading, threshold=threshold)
+        if reading is not None:
+            return reading
     reading = fetch_balance(threshold, gateway)
     ttl = values.BALANCE_CACHE_TTL if reading.ok else min(values.BALANCE_CACHE_TTL, FAILURE_TTL)
     if ttl > 0:
@@ -181,6 +174,30 @@ def read_balance(gateway: VoiceGateway | None = None, *, refresh: bool = False) 
                 "the %r cache did not answer; the balance is not kept", values.CACHE, exc_info=True
             )
     return reading
+
+
+class CacheDown(Exception):
+    """The ``VOICEOTP['CACHE']`` cache did not answer (logged where it is raised)."""
+
+
+def cached_balance(gateway: VoiceGateway) -> BalanceReading | None:
+    """The reading of ``gateway`` kept in the cache, or None when there is none: never asks the gateway,
+    so a metrics scrape or a page can read it as often as it likes. Raises :class:`CacheDown`."""
+    values = get_settings()
+    try:
+        data = caches[values.CACHE].get(f"{CACHE_KEY}:{gateway.label}")
+    except Exception:  # each backend raises its own (redis-py's ConnectionError, pymemcache's, ...)
+        logger.warning("the %r cache did not answer; the balance is not read", values.CACHE, exc_info=True)
+        raise CacheDown() from None
+    if not isinstance(data, dict):
+        return None
+    try:
+        reading = BalanceReading.from_cache(data)
+    except (KeyError, ValueError, ArithmeticError):
+        return None
+    if reading.gateway != gateway.label:
+        return None
+    return replace(reading, threshold=plain(Decimal(str(values.LOW_BALANCE))))
 
 
 def plain(number: Decimal) -> Decimal:
@@ -201,19 +218,24 @@ def _fetch(threshold: Decimal, gateway: VoiceGateway) -> BalanceReading:
     try:
         with gateway.for_a_person() as quick:
             result = quick.balance()
-    except GatewayTimeout as exc:
-        waited = None if exc.elapsed_ms is None else round(exc.elapsed_ms / 1000, 1)
-        return BalanceReading(None, threshold, now, TIMEOUT, waited)
-    except GatewayUnavailable as exc:
-        if exc.status_code is not None:
-            return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code, raw=exc.raw)
-        return BalanceReading(None, threshold, now, UNREACHABLE)
-    except GatewayProtocolError as exc:
-        return BalanceReading(None, threshold, now, UNREADABLE, raw=exc.raw)
-    except GatewayError:
-        return BalanceReading(None, threshold, now, UNREACHABLE)
+    except GatewayError as exc:
+        told.failed(gateway, Operation.BALANCE, exc)
+        return _failed(exc, threshold, now)
+    told.answered(gateway, Operation.BALANCE, result.code, result.elapsed_ms)
     if result.ok:
         return BalanceReading(result.balance, threshold, now)
     logger.warning("gateway %s refused the balance: %s (%s)", gateway.label, result.code, result.kind.value)
     problem = CREDENTIALS if result.kind is Kind.ACCOUNT else REFUSED
     return BalanceReading(None, threshold, now, problem, code=result.code, raw=result.raw)
+
+
+def _failed(exc: GatewayError, threshold: Decimal, now: datetime) -> BalanceReading:
+    """The reading for a gateway that gave no balance answer: what kept us from knowing."""
+    if isinstance(exc, GatewayTimeout):
+        waited = None if exc.elapsed_ms is None else round(exc.elapsed_ms / 1000, 1)
+        return BalanceReading(None, threshold, now, TIMEOUT, waited)
+    if isinstance(exc, GatewayUnavailable) and exc.status_code is not None:
+        return BalanceReading(None, threshold, now, HTTP_ERROR, exc.status_code, raw=exc.raw)
+    if isinstance(exc, GatewayProtocolError):
+        return BalanceReading(None, threshold, now, UNREADABLE, raw=exc.raw)
+    return BalanceReading(None, threshold, now, UNREACHABLE)

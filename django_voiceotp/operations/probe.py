@@ -60,26 +60,36 @@ class Probe:
         return EXIT_CODES[self.outcome]
 
 
-def ask_balance() -> Probe:
-    return _ask("checkBalance", Operation.BALANCE, lambda gateway: gateway.balance())
+def ask_balance(gateway: VoiceGateway | None = None) -> Probe:
+    """Ask ``gateway`` (the site's first when None) for its balance."""
+    return _ask("checkBalance", Operation.BALANCE, lambda once: once.balance(), gateway)
 
 
 @sensitive_variables("code")
-def ask_call(phone: Phone, code: str) -> Probe:
+def ask_call(phone: Phone, code: str, gateway: VoiceGateway | None = None) -> Probe:
     """Place a real call to ``phone`` reading out ``code`` (never shown): it costs money."""
     asked = f"postSMS to {phone.masked} (a code of {len(code)} digits, not shown)"
-    return _ask(asked, Operation.SEND, lambda gateway: gateway.place_call(phone.e164, code))
+    return _ask(asked, Operation.SEND, lambda once: once.place_call(phone.e164, code), gateway)
 
 
-def ask_check(request_id: str) -> Probe:
+def ask_check(request_id: str, gateway: VoiceGateway | None = None) -> Probe:
+    """Ask ``gateway`` how its call ``request_id`` went: only the gateway that placed a call knows it."""
     return _ask(
-        f"checkVoice for {request_id}", Operation.CHECK, lambda gateway: gateway.call_outcome(request_id)
+        f"checkVoice for {request_id}",
+        Operation.CHECK,
+        lambda once: once.call_outcome(request_id),
+        gateway,
     )
 
 
 @sensitive_variables("question")
-def _ask(asked: str, operation: Operation, question: Callable[[VoiceGateway], Result]) -> Probe:
-    gateway = get_gateway()
+def _ask(
+    asked: str,
+    operation: Operation,
+    question: Callable[[VoiceGateway], Result],
+    gateway: VoiceGateway | None,
+) -> Probe:
+    gateway = gateway or get_gateway()
     seen: dict[str, Any] = {"asked": asked, "gateway": repr(gateway), "warnings": gateway.deploy_problems()}
     problems = gateway.problems()
     if problems:

@@ -16,7 +16,9 @@ status (``status_code``), machine code (``code``) and a translated ``detail``; t
 """
 
 from ..exceptions import (
+    AlreadyFinished,
     AlreadyVerified,
+    ChallengeRequired,
     Expired,
     InvalidCode,
     InvalidPhone,
@@ -33,6 +35,7 @@ from ..exceptions import (
 )
 from ..tokens import consume_token, read_token
 from .calls import refresh_call
+from .cancellation import cancel_challenge
 from .challenges import resend_call, start_verification
 from .numbers import normalize_phone
 from .refresh import refresh_challenge
@@ -43,7 +46,9 @@ read_challenge = refresh_challenge
 """The older name of :func:`refresh_challenge`, kept for sites that call it."""
 
 __all__ = [
+    "AlreadyFinished",
     "AlreadyVerified",
+    "ChallengeRequired",
     "Expired",
     "InvalidCode",
     "InvalidPhone",
@@ -58,6 +63,7 @@ __all__ = [
     "TokenExpired",
     "Verification",
     "VoiceOtpError",
+    "cancel_challenge",
     "check_code",
     "consume_token",
     "get_challenge",

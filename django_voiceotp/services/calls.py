@@ -21,16 +21,19 @@ from ..conf import VoiceOtpSettings
 from ..gateways import (
     TEST_GATEWAY,
     CallOutcome,
+    GatewayError,
     GatewayProtocolError,
     GatewayRefused,
     GatewayRequestError,
     GatewayUnavailable,
     Kind,
+    Operation,
     VoiceGateway,
     gateway_named,
     get_gateways,
     repeat_window,
 )
+from ..gateways import heard as told
 from ..models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from ..phones import Phone
 from ..signals import call_placed, call_status_changed
@@ -98,12 +101,16 @@ def place(
 
     The call goes to the next gateway only when the one before certainly did not place it (the
     table's ``fails_over``), each on a row of its own and all within one deadline, the configured
-    timeouts together: a slow refusal and its fallback never outlast a worker's timeout.
+    timeouts together: a slow refusal and its fallback never outlast a worker's timeout. A challenge
+    canceled meanwhile (the person left) gets no further call: the outcome so far is the answer.
     """
     deadline = time.monotonic() + sum(values.TIMEOUT)
+    outcome: Outcome | None = None
     for index, gateway in enumerate(gateways):
         last = index == len(gateways) - 1 or time.monotonic() >= deadline
         if index:
+            if outcome is not None and not store.still_pending(challenge):
+                return outcome
             row = call_row(challenge, number, code, gateway)
             _add(challenge, row, values)
         left = max(deadline - time.monotonic(), 0.1)
@@ -182,10 +189,13 @@ def _hear(gateway: VoiceGateway, number: Phone, code: str) -> _Heard:
         answer = Answer.NUMBER_NOT_SENT if exc.field == "phone" else Answer.NOT_SENT
         return _Heard(answer, error=exc.message)
     except GatewayUnavailable as exc:
+        told.failed(gateway, Operation.SEND, exc)
         answer = Answer.NO_ANSWER if exc.may_have_reached else Answer.UNREACHABLE
         return _Heard(answer, raw=exc.raw, elapsed_ms=exc.elapsed_ms, error=exc.message)
     except GatewayProtocolError as exc:
+        told.failed(gateway, Operation.SEND, exc)
         return _Heard(Answer.UNREADABLE, raw=exc.raw, elapsed_ms=exc.elapsed_ms, error=exc.message)
+    told.answered(gateway, Operation.SEND, result.code, result.elapsed_ms)
     answer = ANSWERS_OF_KINDS.get(result.kind, Answer.GATEWAY_FAULT)
     heard = _Heard(answer, result.code, None, result.raw, result.elapsed_ms)
     if result.request_id is not None and len(result.request_id) > REQUEST_ID_LENGTH:
@@ -286,12 +296,18 @@ def refresh_call(row: VoiceCall, gateway: VoiceGateway | None = None) -> bool:
     """
     if row.status not in OPEN_CALL_STATUSES or not row.request_id:
         return False
+    gateway = gateway or placed_by(row)
     try:
-        result = (gateway or placed_by(row)).call_outcome(row.request_id)
+        result = gateway.call_outcome(row.request_id)
     except (GatewayRefused, GatewayProtocolError) as exc:
+        told.failed(gateway, Operation.CHECK, exc)
         checked = {"check_code": getattr(exc, "code", ""), "check_raw": exc.raw, "check_ms": exc.elapsed_ms}
         store.record_check_error(row, {**checked, "checked_at": timezone.now()})
         raise
+    except GatewayError as exc:
+        told.failed(gateway, Operation.CHECK, exc)
+        raise
+    told.answered(gateway, Operation.CHECK, result.code, result.elapsed_ms)
     now = timezone.now()
     old_status = row.status
     new_status = SETTLED.get(result.outcome)

@@ -20,12 +20,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, guards, ratelimits, store
 from ..conf import VoiceOtpSettings, get_settings
-from ..exceptions import Expired, InvalidRequest, RateLimited
+from ..exceptions import Expired, InvalidRequest, RateLimited, VoiceOtpError
 from ..gateways import VoiceGateway, repeat_window
 from ..models import OtpChallenge, VoiceCall
 from ..phones import Phone
 from ..policy import get_policy
-from ..signals import test_number_used
+from ..signals import test_number_used, verification_requested
 from . import budgets, calls, states
 from .caller import UNSET, Caller, Lane, Standing, caller
 from .numbers import normalize_phone
@@ -35,6 +35,8 @@ from .purposes import owned_by_an_integration
 logger = logging.getLogger("django_voiceotp")
 
 NO_MORE_CALLS = _("No more calls for this code. Start a new verification.")
+CALLED = "called"
+"""``verification_requested``'s outcome when the call is placed, or may be."""
 INTEGRATIONS_OWN_IT = _("This purpose belongs to one of the site's sign-in integrations: choose another.")
 
 
@@ -58,8 +60,21 @@ def start_verification(
     with it and served in its lane. ``account`` is an account the challenge is for but the person has
     not proven yet (the number typed at a login): kept with the challenge for the admin, and served
     in the strangers' lane. Raises a ``VoiceOtpError`` when the number, a limit or the gateway
-    refuses; the challenge, if one was created, is kept with what happened.
+    refuses; the challenge, if one was created, is kept with what happened. Either way
+    ``verification_requested`` is sent (``"called"`` or the refusal's machine code).
     """
+    try:
+        challenge = _start(phone, purpose, request, client_ip, user, account, integrations)
+    except VoiceOtpError as refusal:
+        verification_requested.send(sender=OtpChallenge, purpose=purpose, outcome=refusal.code)
+        raise
+    verification_requested.send(sender=OtpChallenge, purpose=purpose, outcome=CALLED)
+    return challenge
+
+
+def _start(
+    phone: str, purpose: str, request: Any, client_ip: Any, user: Any, account: Any, integrations: bool
+) -> OtpChallenge:
     who = caller(request, client_ip, user)
     values = get_settings()
     if not integrations and owned_by_an_integration(purpose):
@@ -87,7 +102,7 @@ def start_verification(
     return challenge
 
 
-start_verification = sensitive_variables("code")(start_verification)
+_start = sensitive_variables("code")(_start)
 
 
 @dataclass(frozen=True)
@@ -186,16 +201,18 @@ def resend_call(
     ``integrations`` (the REST API), a challenge an integration owns is ``NotFound``."""
     who = caller(request, client_ip)
     values = get_settings()
+    try:
+        challenge, number = _resendable(challenge_id, values, integrations=integrations)
+    except VoiceOtpError:
+        who.limit("resend_per_ip")  # a refused resend (an unknown id, say) counts against the caller
+        raise
+    # The site's policy is asked before the caller's resends are counted and before the prefix guard
+    # (which may write a block): a refusal of the policy spends nothing.
+    get_policy().before_call(request, number.e164, challenge.purpose)
     who.limit("resend_per_ip")
-    challenge = states.get_challenge(challenge_id, for_write=True, integrations=integrations)
-    states.refuse_unless_resendable(challenge)
-    number = normalize_phone(challenge.phone, values)
-    if challenge.sends >= challenge.max_sends:
-        raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
     standing = Standing.of_owner(challenge.owner, number.e164)
     if not challenge.is_test and standing.lane is not Lane.HOLDER:
         guards.check_prefix(number, values)
-    get_policy().before_call(request, number.e164, challenge.purpose)
     with budgets.for_a_resend(standing, values) as admission:
         gateways = calls.chain(number, values)
         row, code = _rearm(
@@ -206,6 +223,18 @@ def resend_call(
 
 
 resend_call = sensitive_variables("code")(resend_call)
+
+
+def _resendable(
+    challenge_id: Any, values: VoiceOtpSettings, *, integrations: bool
+) -> tuple[OtpChallenge, Phone]:
+    """The challenge and its number when it may be called again; its refusal otherwise. Reads only."""
+    challenge = states.get_challenge(challenge_id, for_write=True, integrations=integrations)
+    states.refuse_unless_resendable(challenge)
+    number = normalize_phone(challenge.phone, values)
+    if challenge.sends >= challenge.max_sends:
+        raise RateLimited(states.seconds_until(challenge.expires_at), NO_MORE_CALLS)
+    return challenge, number
 
 
 def _rearm(

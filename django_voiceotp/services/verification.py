@@ -11,14 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from .. import codes, holders, ratelimits, store
-from ..exceptions import Expired, InvalidCode, Locked, NotFound, RateLimited
+from ..exceptions import Expired, InvalidCode, Locked, NotFound, RateLimited, VoiceOtpError
 from ..models import ChallengeStatus, OtpChallenge
 from ..policy import get_policy
-from ..signals import phone_verified
+from ..signals import code_checked, phone_verified
 from ..tokens import make_token
 from . import budgets, states
 from .caller import UNSET, Standing, caller
 
+VERIFIED = "verified"
+"""``code_checked``'s result for a right code."""
 ONE_GUESS_PER_CALL = _(
     "Too many wrong codes for this number today: ask for a new call, and type its code once."
 )
@@ -50,8 +52,22 @@ def check_code(
     guess is judged, and given back unless the guess is judged wrong: parallel guesses spread over the
     number's challenges cannot all pass a check made before any of them counted. Past the budget the
     lane is slowed: a call leaves its challenge one attempt, and a guess at a challenge with more left
-    is not judged (``Expired``), so each call buys one guess.
+    is not judged (``Expired``), so each call buys one guess. Either way ``code_checked`` is sent
+    (``"verified"`` or the refusal's machine code).
     """
+    try:
+        verification = _check(challenge_id, code, request, client_ip, integrations)
+    except VoiceOtpError as refusal:
+        code_checked.send(sender=OtpChallenge, result=refusal.code)
+        raise
+    code_checked.send(sender=OtpChallenge, result=VERIFIED)
+    return verification
+
+
+check_code = sensitive_variables("code")(check_code)
+
+
+def _check(challenge_id: Any, code: str, request: Any, client_ip: Any, integrations: bool) -> Verification:
     who = caller(request, client_ip)
     try:
         challenge = states.found_or_refused(
@@ -101,7 +117,7 @@ def check_code(
             ratelimits.release(reservation)
 
 
-check_code = sensitive_variables("code")(check_code)
+_check = sensitive_variables("code")(_check)
 
 
 def _read_again(challenge: OtpChallenge) -> OtpChallenge:

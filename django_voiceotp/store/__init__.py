@@ -104,6 +104,24 @@ def expire(challenge: OtpChallenge, now: datetime) -> None:
     ).update(status=ChallengeStatus.EXPIRED)
 
 
+def cancel(challenge: OtpChallenge, now: datetime) -> bool:
+    """Cancel the challenge if it is still pending and not past its time at ``now``, in one
+    conditional ``UPDATE``: of a cancel and a guess (or two cancels) racing, exactly one changes the
+    row. True when this one did."""
+    return bool(
+        OtpChallenge.objects.using(_alias())
+        .filter(pk=challenge.pk, status=ChallengeStatus.PENDING, expires_at__gt=now)
+        .update(status=ChallengeStatus.CANCELED)
+    )
+
+
+def still_pending(challenge: OtpChallenge) -> bool:
+    """Whether the challenge is still pending (read where the writes go): not canceled meanwhile."""
+    return (
+        OtpChallenge.objects.using(_alias()).filter(pk=challenge.pk, status=ChallengeStatus.PENDING).exists()
+    )
+
+
 def fail(challenge: OtpChallenge, failure: str, *, call_status: str = "") -> None:
     """The challenge's call could not be placed: it is failed with why, if it is still pending."""
     fitted = failure[: _length(OtpChallenge, "failure")]

@@ -1,5 +1,5 @@
 """Sign-up by voice call in a real browser: the example site's django-allauth pages, as `make demo`
-serves them, in Debian's Chromium driven by Playwright (the launch of tests/test_browser.py). The
+serves them, in Debian's Chromium driven by Playwright (the launch of tests/site/test_browser.py). The
 code is read off the demo's simulator panel, as a person trying the demo reads it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, demo_site, pytestmark  # noqa: F401
+from tests.site.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, demo_site, pytestmark  # noqa: F401
 
 
 def test_sign_up_by_a_call_and_land_signed_in(demo_site):  # noqa: F811

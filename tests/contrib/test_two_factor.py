@@ -124,6 +124,20 @@ def test_setup_going_back_to_another_number_verifies_that_number(client, user, v
     assert (device.number, device.confirmed) == (E164, True)
 
 
+def test_setup_going_back_to_another_number_cancels_the_first_number_s_challenge(
+    client, user, voiceotp_gateway
+):
+    """The wizard's "Back" tells the device nothing; its next call, to the other number, does."""
+    start_setup(client, user, "0905 123 456")
+    client.post(SETUP, {"setup_view-current_step": "validation", "wizard_goto_step": "voice_call"})
+    first = OtpChallenge.objects.get()
+    assert first.status == ChallengeStatus.PENDING  # going back alone cancels nothing
+    setup_step(client, "voice_call", {"number": PHONE})
+    first.refresh_from_db()
+    assert first.status == ChallengeStatus.CANCELED
+    assert OtpChallenge.objects.exclude(pk=first.pk).get().status == ChallengeStatus.PENDING
+
+
 def test_setup_speaks_vietnamese(client, user, voiceotp_gateway):
     _methods, page = start_setup(client, user, PHONE, HTTP_ACCEPT_LANGUAGE="vi")
     assert "Chúng tôi đang gọi 036****567." in text(page)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_readme_install import blocks, install_section, port_free
+from tests.docs.test_readme_install import blocks, install_section, port_free
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -13,9 +13,9 @@ from django_voiceotp import services
 from django_voiceotp.gateways import GatewayError
 from django_voiceotp.models import VoiceCall
 
+from ..admin.pages import CALLS, CHALLENGES, GATEWAY, page, readonly
 from ..conftest import SECRETS
 from ..helpers import NO_LIMITS, start, voiceotp
-from ..test_admin import CALLS, CHALLENGES, GATEWAY, page, readonly
 
 pytestmark = pytest.mark.django_db
 

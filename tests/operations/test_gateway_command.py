@@ -8,7 +8,6 @@ import io
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django_voiceotp.models import VoiceCall
 
 from ..conftest import SECRETS
-from ..helpers import voiceotp
+from ..helpers import free_port, voiceotp
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -173,17 +172,11 @@ def test_no_credential_or_code_in_the_output_even_when_the_gateway_echoes_them(s
 # -- in make demo ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_command_works_against_the_demo_s_simulator(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEOTP_", "DJANGO_SETTINGS"))}
     env.update(
-        PORT=str(_free_port()),
-        SIMULATOR_PORT=str(_free_port()),
+        PORT=str(free_port()),
+        SIMULATOR_PORT=str(free_port()),
         DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         PYTHONUNBUFFERED="1",
         TASK_BACKEND="none",
@@ -204,7 +197,8 @@ def test_the_command_works_against_the_demo_s_simulator(tmp_path):
             if "ask it yourself:" in banner or demo.poll() is not None:
                 break
             time.sleep(0.1)
-        assert "gateway:      HTTP 200, read as the balance, 1000 (code 1: Success" in banner, banner
+        assert "balance main: HTTP 200, read as the balance, 1000 (code 1: Success" in banner, banner
+        assert "balance backup: HTTP 200, read as the balance, 1000 (code 1: Success" in banner, banner
         line = re.search(r"ask it yourself: (.*) python manage.py (voiceotp_gateway --balance)", banner)
         assert line is not None
         asked = {**env, **dict(word.split("=", 1) for word in shlex.split(line[1]))}
@@ -222,3 +216,33 @@ def test_the_command_works_against_the_demo_s_simulator(tmp_path):
         log.close()
     assert done.returncode == 0, done.stderr
     assert "read as:    the balance, 1000 (code 1: Success / Thành công)" in done.stdout
+
+
+@pytest.mark.django_db
+def test_gateway_names_the_one_asked_among_several(two_gateways):
+    first, second = two_gateways
+    second.set_balance(4321)
+    status, out, _ = run("--balance", "--gateway", "second")
+    assert status == 0
+    shown = fields(out)
+    assert shown["gateway"] == f"<OnSmsGateway {second.base_url}, directly>"
+    assert "4321" in shown["read as"]
+    assert (first.count("checkBalance"), second.count("checkBalance")) == (0, 1)
+
+    status, out, _ = run("--call", "0905 123 456", "--yes", "--gateway", "second")
+    assert status == 0
+    assert (len(first.calls), len(second.calls)) == (0, 1)
+    [call] = second.calls
+    status, out, _ = run("--check", call.request_id, "--gateway", "second")
+    assert status == 0
+    assert (first.count("checkVoice"), second.count("checkVoice")) == (0, 1)
+
+
+def test_an_unknown_gateway_name_asks_nothing_and_names_the_site_s(two_gateways):
+    first, second = two_gateways
+    with pytest.raises(
+        CommandError, match=r"no gateway is named 'third': the site has first, second"
+    ) as caught:
+        run("--balance", "--gateway", "third")
+    assert caught.value.returncode == 4
+    assert first.count("checkBalance") == second.count("checkBalance") == 0

@@ -99,6 +99,13 @@ class VoiceCallAdapterMixin:
             request, level, message_template, message_context, extra_tags, message
         )
 
+    def logout(self, request: HttpRequest) -> None:
+        """The session's pending calls are abandoned: their challenges are canceled, then allauth
+        logs out. allauth calls this for a signed-in person's logout, and its headless API for
+        ``DELETE /auth/session``, which is also how an app abandons a pending login or sign-up."""
+        calls.abandon(request)
+        super().logout(request)  # type: ignore[misc]
+
     def get_phone(self, user: Any) -> tuple[str, bool] | None:
         if user is None or user.pk is None:
             return None

@@ -8,10 +8,15 @@ control. A refusal of a resend raises allauth's own ``RateLimited``, which allau
 catch (its page, its headless endpoint) without counting the resend; a refusal anywhere else cannot
 raise (allauth's views would answer 500), so it becomes an error message on the page allauth shows
 next. Either way the refusal stays on the request (:func:`refusal`), for what answers it.
+
+A flow's challenge is canceled when allauth tells that the person left the flow: a new call of the
+same flow in the session (allauth keeps one verification of each kind per session, so the previous
+one can no longer be finished), and a logout (:func:`abandon`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +30,7 @@ from ...services import (
     Expired,
     NotFound,
     VoiceOtpError,
+    cancel_challenge,
     normalize_phone,
     resend_call,
     start_verification,
@@ -105,15 +111,38 @@ def deliver(request: HttpRequest, flow: str, phone: str, *, account: bool, user:
         this.refusal = refused
         logger.info("allauth's %s call was refused: %s", flow, refused.code)
         if previous is None or previous.phone != e164:
-            slots.keep(request, flow, slots.Slot(phone=e164, challenge=None, account=account))
+            _replace(request, flow, previous, slots.Slot(phone=e164, challenge=None, account=account))
         if is_resend(request):
             # allauth counted the resend but has not stored it yet: its resend controls catch this,
             # store nothing, and say so (the adapter puts this refusal's words in its message).
             raise RateLimited() from None
         messages.error(request, errors.message(refused), fail_silently=True)
         return False
-    slots.keep(request, flow, slots.Slot(phone=e164, challenge=placed, account=account))
+    _replace(request, flow, previous, slots.Slot(phone=e164, challenge=placed, account=account))
     return True
+
+
+def abandon(request: HttpRequest) -> None:
+    """Cancel the challenges of every flow the session holds: the person left them (a logout, which
+    in allauth's headless API also ends a pending login)."""
+    for flow in PURPOSES:
+        slot = slots.read(request, flow)
+        if slot is not None and slot.challenge:
+            _cancel(slot.challenge)
+
+
+def _replace(request: HttpRequest, flow: str, previous: slots.Slot | None, slot: slots.Slot) -> None:
+    """Keep ``slot`` as the flow's; the previous call's challenge, if another, is abandoned."""
+    slots.keep(request, flow, slot)
+    if previous is not None and previous.challenge and previous.challenge != slot.challenge:
+        _cancel(previous.challenge)
+
+
+def _cancel(challenge_id: str) -> None:
+    """Cancel a challenge of the session's, if it is still pending. Its id comes from the session,
+    never from the client, so no guess is counted against the client's address."""
+    with contextlib.suppress(VoiceOtpError):  # finished already (verified, replaced, ...), or purged
+        cancel_challenge(challenge_id, client_ip=None)
 
 
 def on_its_way(request: HttpRequest, flow: str) -> bool:

@@ -16,6 +16,7 @@ refusal is kept as :attr:`VoiceCallDevice.refusal`, and :meth:`~VoiceCallDevice.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime
 from typing import Any
@@ -98,12 +99,17 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
     def place_call(self) -> OtpChallenge:
         """Call the number with a new code; the code of the device's previous call dies.
 
+        The previous call's challenge is canceled, also when it was for another number: a wizard
+        the person went back in to type another number (django-two-factor-auth's setup) tells the
+        device nothing but this new call, and the device checks codes against its latest call only.
+
         Raises the rules' refusal (:class:`~django_voiceotp.services.VoiceOtpError`), which is also
         kept in :attr:`refusal`. An unsaved device is saved first: its challenges need its id.
         """
         self.refusal = self.call_refusal = None
         if self.pk is None:
             self.save()
+        previous = self.challenge_id
         try:
             challenge = services.start_verification(
                 self.number, purpose=self.purpose, user=self.user, **self._caller()
@@ -113,6 +119,8 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
             self._follow_failed_call()
             raise
         self._point_to(challenge)
+        if previous is not None and previous != challenge.pk:
+            _abandon(previous)
         return challenge
 
     def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
@@ -257,6 +265,13 @@ class VoiceCallDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-o
         )
         if newest is not None and newest.pk != self.challenge_id:
             self._point_to(newest)
+
+
+def _abandon(challenge_id: Any) -> None:
+    """Cancel the device's previous challenge if it is still pending (one for the same number was
+    replaced already). Its id is the device's, never the client's: no guess is counted."""
+    with contextlib.suppress(services.VoiceOtpError):  # finished already (verified, replaced, ...), or purged
+        services.cancel_challenge(challenge_id, client_ip=None)
 
 
 def _digits(token: Any) -> str:

@@ -3,7 +3,8 @@
 ``--balance`` (checkBalance), ``--call NUMBER [--code 123456]`` (postSMS: a real call, which costs
 money), ``--check REQUEST_ID`` (checkVoice). Prints the gateway and how it is reached, the HTTP status,
 the time taken, the answer as it came (password, key and code replaced by ``[password]``, ``[key]``,
-``[code]``) and how the app read it. Exit status: 0 read as a success or an outcome, 1 read as a
+``[code]``) and how the app read it. ``--gateway NAME`` asks that one of the site's ``GATEWAYS``
+(default: the first). Exit status: 0 read as a success or an outcome, 1 read as a
 refusal or an error code, 2 an answer the app cannot read, 3 no answer, 4 nothing asked (not
 configured, a number it cannot call, a call not confirmed).
 """
@@ -18,6 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import codes, conf
+from ...gateways import VoiceGateway, get_gateways
 from ...operations.probe import EXIT_CODES, NOT_ASKED, Probe, ask_balance, ask_call, ask_check
 from ...phones import Phone, UncallableNumber, parse_phone
 
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         question.add_argument("--balance", action="store_true", help="ask checkBalance")
         question.add_argument("--call", metavar="NUMBER", help="place a real call to NUMBER (costs money)")
         question.add_argument("--check", metavar="REQUEST_ID", help="ask checkVoice how a call went")
+        parser.add_argument("--gateway", metavar="NAME", help="ask this gateway (its NAME in GATEWAYS)")
         parser.add_argument("--code", type=code, help="the code --call reads out (default: a random one)")
         parser.add_argument("--yes", action="store_true", help="place the call without asking first")
         parser.add_argument(
@@ -55,18 +58,31 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["code"] and not options["call"]:
             raise CommandError("--code goes with --call", returncode=NOT_ASKED_EXIT)
+        gateway = self._gateway(options["gateway"])
         if options["balance"]:
-            probe = ask_balance()
+            probe = ask_balance(gateway)
         elif options["check"]:
-            probe = ask_check(options["check"][:100])
+            probe = ask_check(options["check"][:100], gateway)
         else:
             phone = self._number(options["call"])
-            self._confirm(phone, yes=options["yes"], interactive=options["interactive"])
+            self._confirm(phone, gateway, yes=options["yes"], interactive=options["interactive"])
             length = conf.get_settings().CODE_LENGTH
-            probe = ask_call(phone, options["code"] or codes.generate_code(length))
+            probe = ask_call(phone, options["code"] or codes.generate_code(length), gateway)
         self._show(probe)
         if probe.exit_code:
             raise SystemExit(probe.exit_code)
+
+    def _gateway(self, name: str | None) -> VoiceGateway:
+        gateways = get_gateways()
+        if name is None:
+            return gateways[0]
+        found = next((gateway for gateway in gateways if gateway.label == name), None)
+        if found is None:
+            names = ", ".join(gateway.label for gateway in gateways)
+            raise CommandError(
+                f"no gateway is named {name[:40]!r}: the site has {names}", returncode=NOT_ASKED_EXIT
+            )
+        return found
 
     def _number(self, typed: str) -> Phone:
         values = conf.get_settings()
@@ -79,7 +95,7 @@ class Command(BaseCommand):
                 f"not a number the site calls: {exc.reason}", returncode=NOT_ASKED_EXIT
             ) from None
 
-    def _confirm(self, phone: Phone, *, yes: bool, interactive: bool) -> None:
+    def _confirm(self, phone: Phone, gateway: VoiceGateway, *, yes: bool, interactive: bool) -> None:
         """A call costs money: asked for unless ``--yes``; refused where nobody can answer."""
         if yes:
             return
@@ -87,7 +103,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "placing a call costs money: pass --yes to place it without asking", returncode=NOT_ASKED_EXIT
             )
-        self.stdout.write(f"This places a real call to {phone.masked} through the gateway, and costs money.")
+        self.stdout.write(
+            f"This places a real call to {phone.masked} through the gateway {gateway.label}, and costs money."
+        )
         if input("Type yes to place it: ").strip().lower() != "yes":
             raise CommandError("no call placed", returncode=NOT_ASKED_EXIT)
 

@@ -19,7 +19,9 @@
       rejected: "refused", unknown: "unknown", network: "The site is not answering. Check your connection.",
       allauthText: "The same call inside django-allauth, as a site's accounts use it:",
       signUpByCall: "Sign up by voice call", logInByPhone: "Log in by phone", signedIn: "Signed in with",
-      logOut: "Log out"
+      logOut: "Log out",
+      captchaText: "Type the letters in the picture, then ask for the call again.",
+      captchaAudio: "Listen to the letters", captchaLabel: "The letters"
     },
     vi: {
       title: "Xác minh số điện thoại bằng cuộc gọi", phone: "Số điện thoại", purpose: "Mục đích",
@@ -39,12 +41,14 @@
       waitResend: "Bạn có thể yêu cầu lại sau {s} giây.", retryIn: "Thử lại sau {s} giây.",
       queued: "đang chờ gọi", callingS: "đang đổ chuông", answered: "đã bắt máy",
       unanswered: "không bắt máy", rejected: "bị từ chối", unknown: "chưa xác định",
-      network: "Trang web không phản hồi. Hãy kiểm tra kết nối."
+      network: "Trang web không phản hồi. Hãy kiểm tra kết nối.",
+      captchaText: "Nhập các chữ trong hình, rồi yêu cầu cuộc gọi lại.",
+      captchaAudio: "Nghe các chữ", captchaLabel: "Các chữ"
     }
   };
   var lang = (new URLSearchParams(location.search).get("lang") ||
               (navigator.language || "en")).slice(0, 2) === "vi" ? "vi" : "en";
-  var challenge = null, pollTimer = null, tickTimer = null;
+  var challenge = null, pollTimer = null, tickTimer = null, captchaKey = null;
   var $ = function (id) { return document.getElementById(id); };
   function t(key, s) { return (T[lang][key] || T.en[key] || key).replace("{s}", s); }
 
@@ -82,6 +86,28 @@
   }
   function clearError() { $("error").classList.add("hidden"); $("error").textContent = ""; }
 
+  // challenge_required: the site's policy (example_project/policy.py) asks for a captcha first. Its
+  // picture (and sound, when the site can speak it) is shown; the next request carries the answer.
+  function askCaptcha(data) {
+    if (data.code !== "challenge_required" || !data.challenge || data.challenge.type !== "captcha") return;
+    captchaKey = data.challenge.key;
+    $("captcha-image").src = data.challenge.image_url;
+    $("captcha-audio").classList.toggle("hidden", !data.challenge.audio_url);
+    $("captcha-audio").href = data.challenge.audio_url || "";
+    $("captcha-value").value = "";
+    $("captcha").classList.remove("hidden");
+    $("captcha-value").focus();
+  }
+  function withCaptcha(body) {
+    if (captchaKey) { body.captcha_key = captchaKey; body.captcha_value = $("captcha-value").value; }
+    return body;
+  }
+  function refused(data) {  // an answered captcha is spent, whatever the rules then said
+    showError(data);
+    if (data.code === "challenge_required") askCaptcha(data); else captchaDone();
+  }
+  function captchaDone() { captchaKey = null; $("captcha").classList.add("hidden"); $("captcha-value").value = ""; }
+
   function seconds(iso) { return Math.max(0, Math.round((new Date(iso) - new Date()) / 1000)); }
 
   function render() {
@@ -118,8 +144,8 @@
   $("request-form").addEventListener("submit", function (event) {
     event.preventDefault(); clearError();
     $("call-me").disabled = true;
-    api("POST", "challenges/", {phone: $("phone").value, purpose: $("purpose").value}).then(function (r) {
-      if (r.status === 201) track(r.data); else showError(r.data);
+    api("POST", "challenges/", withCaptcha({phone: $("phone").value, purpose: $("purpose").value})).then(function (r) {
+      if (r.status === 201) { captchaDone(); track(r.data); } else refused(r.data);
     }).catch(function () { showError({}); }).finally(function () { $("call-me").disabled = false; refreshSimulator(); });
   });
 
@@ -140,8 +166,8 @@
 
   $("resend").addEventListener("click", function () {
     clearError();
-    api("POST", "challenges/" + challenge.id + "/resend/").then(function (r) {
-      if (r.status === 200) track(r.data); else showError(r.data);
+    api("POST", "challenges/" + challenge.id + "/resend/", withCaptcha({})).then(function (r) {
+      if (r.status === 200) { captchaDone(); track(r.data); } else refused(r.data);
     }).catch(function () { showError({}); }).finally(refreshSimulator);
   });
 

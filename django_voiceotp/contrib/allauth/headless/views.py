@@ -20,8 +20,9 @@ from ....services import RateLimited, VoiceOtpError
 from .. import calls, errors
 from . import inputs
 
-NUMBERS = ("retry_after", "attempts_left")
-"""What a refusal carries beside its words, for a client to act on."""
+NUMBERS = ("retry_after", "attempts_left", "challenge")
+"""What a refusal carries beside its words, for a client to act on (``challenge``: what the site's
+policy asks the client to show, a captcha, say)."""
 
 
 def with_numbers(response: HttpResponse, refusals: dict[str, VoiceOtpError]) -> HttpResponse:
