@@ -29,6 +29,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
+from django_voiceotp.gateways import get_gateway
 from django_voiceotp.models import OPEN_CALL_STATUSES, CallStatus, ChallengeStatus, OtpChallenge, VoiceCall
 from django_voiceotp.simulator import endings
 
@@ -121,6 +122,7 @@ def insert_open_calls(placed: list[tuple[str, str]]) -> float:
         for phone, _ in placed
     ]
     OtpChallenge.objects.bulk_create(challenges, batch_size=500)
+    gateway = get_gateway().label  # a call is asked about at the gateway that placed it
     VoiceCall.objects.bulk_create(
         [
             VoiceCall(
@@ -128,6 +130,7 @@ def insert_open_calls(placed: list[tuple[str, str]]) -> float:
                 phone=challenge.phone,
                 sent_digest="-",
                 request_id=request_id,
+                gateway=gateway,
                 status=CallStatus.CALLING,
                 send_code=1,
                 created_at=now,

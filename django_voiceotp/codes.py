@@ -1,16 +1,13 @@
 """One-time codes: made by ``secrets``, stored only as keyed hashes, compared in constant time.
 
-Two hashes exist for two jobs. The challenge's hash is salted per challenge, so one leaked row tells
-nothing about another. The *sent* digest is keyed per number, so the app can tell that a number was
-already sent a code within the gateway's repeat window (the gateway refuses the same content twice)
-without keeping any code it could read back.
+Two hashes for two jobs: the challenge's is salted per challenge, so one leaked row tells nothing of
+another; the *sent* digest is keyed per number, so the app can tell a code was sent within the
+gateway's repeat window without keeping any code it could read back.
 
-Every function here that holds a code hides all its variables from Django's error reports
-(``sensitive_variables()``), down to the hashing it calls: a failure deep inside ``hmac`` would
-otherwise show ``"<salt>:<code>"`` in a 500 mail. The marking is an assignment after each ``def``
-rather than a decorator, here and in the rules, so that mutation testing (mutmut, which leaves
-decorated functions alone) reaches their bodies; a test checks that every function holding a code
-is marked.
+Every function holding a code hides its variables from Django's error reports
+(``sensitive_variables()``, down to the hashing: a failure inside ``hmac`` would show
+``"<salt>:<code>"`` in a 500 mail), marked by an assignment after its ``def`` so that mutation testing
+(mutmut leaves decorated functions alone) reaches it; a test checks that every such function is marked.
 """
 
 from __future__ import annotations

@@ -1,26 +1,17 @@
 """Claiming open calls, so that several pollers split them instead of each asking about every call.
 
 Pollers are ``voiceotp_poll_calls`` runs (cron on several machines, forked processes) and the
-background task. A claim is a short transaction that stamps ``VoiceCall.poll_lease_until`` and commits
-before the gateway is asked: the gateway is never asked inside a transaction, so a slow gateway holds
-no row lock. The stamp is how long the claim lasts: long enough for the checks it covers, each bounded
-by the gateway client's deadline (``TIMEOUT``'s connect and read together), so the calls of a poller
-that dies are free again soon after. A check that gets an answer ends the claim
-(:func:`django_voiceotp.services.refresh_call` clears the stamp as it records the answer, if the
-stamp is still the one the call was claimed with); a check
-that fails keeps the call until the poll interval has passed, so a gateway that is down is asked no
-more often than one that answers. A check the gateway answered with an error (checkVoice's -1 for
-wrong credentials, 11, an undocumented code, an answer nobody can read) holds the call longer: as
-long as the call is old, from one interval up to :data:`MAX_BACKOFF` (:func:`backoff`), so a broken
-account is asked about a dozen times in a call's hour rather than every interval, and the give-up
-age still ends it.
+background task. A claim stamps ``VoiceCall.poll_lease_until`` in a short transaction that commits
+before the gateway is asked (a slow gateway holds no row lock), for as long as its checks may take
+under the gateway client's deadline, so a dead poller's calls are free again soon. An answered check
+ends the claim (:func:`django_voiceotp.services.refresh_call` clears the stamp it was claimed with); a
+failed one holds the call for the poll interval, and one the gateway answered with an error (a broken
+account) for longer, up to :data:`MAX_BACKOFF` (:func:`backoff`).
 
-A poller may claim a call (:func:`claimable`) that is open, placed within the give-up age, claimed by
-nobody, and not checked within the poll interval. Where the database has ``SELECT ... FOR UPDATE SKIP
-LOCKED`` (PostgreSQL, MySQL 8, Oracle), pollers claiming at the same moment take different rows and
-never wait for each other; elsewhere (SQLite) each row is claimed by a conditional ``UPDATE`` that one
-poller wins. ``refresh_call``'s own conditional update stays the second line of defence: a call
-changes status once, however many pollers ask.
+A poller may claim (:func:`claimable`) an open call within the give-up age, claimed by nobody and not
+checked within the poll interval: with ``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it
+(pollers never wait for each other), else by a conditional ``UPDATE`` one poller wins.
+``refresh_call``'s own conditional update is the second line of defence.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ the spend guards always hold). Leaving both out is a ``TypeError``.
 
 Refusals are :class:`~django_voiceotp.exceptions.VoiceOtpError` subclasses, each with the API's HTTP
 status (``status_code``), machine code (``code``) and a translated ``detail``; the token refusals
-(``InvalidToken``, ``TokenAlreadyUsed``, ``TokenExpired``) too, and they still subclass Django's
-``signing.BadSignature`` (``TokenExpired`` its ``SignatureExpired``).
+(``InvalidToken``, ``TokenAlreadyUsed``, ``TokenExpired``) too, which also subclass Django's
+``signing.BadSignature`` (``TokenExpired`` its ``SignatureExpired``) for code that catches those.
 """
 
 from ..exceptions import (

@@ -1,20 +1,14 @@
 """The test kit: a site's own tests verify numbers with no credentials, no network and no simulator.
 
 It runs the real rules against the in-process gateway (:mod:`django_voiceotp.gateways.locmem`), which
-keeps every call with the code it would have read out and behaves, per number, as a test tells it.
+keeps every call with the code it would have read out and behaves, per number, as a test tells it:
+the pytest fixture ``voiceotp_gateway`` (a plugin the package registers) or, for ``manage.py test``,
+:class:`VoiceOtpTestMixin` (``self.voiceotp_gateway``), each giving a :class:`FakeGateway`.
 
-- pytest: the ``voiceotp_gateway`` fixture (a plugin the package registers with pytest), which
-  switches the site to the in-process gateway for the test and gives a :class:`FakeGateway`;
-- ``manage.py test``: :class:`VoiceOtpTestMixin` on a ``TestCase``, which does the same and puts the
-  :class:`FakeGateway` on ``self.voiceotp_gateway``.
-
-The kit counts the rate limits and cooldowns in a cache of its own, under :data:`CACHE_ALIAS`. A test
-that replaces ``CACHES`` (pytest-django's ``settings`` fixture, ``override_settings``) keeps that
-cache: the kit adds it back to whatever the test sets. A test that replaces ``VOICEOTP`` without
-naming a gateway or a cache keeps the in-process gateway and the kit's cache the same way.
-
-Test settings should name the in-process gateway too (:data:`LOCMEM_GATEWAY`), so that the system
-checks, which run before any test, do not ask for the operator's credentials::
+The limits and cooldowns count in a cache of the kit's own (:data:`CACHE_ALIAS`), which it adds back
+to any ``CACHES`` a test sets; a ``VOICEOTP`` a test sets keeps the in-process gateway and that cache
+unless it names others. Test settings should name the gateway too (:data:`LOCMEM_GATEWAY`), so that
+the system checks, which run before any test, do not ask for the operator's credentials::
 
     VOICEOTP = {"GATEWAY": {"BACKEND": "django_voiceotp.gateways.locmem.LocMemGateway"}}
 """

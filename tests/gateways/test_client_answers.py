@@ -12,6 +12,7 @@ from django_voiceotp.gateways import (
     GatewayUnavailable,
     Kind,
 )
+from django_voiceotp.gateways.onsms.client import Credentials
 from django_voiceotp.gateways.safe_text import is_safe
 from django_voiceotp.simulator import ANSWER_STYLES
 
@@ -125,6 +126,21 @@ def test_an_answer_that_echoes_the_secrets_keeps_none_of_them(simulator, client_
     with pytest.raises(GatewayUnavailable) as info:
         client_for().place_call(PHONE, "123456")
     assert info.value.raw == "<html>[password] [code]</html>"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("123456", "[code]"),
+        ("1,,,123456", "1,,,[code]"),
+        ("123456 and 123456.", "[code] and [code]."),
+        ("x123456 1234567 0123456 123456y a_123456", "x123456 1234567 0123456 123456y a_[code]"),
+        ("é123456ü", "é[code]ü"),
+        ("12345", "12345"),
+    ],
+)
+def test_a_code_is_redacted_where_it_stands_whole(text, said):
+    assert Credentials("bench", "pw-secret", "key-secret").redact(text, "123456") == said
 
 
 @pytest.mark.parametrize(

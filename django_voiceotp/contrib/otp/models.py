@@ -1,29 +1,17 @@
 """A user's phone as a django-otp device: its challenge is a call placed by this app's rules.
 
-The device keeps no code. ``generate_challenge`` starts a verification through
-:func:`django_voiceotp.services.start_verification` with a purpose of the device's own, and remembers
-which challenge that was; ``verify_token`` checks the token against that challenge alone, through
-:func:`django_voiceotp.services.check_code`. So a code is stored only as a keyed hash, is single use,
-expires and locks after ``MAX_ATTEMPTS``, its attempts move by atomic updates, and every limit, spend
-guard and call record of the app holds. A code verifies for no other device and no other purpose:
-the challenge is this device's (its purpose names the device), and its code is its own.
+The device keeps no code: ``generate_challenge`` starts a verification
+(:func:`django_voiceotp.services.start_verification`, a purpose naming the device) and
+``verify_token`` checks against that challenge alone (:func:`django_voiceotp.services.check_code`),
+so every guarantee of the rules holds and a code verifies for no other device or purpose.
+Throttling is the rules' too: django-otp's ``ThrottlingMixin`` would count each wrong code again in a
+read-modify-write of the device row, so ``verify_is_allowed`` and ``generate_is_allowed`` report the
+rules' lock and the resend cooldown in the shapes django-otp's forms use.
 
-Throttling is the rules', not django-otp's. ``ThrottlingMixin`` would count each wrong code a
-second time, in a read-modify-write of the device row, and lock the person out on its own clock on
-top of ``MAX_ATTEMPTS`` and ``verify_failures_per_phone``. So this device does not use it:
-``verify_is_allowed`` reports the rules' lock (``MAX_ATTEMPTS`` spent: a new call is needed), and
-``generate_is_allowed`` the resend cooldown of the latest call, in the shapes django-otp's forms and
-``CooldownMixin`` use.
-
-Refusals never escape as exceptions from django-otp's interface: ``generate_challenge`` returns a
-message either way (django-two-factor-auth's login wizard does not catch), ``verify_token`` returns
-False. The refusal itself stays on the instance as :attr:`VoiceCallDevice.refusal`, and
-:meth:`~VoiceCallDevice.place_call` and :meth:`~VoiceCallDevice.check_token` raise it, for forms that
-show the reason.
-
-django-otp's API passes no request, so the per-IP limits are skipped (``client_ip=None``) unless the
-caller sets :attr:`VoiceCallDevice.request`; the per-number limits, the cooldown and the spend guards
-hold either way.
+django-otp's interface raises nothing (django-two-factor-auth's login wizard does not catch): the
+refusal is kept as :attr:`VoiceCallDevice.refusal`, and :meth:`~VoiceCallDevice.place_call` and
+:meth:`~VoiceCallDevice.check_token` raise it for forms that show the reason. The per-IP limits need
+:attr:`VoiceCallDevice.request` (django-otp passes none); the per-number ones hold either way.
 """
 
 from __future__ import annotations

@@ -1,28 +1,17 @@
 """A wall-clock budget for a whole gateway request, held by one watchdog thread per process.
 
-requests' timeouts bound each socket operation, not the request: a gateway that sends a byte every
-half second never lets one read wait a whole read timeout, and keeps the worker for as long as it
-likes. urllib3's ``Timeout(total=...)`` only shortens those same operations, and a retry starts the
-clock again. So each gateway request runs inside :func:`watch`, and its budget ends it:
+Why: requests' timeouts bound each socket operation, not the request (a gateway sending a byte every
+half second keeps the worker as long as it likes), and urllib3's ``Timeout(total=...)`` restarts with
+each retry. So a gateway request runs inside :func:`watch`: the connections of :mod:`.transport`
+register their sockets with its :class:`Deadline` when they open or are reused, and when the budget
+runs out the watchdog shuts them down, which wakes a blocked ``recv`` or ``send`` at once, under TLS
+too; a new connection gets the time left as its connect timeout, and retries stop when it is spent.
 
-* the sockets the request uses are registered with its :class:`Deadline` (the connections of
-  :mod:`.transport` do it when they open, and when a request is sent on a pooled one); when the
-  budget runs out the watchdog shuts them down, which wakes a blocked ``recv`` or ``send`` at once,
-  in plain HTTP or under TLS (the shutdown is on the socket below the TLS layer), whatever the code
-  above it is doing, and the request fails like a dropped line;
-* a connection is opened with the time left as its connect timeout (a socket that does not exist yet
-  cannot be shut down), and retries and their back-off stop when the time is spent.
-
-Why a watchdog rather than giving each ``recv`` and ``send`` the time left: http.client reads through
-a buffered file over the socket and TLS wraps the socket after it connects, so every read would have
-to be intercepted below both; a shutdown reaches all of them from outside, with no change to how
-requests and urllib3 read. Why one thread: a timer per request would be a thread per request. A
-request costs a heap push, a few short lock holds and a ``dup`` of its socket's descriptor: the
-watchdog shuts down its own duplicate, so it can never hit a descriptor that the request closed and
-the process reused for something else in the meantime.
-
-A connection whose socket was shut down is marked (``deadline_killed``) and closed when it comes back
-to its pool (:mod:`.transport`), so it is never handed out again.
+Why a watchdog: http.client reads through a buffered file and TLS wraps the socket, so giving each
+read the time left would mean intercepting below both; a shutdown reaches them all from outside.
+Why one thread: a timer per request would be a thread per request. The watchdog shuts down a ``dup``
+of the descriptor, never one the request closed and the process reused; a connection it shut down is
+marked (``deadline_killed``) and closed when it comes back to its pool.
 """
 
 from __future__ import annotations

@@ -1,21 +1,15 @@
 """The client: the only code that knows this gateway's wire format.
 
-It sends exactly what the documentation shows and reads answers liberally (see :mod:`.parsing` and
-:mod:`.results`). It knows nothing of challenges or Django models: it returns the neutral results of
-:mod:`..base`, with the kind its code tables give each answer, the code as the gateway wrote it, its
-raw answer and how long the gateway took, and leaves the rules to the rules. The raw answer is kept
-with the password, the key and the code read out replaced (``[password]``, ``[key]``, ``[code]``): a
-gateway that echoes its request must not put them on a call row, an admin page or a terminal.
+It sends exactly what the documentation shows, reads answers liberally (:mod:`.parsing`,
+:mod:`.results`) and returns the neutral results of :mod:`..base`: the kind its code tables give, the
+code as written, the raw answer with ``[password]``, ``[key]`` and ``[code]`` in place of what was sent
+(a gateway that echoes its request must not put them on a call row or a page), and the time taken.
 
-The credentials and the code pass through here, so every function that holds them is marked with
-Django's ``sensitive_variables``: an error report (the 500 mail, the debug page's filter) shows those
-locals as stars, in these frames and in any frame below them. Each body is built and encoded whole
-before anything is sent, so a failure to build it is a :class:`GatewayRequestError` that is known to
-have sent nothing, and anything that goes wrong after that is a :class:`~..base.GatewayUnavailable` that may
-have reached the gateway; nothing else leaves, and never with the request in its text.
-
-How a request goes over the wire (its deadline, the cap on its answer) is :mod:`..http.exchange`'s
-part.
+Every function holding the credentials or the code is marked ``sensitive_variables``, so error
+reports show them as stars. Each body is built whole before anything is sent: a failure to build it
+is a :class:`GatewayRequestError`, known to have sent nothing; anything after that is a
+:class:`~..base.GatewayUnavailable` that may have reached the gateway. The wire itself (deadline,
+answer cap) is :mod:`..http.exchange`'s.
 """
 
 from __future__ import annotations
@@ -41,6 +35,8 @@ logger = logging.getLogger("django_voiceotp.gateways")
 # ASCII digits only: ``\d`` would take Arabic-Indic and other digits the gateway cannot read out.
 _LOCAL_NUMBER = re.compile(r"[0-9]{9,15}")
 _MESSAGE = re.compile(r"[0-9]{1,6}")
+_WORD = re.compile(r"[0-9A-Za-z]+")
+"""A run of ASCII letters and digits: a code is redacted where it is one whole."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,10 @@ class Credentials:
             if secret:
                 for form in dict.fromkeys((secret, json.dumps(secret)[1:-1])):
                     text = text.replace(form, label)
-        if code:
+        if code and code.isascii() and code.isalnum():
+            # A pattern built with the code would be compiled anew for every call (each code is new).
+            text = _WORD.sub(lambda word: "[code]" if word.group() == code else word.group(), text)
+        elif code:
             text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", "[code]", text)
         return text
 
