@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.test import override_settings
 
@@ -44,6 +45,24 @@ def cache_down():
     """Every cache alias the site has is an :class:`UnreachableCache` for the block."""
     dead = {"BACKEND": "tests.helpers.UnreachableCache"}
     with override_settings(CACHES={alias: dead for alias in settings.CACHES}):
+        yield
+
+
+@contextmanager
+def cache_on_the_test_s_clock():
+    """A local memory cache for the block when the suite runs on another. A test that moves time on
+    with time-machine moves Python's clock only: Redis expires keys (a cooldown's, a window's) on its
+    own, so a cooldown written there would outlast the minute the test skipped."""
+    if all(c["BACKEND"].endswith("LocMemCache") for c in settings.CACHES.values()):
+        yield
+        return
+    local = {
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"clock-{alias}"}
+        for alias in settings.CACHES
+    }
+    with override_settings(CACHES=local):
+        for alias in local:
+            caches[alias].clear()
         yield
 
 

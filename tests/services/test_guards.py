@@ -12,7 +12,7 @@ from django_voiceotp import guards
 from django_voiceotp.models import ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
 from django_voiceotp.signals import call_blocked
 
-from ..helpers import NO_LIMITS, resend, start, verify, voiceotp
+from ..helpers import NO_LIMITS, cache_on_the_test_s_clock, resend, start, verify, voiceotp
 
 pytestmark = pytest.mark.django_db
 
@@ -249,7 +249,11 @@ def test_a_block_starts_short_and_lengthens_while_pumping_resumes(simulator, api
 
     guard = {**GUARD, "first_block_for": 900, "block_for": 3600, "window": 60}
     lengths = []
-    with open_limits(PREFIX_GUARD=guard), time_machine.travel(timezone.now(), tick=True) as clock:
+    with (
+        cache_on_the_test_s_clock(),
+        open_limits(PREFIX_GUARD=guard),
+        time_machine.travel(timezone.now(), tick=True) as clock,
+    ):
         for _ in range(4):
             pump(api)
             assert start(api, phone="0361239999").status_code == 429

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from django_voiceotp.models import ChallengeStatus, OtpChallenge, VoiceCall
 
-from ..helpers import PHONE, start, verify, voiceotp, wrong
+from ..helpers import PHONE, cache_on_the_test_s_clock, start, verify, voiceotp, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def code_of(simulator, challenge_id):
 def clock() -> Iterator[Any]:
     """Time that moves on when a test says so, starting where the number's day of calls starts (the
     limits' windows are fixed: a test that spans hours must not straddle a window by chance)."""
-    with time_machine.travel(timezone.now(), tick=True) as traveller:
+    with cache_on_the_test_s_clock(), time_machine.travel(timezone.now(), tick=True) as traveller:
         at_the_start_of_its_window(traveller, "calls_per_phone", f"anyone|+84{PHONE[1:]}")
         yield traveller
 
