@@ -66,61 +66,93 @@ def _cache() -> Any:
     return caches[get_settings().CACHE]
 
 
+def _failures_key(label: str) -> str:
+    return f"{_KEY}failures:{label}"
+
+
+def _open_key(label: str) -> str:
+    return f"{_KEY}open:{label}"
+
+
+def _probe_key(label: str) -> str:
+    return f"{_KEY}probe:{label}"
+
+
 def health_of(label: str) -> Health:
+    return _read([label])[label]
+
+
+def _read(labels: Sequence[str]) -> dict[str, Health]:
+    """The breakers of these gateways, in one round trip to the cache."""
+    keys = [key for label in labels for key in (_failures_key(label), _open_key(label))]
     try:
-        state = _cache().get(_KEY + label) or {}
+        found = _cache().get_many(keys)
     except Exception:
-        logger.warning("the cache did not answer: gateway %s counts as healthy", label, exc_info=True)
-        state = {}
-    until = state.get("open_until")
-    return Health(label, int(state.get("failures", 0)), float(until) if until else None)
+        logger.warning("the cache did not answer: the gateways count as healthy", exc_info=True)
+        found = {}
+    read = {}
+    for label in labels:
+        until = found.get(_open_key(label))
+        read[label] = Health(
+            label, int(found.get(_failures_key(label)) or 0), float(until) if until else None
+        )
+    return read
 
 
 def in_order(gateways: Sequence[VoiceGateway]) -> list[VoiceGateway]:
     """The gateways to try, in the site's order: the healthy (and one half-open probe) first, then
-    those paused."""
+    those paused. A site's only gateway is asked whatever its breaker says (there is nowhere else to
+    go), so its breaker is not read here."""
+    if len(gateways) < 2:
+        return list(gateways)
+    read = _read([gateway.label for gateway in gateways])
     ready: list[VoiceGateway] = []
     paused: list[VoiceGateway] = []
     for gateway in gateways:
-        (ready if _may_ask(gateway.label) else paused).append(gateway)
+        (ready if _may_ask(read[gateway.label]) else paused).append(gateway)
     return ready + paused
 
 
-def _may_ask(label: str) -> bool:
-    health = health_of(label)
+def _may_ask(health: Health) -> bool:
     if health.paused_until is None:
         return True
     if health.paused:
         return False
     try:  # half open: one request asks it, the others go on to the next gateway
-        return bool(_cache().add(f"{_KEY}probe:{label}", 1, PAUSE))
+        return bool(_cache().add(_probe_key(health.label), 1, PAUSE))
     except Exception:
         return True
 
 
 def failed(label: str, *, certain: bool) -> None:
-    """The gateway failed a call: counted, and its breaker opened at the :data:`TRIP_AFTER`-th failure
-    in a row, or at once when ``certain``."""
-    health = health_of(label)
-    failures = health.failures + 1
-    state: dict[str, Any] = {"failures": failures}
-    if certain or failures >= TRIP_AFTER:
-        state["open_until"] = time.time() + PAUSE
-        if not health.paused:
-            logger.warning("gateway %s is paused for %d s after %d failures", label, PAUSE, failures)
+    """The gateway failed a call: counted (one atomic increment, so that failures in parallel all
+    count), and its breaker opened at the :data:`TRIP_AFTER`-th failure in a row, or at once when
+    ``certain``."""
+    cache = _cache()
     try:
-        _cache().set(_KEY + label, state, PAUSE * 10)
-        _cache().delete(f"{_KEY}probe:{label}")
+        cache.add(_failures_key(label), 0, PAUSE * 10)
+        try:
+            failures = cache.incr(_failures_key(label))
+        except ValueError:  # the count ran out between the add and the increment: this one starts anew
+            cache.set(_failures_key(label), 1, PAUSE * 10)
+            failures = 1
+        if certain or failures >= TRIP_AFTER:
+            if cache.add(_open_key(label), time.time() + PAUSE, PAUSE * 10):
+                logger.warning("gateway %s is paused for %d s after %d failures", label, PAUSE, failures)
+            else:  # a probe that failed, or a failure in parallel: the pause starts again from now
+                cache.set(_open_key(label), time.time() + PAUSE, PAUSE * 10)
+            cache.delete(_probe_key(label))
     except Exception:
         logger.warning("the cache did not answer: gateway %s's failure is not kept", label, exc_info=True)
 
 
 def worked(label: str) -> None:
     """The gateway answered as a gateway should: its breaker closes."""
-    if health_of(label).failures == 0:
+    health = health_of(label)
+    if health.failures == 0 and health.paused_until is None:
         return
     try:
-        _cache().delete_many([_KEY + label, f"{_KEY}probe:{label}"])
+        _cache().delete_many([_failures_key(label), _open_key(label), _probe_key(label)])
         logger.info("gateway %s answers again", label)
     except Exception:
         logger.warning("the cache did not answer: gateway %s stays counted", label, exc_info=True)

@@ -107,3 +107,29 @@ def test_a_cache_that_does_not_answer_leaves_every_gateway_in_the_site_s_order(t
     with override_settings(CACHES=broken):
         assert labels() == ["first", "second"]
         health.failed("first", certain=True)  # logged, never raised
+
+
+def test_failures_in_parallel_all_count(two_gateways):
+    barrier = Barrier(health.TRIP_AFTER * 2)
+
+    def fail() -> None:
+        barrier.wait()
+        health.failed("first", certain=False)
+
+    threads = [Thread(target=fail) for _ in range(health.TRIP_AFTER * 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert health.health_of("first").failures == health.TRIP_AFTER * 2
+    assert health.health_of("first").state == "paused"
+
+
+def test_a_site_s_only_gateway_is_asked_while_paused_and_its_answer_closes_the_breaker(api, simulator):
+    [only] = get_gateways()
+    health.failed(only.label, certain=True)
+    assert health.health_of(only.label).state == "paused"
+    with voiceotp(RATE_LIMITS=NO_LIMITS):
+        assert start(api).status_code == 201  # nowhere else to go: asked all the same
+    assert simulator.count("postSMS") == 1
+    assert health.health_of(only.label).state == "answering"
