@@ -291,21 +291,28 @@ def _delete_cooldown(subject: str, what: str) -> None:
         logger.exception("cooldown: the cache failed while %s", what)
 
 
-def forget(steps: Sequence[Step]) -> None:
-    """Start the current window of each step's limit over (a number's holder proved it: what strangers
-    spent on it no longer counts). A cache failure here is logged: the windows then run out by
-    themselves."""
+def forget(steps: Sequence[Step], cooldowns: Sequence[str] = ()) -> None:
+    """Start the current window of each step's limit over, and end the cooldowns of the subjects
+    ``cooldowns`` (a number's holder proved it: what strangers spent on it no longer counts, and their
+    next step may call it at once); one round trip where the limits and the cooldowns share a cache.
+    A cache failure here is logged: the windows and the cooldowns then run out by themselves."""
     values = get_settings()
     keys = [
         Counter.of(step, rate).cache_key for step in steps if (rate := values.rate(step.name)) is not None
     ]
-    if not keys:
-        return
-    _, cache = _limits_cache()
-    try:
-        cache.delete_many(keys)
-    except Exception:
-        logger.exception("rate limits: the cache failed while starting windows over")
+    _, limits = _limits_cache()
+    cooldown_cache = caches[values.CACHE]
+    ends = [cooldown_key(subject) for subject in cooldowns]
+    batches = (
+        [(limits, keys + ends)] if limits is cooldown_cache else [(limits, keys), (cooldown_cache, ends)]
+    )
+    for cache, batch in batches:
+        if not batch:
+            continue
+        try:
+            cache.delete_many(batch)
+        except Exception:
+            logger.exception("rate limits: the cache failed while starting windows over")
 
 
 def _keys_of(steps: Sequence[Step], cooldowns: Sequence[str]) -> list[tuple[BaseCache, list[str]]]:

@@ -132,6 +132,7 @@ def after_a_verify(standing: Standing) -> None:
     """The holder proved the number: the principal's calls and cooldown, and the lane's failures and
     wait, start over (their next step, a login right after setting up a second factor, may call the
     number at once)."""
-    forget([Step("calls_per_phone", standing.calls), Step(FAILURES, standing.guesses)])
-    lift_cooldown(standing.calls)
-    lift_cooldown(_slowed(standing))
+    forget(
+        [Step("calls_per_phone", standing.calls), Step(FAILURES, standing.guesses)],
+        cooldowns=[standing.calls, _slowed(standing)],
+    )
