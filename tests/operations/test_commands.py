@@ -426,10 +426,10 @@ def test_the_simulator_command_serves_with_the_site_s_credentials_until_sigterm(
         assert line.startswith("Gateway simulator: BASE_URL=http://127.0.0.1:")
         base_url = line.split("BASE_URL=")[1].split()[0]
         answer = requests.post(
-            f"{base_url}/checkBalance", json={"username": USERNAME, "pass": PASSWORD, "key": KEY}, timeout=5
+            f"{base_url}/checkBalance", json={"username": USERNAME, "pass": PASSWORD, "key": KEY}, timeout=30
         )
         assert answer.json() == {"errorcode": "1", "balance": 1000}
     finally:
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
+        code = process.wait(timeout=60)  # generous: a busy machine, not the claim
     assert code == 0
