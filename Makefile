@@ -4,12 +4,16 @@
 # make lint   : ruff, mypy and the import contracts (lint-imports)
 # make test-install : the README's and docs/integrations.md's install snippets, pasted into new sites
 # make test-allauth-upstream : django-allauth's own phone tests against this app's adapter (network)
+# make mutation : mutmut over the core rules, module by module; fails on a survivor docs/mutation.md
+#                 does not list as equivalent (MUTATION_MODULES="django_voiceotp/codes.py ..." for some)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 PYTEST_ARGS ?=
+MUTATION_MODULES ?=
+MUTATION_CHILDREN ?= 2
 # The allauth integration's tests, on settings of their own (a second pytest run after the suite's).
 # The integrations' suites run under settings of their own (their apps, middleware and URLs), which the
 # rest of the suite must not see: a site without them is what shows the core needs none of them.
@@ -17,7 +21,7 @@ ALLAUTH_TESTS := tests/allauth --ds tests.allauth.settings
 OTP_TESTS := tests/contrib --ds tests.contrib.settings
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-install test-allauth-upstream test-services lint format simulator bench clean
+.PHONY: demo test test-install test-allauth-upstream test-services lint format simulator bench mutation clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
@@ -80,5 +84,11 @@ bench: $(STAMP)
 	    "phonenumbers==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("phonenumbers"))')"; }
 	$(BIN)/python -m benchmarks
 
+# mutmut copies the tree to mutants/ and keeps its results there: a second run retests only what
+# changed. See docs/mutation.md for the time it takes and the equivalent mutants.
+mutation: $(STAMP)
+	$(BIN)/python -c 'import mutmut' 2>/dev/null || $(PIP) "mutmut>=3.8,<4"
+	$(BIN)/python .ci/mutation.py --max-children $(MUTATION_CHILDREN) $(MUTATION_MODULES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info mutants

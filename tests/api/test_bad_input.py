@@ -3,13 +3,16 @@ and codes are 4xx with a machine code, and no answer tells whether a number was 
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
 
+from django_voiceotp.api.errors import RequestTooLarge
+from django_voiceotp.api.parsers import LimitedJSONParser
 from django_voiceotp.models import OtpChallenge
 
-from ..helpers import start, verify, voiceotp, wrong
+from ..helpers import PHONE, start, verify, voiceotp, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +89,33 @@ def test_an_oversized_body_is_413(api):
     )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
+
+
+BODY_CAP = 4096
+"""docs/api.md's "a body over 4 KiB": written out, so that raising the parser's cap fails here."""
+
+
+def body_of(size: int) -> bytes:
+    """A JSON body of exactly ``size`` bytes asking for a call to :data:`PHONE`."""
+    head, tail = b'{"phone": "0361234567", "pad": "', b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+def test_a_body_of_4_kib_is_read_and_one_byte_more_is_413(simulator, api):
+    over = api.post("/api/otp/challenges/", body_of(BODY_CAP + 1), content_type="application/json")
+    assert over.status_code == 413
+    assert over.json()["code"] == "request_too_large"
+    assert simulator.count("postSMS") == 0
+    at_cap = api.post("/api/otp/challenges/", body_of(BODY_CAP), content_type="application/json")
+    assert at_cap.status_code == 201
+
+
+def test_the_parser_caps_a_body_without_a_content_length_too():
+    """A chunked body has no ``Content-Length`` to refuse it by: the stream is read one byte past the cap."""
+    parser = LimitedJSONParser()
+    assert parser.parse(io.BytesIO(body_of(BODY_CAP)), "application/json", {})["phone"] == PHONE
+    with pytest.raises(RequestTooLarge):
+        parser.parse(io.BytesIO(body_of(BODY_CAP + 1)), "application/json", {})
 
 
 def test_wrong_method_and_media_type(api):

@@ -206,3 +206,18 @@ def test_a_token_consumed_in_parallel_is_consumed_once(simulator):
             return "replay"
 
     assert Counter(in_parallel(10, use)) == {"+84361234567": 1, "replay": 9}
+
+
+def test_parallel_resends_never_call_more_than_max_sends(simulator):
+    """Every resend reads ``sends`` below ``MAX_SENDS`` before any of them writes: only the conditional
+    update (``sends < max_sends``) keeps them to the calls left."""
+    challenge_id, _ = _start()
+    limits = {"resend_per_ip": None, "calls_per_phone": None, "request_per_phone": None}
+    with voiceotp(RESEND_COOLDOWN=0, MAX_SENDS=3, RATE_LIMITS=limits):
+        results = in_parallel(10, lambda i: post(f"/api/otp/challenges/{challenge_id}/resend/", {}))
+    statuses = Counter(status for status, _, _ in results)
+    assert statuses[200] <= 2
+    assert set(statuses) <= {200, 410, 429}
+    challenge = OtpChallenge.objects.get()
+    assert challenge.sends <= 3
+    assert simulator.count("postSMS") == challenge.sends == 1 + statuses[200]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_voiceotp import guards
+from django_voiceotp.conf import PrefixGuard
 from django_voiceotp.models import ChallengeStatus, OtpChallenge, PrefixBlock, VoiceCall
-from django_voiceotp.signals import call_blocked
+from django_voiceotp.phones import Phone
+from django_voiceotp.signals import call_blocked, prefix_blocked
 
 from ..helpers import NO_LIMITS, cache_on_the_test_s_clock, resend, start, verify, voiceotp
 
@@ -333,3 +336,108 @@ def test_a_blocked_range_answers_a_stranger_alike_for_every_number(simulator, ap
         verified_before, never = start(stranger, phone=holder), start(stranger, phone="0361239999")
     assert verified_before.status_code == never.status_code == 429
     assert verified_before.json()["detail"] == never.json()["detail"]
+
+
+# --- What each refusal says, signals and logs (mutation testing found these unheld) ---------------
+
+
+def guard_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "django_voiceotp.guards"]
+
+
+def test_the_spend_cap_refusal_says_why_and_signals_and_logs_it(simulator, api, blocked_signals, caplog):
+    caplog.set_level(logging.WARNING, logger="django_voiceotp.guards")
+    with open_limits(DAILY_CALL_LIMIT=1):
+        assert start(api, phone="0371234567").status_code == 201
+        response = start(api)
+    assert response.status_code == 429
+    assert response.json()["detail"] == "The site has placed all the calls it may for now. Try again later."
+    assert blocked_signals == [
+        {"signal": call_blocked, "sender": VoiceCall, "guard": "daily_call_limit", "prefix": ""}
+    ]
+    assert guard_lines(caplog) == ["daily call limit of 1 reached"]
+
+
+def test_a_prefix_block_says_why_and_how_long_to_the_second(simulator, api, caplog):
+    caplog.set_level(logging.WARNING, logger="django_voiceotp.guards")
+    blocks: list[dict[str, object]] = []
+    prefix_blocked.connect(lambda **kw: blocks.append(kw), weak=False, dispatch_uid="test-blocks")
+    import time_machine
+
+    try:
+        with open_limits(PREFIX_GUARD=GUARD), time_machine.travel(timezone.now(), tick=False) as clock:
+            for i, phone in enumerate(numbers(count=3)):
+                challenge_id = start(api, phone=phone).json()["id"]
+                if i == 0:
+                    assert verify(api, challenge_id, simulator.calls[-1].code).status_code == 200
+            response = start(api, phone="0361239999")
+            clock.shift(100)
+            later = start(api, phone="0361239998")
+    finally:
+        prefix_blocked.disconnect(dispatch_uid="test-blocks")
+    assert response.status_code == 429
+    assert response.json()["detail"] == "Calls to numbers like this one are paused. Try again later."
+    assert response["Retry-After"] == "601"  # the block's 600 s, and the second being counted
+    assert later["Retry-After"] == "501"
+    block = PrefixBlock.objects.get()
+    assert (block.calls, block.unverified) == (3, 2)
+    assert blocks == [{"signal": prefix_blocked, "sender": PrefixBlock, "block": block}]
+    assert guard_lines(caplog) == ["prefix 036123 blocked for 600 s: 3 calls, 2 never verified"]
+
+
+def test_a_prefix_at_exactly_the_unverified_ratio_stays_open(simulator, api):
+    """``max_unverified_ratio`` is the most that is allowed: half unverified at 0.5 is not pumping."""
+    with open_limits(PREFIX_GUARD={**GUARD, "min_calls": 4}):
+        for i, phone in enumerate(numbers(count=4)):
+            challenge_id = start(api, phone=phone).json()["id"]
+            if i < 2:
+                assert verify(api, challenge_id, simulator.calls[-1].code).status_code == 200
+        assert start(api, phone="0361239999").status_code == 201
+    assert not PrefixBlock.objects.exists()
+
+
+def test_a_block_that_ended_exactly_block_for_ago_still_doubles_the_next():
+    """Pumping that resumes within ``block_for`` of the last block's end, that instant included,
+    is the same pumping."""
+    guard = PrefixGuard(
+        min_calls=3,
+        max_unverified_ratio=0.5,
+        window=3600,
+        block_for=3600,
+        prefix_digits=6,
+        first_block_for=600,
+    )
+    now = timezone.now()
+    ended = now - timedelta(seconds=3600)
+    PrefixBlock.objects.create(
+        prefix="036123", blocked_at=ended - timedelta(seconds=600), blocked_until=ended, calls=3, unverified=3
+    )
+    assert guards.block_length("036123", guard, now) == 1200
+    assert guards.block_length("036123", guard, now + timedelta(seconds=1)) == 600
+
+
+def test_lifting_one_block_lifts_that_one_once_and_logs_it(admin_user, caplog):
+    caplog.set_level(logging.WARNING, logger="django_voiceotp.guards")
+    until = timezone.now() + timedelta(seconds=600)
+    one, other = (
+        PrefixBlock.objects.create(
+            prefix=prefix, blocked_at=timezone.now(), blocked_until=until, calls=3, unverified=3
+        )
+        for prefix in ("036123", "037123")
+    )
+    assert guards.lift(one, admin_user) is True
+    assert guards.lift(one, admin_user) is False  # over already
+    assert PrefixBlock.objects.get(pk=other.pk).lifted_at is None
+    assert guard_lines(caplog) == ["prefix 036123 unblocked by an operator"]
+
+
+@pytest.mark.parametrize(
+    ("national", "e164", "local_prefix", "stored"),
+    [
+        ("0361234567", "+84361234567", "036123", "+8436123"),
+        ("4155552671", "+14155552671", "415555", "+415555"),  # a plan without a trunk 0
+    ],
+)
+def test_a_local_prefix_in_its_stored_form(national, e164, local_prefix, stored):
+    number = Phone(e164=e164, region="XX", national=national)
+    assert guards.e164_prefix(number, local_prefix) == stored
