@@ -7,6 +7,7 @@ frame's local variables. The functions that hold a code mark it with ``sensitive
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 from django.test import RequestFactory
@@ -62,7 +63,8 @@ def test_a_failure_while_placing_the_call_shows_no_code(simulator, known_code, m
     assert CODE not in shown  # ...but the code is not
 
 
-def test_a_failure_while_judging_a_guess_shows_no_guess(simulator, monkeypatch):
+def a_guess_judged_by_a_broken_database(monkeypatch) -> tuple[Any, str]:
+    """A challenge, and the error report of a guess of :data:`CODE` at it that the database failed."""
     with voiceotp(RATE_LIMITS=NO_LIMITS):
         challenge = services.start_verification(PHONE, client_ip=None)
 
@@ -70,19 +72,16 @@ def test_a_failure_while_judging_a_guess_shows_no_guess(simulator, monkeypatch):
         raise Broken("the database broke")
 
     monkeypatch.setattr("django_voiceotp.store.judge", explode)
-    shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
+    return challenge, report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
+
+
+def test_a_failure_while_judging_a_guess_shows_no_guess(simulator, monkeypatch):
+    _, shown = a_guess_judged_by_a_broken_database(monkeypatch)
     assert CODE not in shown
 
 
 def test_the_report_still_shows_what_is_not_secret(simulator, monkeypatch):
     """The filter hides the code, not the frames: an operator can still read what failed."""
-    with voiceotp(RATE_LIMITS=NO_LIMITS):
-        challenge = services.start_verification(PHONE, client_ip=None)
-
-    def explode(*args, **kwargs):
-        raise Broken("the database broke")
-
-    monkeypatch.setattr("django_voiceotp.store.judge", explode)
-    shown = report_of(lambda: services.check_code(challenge.pk, CODE, client_ip=None))
+    challenge, shown = a_guess_judged_by_a_broken_database(monkeypatch)
     assert str(challenge.pk) in shown
     assert "********" in shown
