@@ -8,6 +8,7 @@ import sys
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import TestCase, override_settings
@@ -234,16 +235,16 @@ def site(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path, env
 
 
+def run_in(folder: Any, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in the site's folder, as its developer would run it."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_a_sites_pytest_suite_passes_with_no_credentials_network_or_simulator(site):
     folder, env = site
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_signup.py"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_in(folder, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_signup.py")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 passed" in run.stdout
 
@@ -251,14 +252,7 @@ def test_a_sites_pytest_suite_passes_with_no_credentials_network_or_simulator(si
 def test_a_sites_manage_py_test_suite_passes_and_its_checks_too(site):
     folder, env = site
     env["DJANGO_SETTINGS_MODULE"] = "site_settings"
-    run = subprocess.run(
-        [sys.executable, "-m", "django", "test", "tests_unittest", "-v", "1"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_in(folder, env, "-m", "django", "test", "tests_unittest", "-v", "1")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Ran 1 test" in run.stderr
     assert "System check identified no issues" in run.stdout + run.stderr
